@@ -1,0 +1,164 @@
+package blockstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ipfs/boxo/blockservice"
+	bstore "github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	"github.com/ipfs/boxo/pinning/pinner/dspinner"
+	ds "github.com/ipfs/go-datastore"
+	"github.com/ipfs/go-datastore/namespace"
+	badger4 "github.com/ipfs/go-ds-badger4"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// ErrLocked reports that another process holds the store open.
+var ErrLocked = errors.New("the block store is in use by another process (is a daemon running?)")
+
+// Store is a node's Badger database with the block store, pinner and an
+// offline DAG service on top of it. A Store is safe for concurrent use.
+type Store struct {
+	dir     string
+	profile Profile
+	ds      *badger4.Datastore
+	blocks  bstore.GCBlockstore
+	dag     ipld.DAGService
+	pinner  pin.Pinner
+	log     *slog.Logger
+}
+
+// Open opens (creating if needed) the store in dir with the options of
+// profile. The caller must Close it.
+func Open(ctx context.Context, dir string, profile Profile, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create block store folder: %w", err)
+	}
+	o := profile.badgerOptions()
+	o.Options = o.Options.WithLogger(badgerLogger{log})
+	d, err := badger4.NewDatastore(dir, &o)
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("failed to open %s: %w", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("failed to open block store %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, profile: profile, ds: d, log: log}
+	base := bstore.NewBlockstore(d, bstore.WriteThrough(true))
+	cached, err := bstore.CachedBlockstore(ctx, base, cacheOpts(profile))
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("failed to set up block cache: %w", err)
+	}
+	s.blocks = bstore.NewGCBlockstore(bstore.NewIdStore(cached), bstore.NewGCLocker())
+	s.dag = merkledag.NewDAGService(blockservice.New(s.blocks, nil))
+	s.pinner, err = dspinner.New(ctx, s.Namespace("pins"), s.dag)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("failed to load pins: %w", err)
+	}
+	return s, nil
+}
+
+func cacheOpts(p Profile) bstore.CacheOpts {
+	o := bstore.DefaultCacheOpts()
+	if p == ProfilePi {
+		// 64 Ki entries of has/size cache cost several MiB; 8 Ki suffice
+		// for a small board's working set.
+		o.HasTwoQueueCacheSize = 8 << 10
+		o.HasBloomFilterSize = 128 << 10
+	}
+	return o
+}
+
+// Blockstore returns the block store (with the GC lock).
+func (s *Store) Blockstore() bstore.GCBlockstore { return s.blocks }
+
+// Datastore returns the whole datastore. Prefer Namespace for records.
+func (s *Store) Datastore() ds.Batching { return s.ds }
+
+// Namespace returns the datastore under /name.
+func (s *Store) Namespace(name string) ds.Batching {
+	return namespace.Wrap(s.ds, ds.NewKey(name))
+}
+
+// DAG returns an offline DAG service over the local blocks.
+func (s *Store) DAG() ipld.DAGService { return s.dag }
+
+// Pinner returns the pinner. Pinning a DAG through it requires every block
+// to be local: fetch first, then pin.
+func (s *Store) Pinner() pin.Pinner { return s.pinner }
+
+// Profile returns the profile the store was opened with.
+func (s *Store) Profile() Profile { return s.profile }
+
+// Sync flushes blocks and pins to disk (fsync of Badger's files).
+func (s *Store) Sync(ctx context.Context) error {
+	if err := s.ds.Sync(ctx, ds.NewKey("/")); err != nil {
+		return fmt.Errorf("failed to sync block store: %w", err)
+	}
+	return nil
+}
+
+// Close flushes pins and closes the database.
+func (s *Store) Close() error {
+	ctx := context.Background()
+	var errs []error
+	if err := s.pinner.Flush(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("failed to flush pins: %w", err))
+	}
+	if c, ok := s.pinner.(interface{ Close() error }); ok {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("failed to close pinner: %w", err))
+		}
+	}
+	if err := s.ds.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("failed to close block store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// DiskUsage returns the bytes the database takes on disk.
+func (s *Store) DiskUsage() (int64, error) {
+	var n int64
+	err := filepath.WalkDir(s.dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n += fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("failed to measure block store: %w", err)
+	}
+	return n, nil
+}
+
+// badgerLogger forwards Badger's warnings and errors to slog and drops its
+// chatty info and debug lines.
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(f string, a ...any) {
+	l.log.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "part", "badger")
+}
+func (l badgerLogger) Warningf(f string, a ...any) {
+	l.log.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "part", "badger")
+}
+func (l badgerLogger) Infof(string, ...any)  {}
+func (l badgerLogger) Debugf(string, ...any) {}

@@ -1,0 +1,241 @@
+package ipfsfile
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"time"
+
+	"github.com/ipfs/boxo/ipld/merkledag"
+	ft "github.com/ipfs/boxo/ipld/unixfs"
+	uio "github.com/ipfs/boxo/ipld/unixfs/io"
+	blocks "github.com/ipfs/go-block-format"
+	cid "github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+)
+
+// Fetcher gets blocks, from the local store or from peers.
+type Fetcher interface {
+	// DAG returns a DAG service that fetches missing nodes.
+	DAG() ipld.DAGService
+	// FetchOrdered fetches the blocks named on keys, many ahead, and calls
+	// fn on each in the order of keys.
+	FetchOrdered(ctx context.Context, keys <-chan cid.Cid, fn func(blocks.Block) error) error
+}
+
+// Kind is what a UnixFS node holds.
+type Kind string
+
+// The kinds of UnixFS node that Stat reports.
+const (
+	KindFile    Kind = "file"
+	KindDir     Kind = "directory"
+	KindSymlink Kind = "symlink"
+)
+
+// Info describes a UnixFS node.
+type Info struct {
+	CID  cid.Cid `json:"cid"`
+	Kind Kind    `json:"type"`
+	// Size is the file's length; for a folder, the bytes of its DAG.
+	Size uint64 `json:"size"`
+}
+
+// Stat reads the root of a UnixFS DAG.
+func Stat(ctx context.Context, f Fetcher, c cid.Cid) (Info, ipld.Node, error) {
+	nd, err := f.DAG().Get(ctx, c)
+	if err != nil {
+		return Info{}, nil, fmt.Errorf("failed to get %s: %w", c, err)
+	}
+	info := Info{CID: c, Kind: KindFile}
+	switch n := nd.(type) {
+	case *merkledag.RawNode:
+		info.Size = uint64(len(n.RawData()))
+	case *merkledag.ProtoNode:
+		fs, err := ft.FSNodeFromBytes(n.Data())
+		if err != nil {
+			return Info{}, nil, fmt.Errorf("failed to read %s: not a UnixFS node: %w", c, err)
+		}
+		switch fs.Type() {
+		case ft.TFile, ft.TRaw:
+			info.Size = fs.FileSize()
+		case ft.TDirectory, ft.THAMTShard:
+			info.Kind = KindDir
+			info.Size, _ = n.Size()
+		case ft.TSymlink:
+			info.Kind = KindSymlink
+			info.Size = uint64(len(fs.Data()))
+		default:
+			return Info{}, nil, fmt.Errorf("failed to read %s: UnixFS type %s is not supported", c, fs.Type())
+		}
+	default:
+		return Info{}, nil, fmt.Errorf("failed to read %s: codec 0x%x is not UnixFS", c, c.Prefix().Codec)
+	}
+	return info, nd, nil
+}
+
+// errIrregular marks a file whose internal nodes carry data, which the
+// fast path does not handle; the stock DAG reader does.
+var errIrregular = errors.New("file with data in internal nodes")
+
+// WriteFile writes the content of the UnixFS file nd to w. The leaves are
+// fetched through f.FetchOrdered, many ahead of the one being written.
+func WriteFile(ctx context.Context, f Fetcher, nd ipld.Node, w io.Writer) error {
+	if err := writeFileFast(ctx, f, nd, w); !errors.Is(err, errIrregular) {
+		return err
+	}
+	r, err := uio.NewDagReader(ctx, nd, f.DAG())
+	if err != nil {
+		return fmt.Errorf("failed to read %s: %w", nd.Cid(), err)
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		return fmt.Errorf("failed to read %s: %w", nd.Cid(), err)
+	}
+	return nil
+}
+
+func writeFileFast(ctx context.Context, f Fetcher, nd ipld.Node, w io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	keys := make(chan cid.Cid, 256)
+	listErr := make(chan error, 1)
+	go func() {
+		defer close(keys)
+		listErr <- listLeaves(ctx, f.DAG(), nd, keys)
+	}()
+	fetchErr := f.FetchOrdered(ctx, keys, func(b blocks.Block) error {
+		data, err := leafData(b)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			return fmt.Errorf("failed to write: %w", err)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-listErr; err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if fetchErr != nil {
+		return fmt.Errorf("failed to read %s: %w", nd.Cid(), fetchErr)
+	}
+	return nil
+}
+
+// listLeaves sends the CIDs of the leaves under nd, in file order. Raw
+// children are known to be leaves; dag-pb children are fetched (all of a
+// node's at once) to learn whether they have children of their own.
+func listLeaves(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, out chan<- cid.Cid) error {
+	send := func(c cid.Cid) error {
+		select {
+		case out <- c:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	links := nd.Links()
+	if len(links) == 0 {
+		return send(nd.Cid())
+	}
+	if pn, ok := nd.(*merkledag.ProtoNode); ok {
+		fs, err := ft.FSNodeFromBytes(pn.Data())
+		if err != nil {
+			return fmt.Errorf("failed to read %s: %w", nd.Cid(), err)
+		}
+		if len(fs.Data()) > 0 {
+			return errIrregular
+		}
+	}
+	var inner []cid.Cid
+	for _, l := range links {
+		if l.Cid.Prefix().Codec != cid.Raw {
+			inner = append(inner, l.Cid)
+		}
+	}
+	children := map[cid.Cid]ipld.Node{}
+	for opt := range ng.GetMany(ctx, inner) {
+		if opt.Err != nil {
+			return fmt.Errorf("failed to get node under %s: %w", nd.Cid(), opt.Err)
+		}
+		children[opt.Node.Cid()] = opt.Node
+	}
+	for _, l := range links {
+		if l.Cid.Prefix().Codec == cid.Raw {
+			if err := send(l.Cid); err != nil {
+				return err
+			}
+			continue
+		}
+		child := children[l.Cid]
+		if child == nil {
+			return fmt.Errorf("failed to get node %s under %s", l.Cid, nd.Cid())
+		}
+		if err := listLeaves(ctx, ng, child, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// leafData returns the file bytes a leaf block holds.
+func leafData(b blocks.Block) ([]byte, error) {
+	switch b.Cid().Prefix().Codec {
+	case cid.Raw:
+		return b.RawData(), nil
+	case cid.DagProtobuf:
+		pn, err := merkledag.DecodeProtobuf(b.RawData())
+		if err != nil {
+			return nil, fmt.Errorf("failed to decode leaf %s: %w", b.Cid(), err)
+		}
+		fs, err := ft.FSNodeFromBytes(pn.Data())
+		if err != nil {
+			return nil, fmt.Errorf("failed to decode leaf %s: %w", b.Cid(), err)
+		}
+		return fs.Data(), nil
+	}
+	return nil, fmt.Errorf("leaf %s has codec 0x%x, not a UnixFS leaf", b.Cid(), b.Cid().Prefix().Codec)
+}
+
+// WriteTar writes the UnixFS DAG under c as a tar stream whose top-level
+// entry is called name.
+func WriteTar(ctx context.Context, f Fetcher, c cid.Cid, name string, tw *tar.Writer) error {
+	info, nd, err := Stat(ctx, f, c)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	switch info.Kind {
+	case KindFile:
+		if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(info.Size), ModTime: now}); err != nil {
+			return fmt.Errorf("failed to write %s: %w", name, err)
+		}
+		return WriteFile(ctx, f, nd, tw)
+	case KindSymlink:
+		return fmt.Errorf("failed to export %s: symlinks are not exported", name)
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: name + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: now}); err != nil {
+		return fmt.Errorf("failed to write %s: %w", name, err)
+	}
+	dir, err := uio.NewDirectoryFromNode(f.DAG(), nd)
+	if err != nil {
+		return fmt.Errorf("failed to read folder %s: %w", c, err)
+	}
+	links, err := dir.Links(ctx)
+	if err != nil {
+		return fmt.Errorf("failed to list folder %s: %w", c, err)
+	}
+	for _, l := range links {
+		if _, err := splitName(l.Name); err != nil || path.Base(l.Name) != l.Name {
+			return fmt.Errorf("failed to export folder %s: entry %q is not a plain name", c, l.Name)
+		}
+		if err := WriteTar(ctx, f, l.Cid, name+"/"+l.Name, tw); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/ipfs/boxo/blockservice"
+	blocks "github.com/ipfs/go-block-format"
+	cid "github.com/ipfs/go-cid"
+
+	"github.com/peer-cloud/peer/blockstore"
+)
+
+// Progress reports how far a fetch has come.
+type Progress struct {
+	// Blocks and Bytes count the blocks received (or found locally).
+	Blocks int
+	Bytes  int64
+}
+
+// window keeps up to size requests in flight on one Bitswap session.
+// Requests are sent in batches, so one wantlist message carries many
+// wants, and blocks arrive on one channel in whatever order peers send
+// them.
+type window struct {
+	ctx     context.Context
+	ses     *blockservice.Session
+	size    int
+	pending int
+	recv    chan blocks.Block
+	wg      sync.WaitGroup
+}
+
+func newWindow(ctx context.Context, bs blockservice.BlockService, size int) *window {
+	return &window{
+		ctx:  ctx,
+		ses:  blockservice.NewSession(ctx, bs),
+		size: size,
+		recv: make(chan blocks.Block, size),
+	}
+}
+
+// free is how many more requests fit in the window. Refills wait until a
+// quarter of the window is free, so requests go out in batches.
+func (w *window) free() int {
+	f := w.size - w.pending
+	if w.pending > 0 && f < w.size/4 {
+		return 0
+	}
+	return f
+}
+
+func (w *window) request(ks []cid.Cid) {
+	if len(ks) == 0 {
+		return
+	}
+	w.pending += len(ks)
+	ks = append([]cid.Cid(nil), ks...)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for b := range w.ses.GetBlocks(w.ctx, ks) {
+			select {
+			case w.recv <- b:
+			case <-w.ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+// next waits for the next block.
+func (w *window) next() (blocks.Block, error) {
+	select {
+	case b := <-w.recv:
+		w.pending--
+		return b, nil
+	case <-w.ctx.Done():
+		return nil, w.ctx.Err()
+	}
+}
+
+// FetchDAG makes every block of the DAG under root local, asking peers for
+// up to the node's fetch window of blocks at once. Blocks already local are
+// not fetched again. progress, if not nil, is called after each block.
+func (n *Node) FetchDAG(ctx context.Context, root cid.Cid, progress func(Progress)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	w := newWindow(ctx, n.bserv, n.window)
+	defer func() { cancel(); w.wg.Wait() }()
+
+	seen := cid.NewSet()
+	seen.Add(root)
+	todo := []cid.Cid{root}
+	var p Progress
+	for len(todo) > 0 || w.pending > 0 {
+		if k := min(w.free(), len(todo)); k > 0 {
+			w.request(todo[:k])
+			todo = todo[k:]
+		}
+		b, err := w.next()
+		if err != nil {
+			return fmt.Errorf("failed to fetch DAG %s after %d blocks: %w", root, p.Blocks, err)
+		}
+		ls, err := blockstore.Links(b)
+		if err != nil {
+			return fmt.Errorf("failed to fetch DAG %s: %w", root, err)
+		}
+		for _, l := range ls {
+			if seen.Visit(l) {
+				todo = append(todo, l)
+			}
+		}
+		p.Blocks++
+		p.Bytes += int64(len(b.RawData()))
+		if progress != nil {
+			progress(p)
+		}
+	}
+	return nil
+}
+
+// FetchOrdered fetches the blocks named by keys, in that order, with up to
+// the fetch window of them requested ahead, and calls fn on each in order.
+// It is for reading a file whose block list is known: the wants go out as
+// soon as the keys are known, not one block at a time. keys must be closed
+// by the sender; FetchOrdered returns when it is drained or on the first
+// error.
+func (n *Node) FetchOrdered(ctx context.Context, keys <-chan cid.Cid, fn func(blocks.Block) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	w := newWindow(ctx, n.bserv, n.window)
+	defer func() { cancel(); w.wg.Wait() }()
+
+	// Blocks are matched by multihash: a block store keys by multihash, so
+	// a CIDv0 request may be answered under its CIDv1.
+	var order []cid.Cid              // requested, in order, not yet delivered
+	got := map[string]blocks.Block{} // received, waiting for their turn
+	wanted := map[string]int{}       // how often each key is in order
+	open := true
+	var batch []cid.Cid
+	for open || len(order) > 0 {
+		// Take as many new keys as fit, blocking only when idle.
+		batch = batch[:0]
+	fill:
+		for open && len(order) < n.window && (len(order) == 0 || w.free() > len(batch)) {
+			var k cid.Cid
+			var ok bool
+			if len(order) == 0 {
+				select {
+				case k, ok = <-keys:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			} else {
+				select {
+				case k, ok = <-keys:
+				default:
+					break fill
+				}
+			}
+			if !ok {
+				open = false
+				break
+			}
+			order = append(order, k)
+			h := string(k.Hash())
+			if wanted[h] == 0 && got[h] == nil {
+				batch = append(batch, k)
+			}
+			wanted[h]++
+		}
+		w.request(batch)
+		// Deliver what is ready, in order.
+		for len(order) > 0 {
+			h := string(order[0].Hash())
+			b := got[h]
+			if b == nil {
+				break
+			}
+			if err := fn(b); err != nil {
+				return err
+			}
+			order = order[1:]
+			if wanted[h]--; wanted[h] == 0 {
+				delete(wanted, h)
+				delete(got, h)
+			}
+		}
+		if len(order) > 0 {
+			b, err := w.next()
+			if err != nil {
+				return fmt.Errorf("failed to fetch block %s: %w", order[0], err)
+			}
+			got[string(b.Cid().Hash())] = b
+		}
+	}
+	return nil
+}

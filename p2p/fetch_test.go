@@ -1,0 +1,71 @@
+package p2p_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/ipfsfile"
+	"github.com/peer-cloud/peer/p2p"
+)
+
+func randomBytes(t testing.TB, n int) []byte {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(rand.Reader, b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestFetchFileBetweenTwoNodes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a := p2p.TestNode(t, blockstore.ProfileDefault)
+	b := p2p.TestNode(t, blockstore.ProfileDefault)
+	data := randomBytes(t, 20<<20+12345)
+	nd, err := ipfsfile.Add(ctx, a.Store().DAG(), bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Connect(ctx, a.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, root, err := ipfsfile.Stat(ctx, b, nd.Cid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ipfsfile.WriteFile(ctx, b, root, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), data) {
+		t.Fatalf("fetched %d bytes that differ from the %d added", out.Len(), len(data))
+	}
+}
+
+func BenchmarkTransferLoopback(b *testing.B) {
+	ctx := context.Background()
+	const size = 256 << 20
+	data := randomBytes(b, size)
+	b.SetBytes(size)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		src := p2p.TestNode(b, blockstore.ProfileDefault)
+		dst := p2p.TestNode(b, blockstore.ProfileDefault)
+		nd, err := ipfsfile.Add(ctx, src.Store().DAG(), bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := dst.Connect(ctx, src.AddrInfo()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := dst.FetchDAG(ctx, nd.Cid(), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
