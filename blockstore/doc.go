@@ -3,11 +3,16 @@
 //
 // Layout of keys in the datastore:
 //
-//	/blocks/...   block bytes, keyed by multihash (boxo's blockstore)
-//	/pins/...     dspinner's pin index
-//	/dht/...      LAN DHT records and provider records
-//	/provider/... the reprovider's queue
-//	/namesys/...  IPNS records and sequence numbers
+//	/blocks/...      block bytes, keyed by multihash (boxo's blockstore)
+//	/pins/...        dspinner's pins and index
+//	/dht/...         LAN DHT records and provider records
+//	/provider/...    the reprovider's queue
+//	/reprovide/...   the time of the last reprovide
+//
+// Namespaces handed to other parts must not share a name with a prefix that
+// part writes itself: go-datastore v0.9's namespaces skip a prefix a key
+// already has, so "/pins" wrapped around dspinner's "/pins/..." keys breaks
+// its queries.
 //
 // Blocks larger than the profile's value threshold land in Badger's value
 // log, so LSM compactions do not rewrite them; value-log GC reclaims the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/ipfs/boxo/blockservice"
 	bstore "github.com/ipfs/boxo/blockstore"
@@ -62,7 +63,10 @@ func Open(ctx context.Context, dir string, profile Profile, log *slog.Logger) (*
 	}
 	s.blocks = bstore.NewGCBlockstore(bstore.NewIdStore(cached), bstore.NewGCLocker())
 	s.dag = merkledag.NewDAGService(blockservice.New(s.blocks, nil))
-	s.pinner, err = dspinner.New(ctx, s.Namespace("pins"), s.dag)
+	// dspinner and the reprovider prefix their own keys (/pins, /provider);
+	// go-datastore's namespaces skip a prefix a key already has, so
+	// wrapping them in a namespace of the same name would corrupt queries.
+	s.pinner, err = dspinner.New(ctx, s.ds, s.dag)
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("failed to load pins: %w", err)
@@ -128,7 +132,8 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// DiskUsage returns the bytes the database takes on disk.
+// DiskUsage returns the bytes the database takes on disk (allocated
+// blocks: Badger's preallocated, sparse files count only what they hold).
 func (s *Store) DiskUsage() (int64, error) {
 	var n int64
 	err := filepath.WalkDir(s.dir, func(_ string, d os.DirEntry, err error) error {
@@ -140,7 +145,7 @@ func (s *Store) DiskUsage() (int64, error) {
 			if err != nil {
 				return err
 			}
-			n += fi.Size()
+			n += allocated(fi)
 		}
 		return nil
 	})
@@ -162,3 +167,12 @@ func (l badgerLogger) Warningf(f string, a ...any) {
 }
 func (l badgerLogger) Infof(string, ...any)  {}
 func (l badgerLogger) Debugf(string, ...any) {}
+
+// allocated returns the bytes a file occupies on disk where the system
+// reports it, else its length.
+func allocated(fi os.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int64(st.Blocks) * 512
+	}
+	return fi.Size()
+}

@@ -45,8 +45,8 @@ type Info struct {
 }
 
 // Stat reads the root of a UnixFS DAG.
-func Stat(ctx context.Context, f Fetcher, c cid.Cid) (Info, ipld.Node, error) {
-	nd, err := f.DAG().Get(ctx, c)
+func Stat(ctx context.Context, ng ipld.NodeGetter, c cid.Cid) (Info, ipld.Node, error) {
+	nd, err := ng.Get(ctx, c)
 	if err != nil {
 		return Info{}, nil, fmt.Errorf("failed to get %s: %w", c, err)
 	}
@@ -204,7 +204,7 @@ func leafData(b blocks.Block) ([]byte, error) {
 // WriteTar writes the UnixFS DAG under c as a tar stream whose top-level
 // entry is called name.
 func WriteTar(ctx context.Context, f Fetcher, c cid.Cid, name string, tw *tar.Writer) error {
-	info, nd, err := Stat(ctx, f, c)
+	info, nd, err := Stat(ctx, f.DAG(), c)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func TestFetchFileBetweenTwoNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	_, root, err := ipfsfile.Stat(ctx, b, nd.Cid())
+	_, root, err := ipfsfile.Stat(ctx, b.DAG(), nd.Cid())
 	if err != nil {
 		t.Fatal(err)
 	}

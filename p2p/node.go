@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		interval = 12 * time.Hour
 	}
 	if interval > 0 {
-		n.provider, err = provider.New(cfg.Store.Namespace("provider"),
+		n.provider, err = provider.New(cfg.Store.Datastore(),
 			provider.Online(n.dht),
 			provider.KeyProvider(n.pinnedRoots),
 			provider.ReproviderInterval(interval),

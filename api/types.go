@@ -1,0 +1,76 @@
+// Package api defines the daemon's HTTP API: its routes, the JSON bodies
+// they exchange, and a client. Every request carries the repo's token as
+// "Authorization: Bearer TOKEN"; without it the daemon answers 401.
+// Errors come back as {"error": "..."} with a 4xx or 5xx status.
+package api
+
+// Version is the API's path prefix.
+const Version = "/api/v1"
+
+// ID describes the node.
+type ID struct {
+	ID      string   `json:"id"`
+	Addrs   []string `json:"addrs"`
+	Profile string   `json:"profile"`
+}
+
+// Peer is a connected peer.
+type Peer struct {
+	ID        string `json:"id"`
+	Addr      string `json:"addr"`
+	Direction string `json:"direction"`
+}
+
+// Added is the result of an add.
+type Added struct {
+	CID  string `json:"cid"`
+	Size uint64 `json:"size"`
+	Kind string `json:"type"`
+}
+
+// Stat describes a UnixFS DAG, the size an export will have.
+type Stat struct {
+	CID  string `json:"cid"`
+	Kind string `json:"type"`
+	Size uint64 `json:"size"`
+}
+
+// Pin is a pinned root.
+type Pin struct {
+	CID  string `json:"cid"`
+	Type string `json:"type"`
+}
+
+// Pinned is the result of a pin add.
+type Pinned struct {
+	CID    string `json:"cid"`
+	Blocks int    `json:"blocks"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// RepoStat describes the block store.
+type RepoStat struct {
+	Blocks     int    `json:"blocks"`
+	BlockBytes int64  `json:"block_bytes"`
+	DiskBytes  int64  `json:"disk_bytes"`
+	Pins       int    `json:"pins"`
+	Profile    string `json:"profile"`
+}
+
+// GCResult says what a garbage collection removed.
+type GCResult struct {
+	Removed    int   `json:"removed"`
+	FreedBytes int64 `json:"freed_bytes"`
+	Kept       int   `json:"kept"`
+}
+
+// Error is the body of an error response.
+type Error struct {
+	Error string `json:"error"`
+}
+
+// Content types of add uploads.
+const (
+	ContentFile = "application/octet-stream"
+	ContentTar  = "application/x-tar"
+)

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+
+	golog "github.com/ipfs/go-log/v2"
+
+	"github.com/spf13/cobra"
+
+	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/daemon"
+	"github.com/peer-cloud/peer/repo"
+)
+
+func newDaemonCommand(g *globals) *cobra.Command {
+	var profile string
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the node in the foreground until interrupted",
+		Long: `Run the node until SIGINT or SIGTERM: the block store, LAN discovery
+(mDNS, DHT), Bitswap, and the HTTP API on loopback that the other commands
+use. The first run creates the repo with default settings (see 'peer init').`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			quietDependencies(g.logLevel)
+			dir, err := g.repoDir()
+			if err != nil {
+				return err
+			}
+			r, err := repo.Open(dir)
+			if errors.Is(err, repo.ErrNoRepo) {
+				p, perr := blockstore.ParseProfile(profile)
+				if perr != nil {
+					return perr
+				}
+				cfg := repo.DefaultConfig()
+				cfg.Profile = string(p)
+				if r, err = repo.Init(dir, cfg); err == nil {
+					fmt.Fprintf(g.stderr, "initialised new repo in %s\n", dir)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if r.Config.Profile == string(blockstore.ProfilePi) {
+				// Collect garbage sooner on small boards: the heap stays
+				// near its live size instead of doubling between cycles.
+				debug.SetGCPercent(50)
+			}
+			d, err := daemon.Start(cmd.Context(), r, log)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "peer daemon ready\npeer ID %s\nAPI %s\n", r.PeerID(), d.APIURL())
+			select {
+			case <-cmd.Context().Done():
+			case err = <-d.Done():
+				err = fmt.Errorf("API server stopped: %w", err)
+			}
+			fmt.Fprintln(g.stderr, "shutting down")
+			return errors.Join(err, d.Close())
+		},
+	}
+	cmd.Flags().StringVar(&profile, "profile", "default", `profile for a repo created on first run: "default" or "pi"`)
+	return cmd
+}
+
+// quietDependencies sets the level of the libp2p and boxo loggers (go-log),
+// unless GOLOG_LOG_LEVEL says otherwise: silent but for fatal errors by
+// default, warnings with --log-level debug. Their errors that matter reach
+// the user through peer's own results and log.
+func quietDependencies(level string) {
+	if os.Getenv("GOLOG_LOG_LEVEL") != "" {
+		return
+	}
+	if level == "debug" {
+		golog.SetAllLoggers(golog.LevelWarn)
+		return
+	}
+	golog.SetAllLoggers(golog.LevelFatal)
+}

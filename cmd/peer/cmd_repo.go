@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+)
+
+func newRepoCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "repo",
+		Short: "Inspect and clean the block store",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "stat",
+		Short: "Show blocks, bytes, disk use and pins",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.RepoStat(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(st)
+			}
+			fmt.Fprintf(g.stdout, "blocks      %d\nblock bytes %d (%s)\ndisk bytes  %d (%s)\npins        %d\nprofile     %s\n",
+				st.Blocks, st.BlockBytes, humanize.IBytes(uint64(st.BlockBytes)), st.DiskBytes, humanize.IBytes(uint64(st.DiskBytes)), st.Pins, st.Profile)
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "gc",
+		Short: "Remove every block no pin needs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.RepoGC(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(res)
+			}
+			fmt.Fprintf(g.stdout, "removed %d blocks (%s), kept %d\n", res.Removed, humanize.IBytes(uint64(res.FreedBytes)), res.Kept)
+			return nil
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/repo"
+)
+
+// globals are the flags every command has.
+type globals struct {
+	repo     string
+	json     bool
+	logLevel string
+	stdout   io.Writer
+	stderr   io.Writer
+	stdin    io.Reader
+}
+
+func newRootCommand() *cobra.Command {
+	g := &globals{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}
+	root := &cobra.Command{
+		Use:   "peer",
+		Short: "A personal cloud on IPFS parts, for LANs without internet",
+		Long: `peer keeps your files on your own devices and moves them over the LAN.
+
+Start the node with 'peer daemon' (the first run creates the repo in
+$PEER_PATH, default ~/.peer); the other commands talk to the running daemon.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.repo, "repo", "", "repo folder (default $PEER_PATH, or ~/.peer)")
+	root.PersistentFlags().BoolVar(&g.json, "json", false, "print results as JSON")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	root.AddCommand(
+		newInitCommand(g),
+		newDaemonCommand(g),
+		newIDCommand(g),
+		newPeersCommand(g),
+		newIPFSCommand(g),
+		newRepoCommand(g),
+	)
+	return root
+}
+
+// repoDir returns the repo folder the flags name.
+func (g *globals) repoDir() (string, error) {
+	if g.repo != "" {
+		return g.repo, nil
+	}
+	return repo.DefaultDir()
+}
+
+// client returns an API client for the daemon of the repo.
+func (g *globals) client() (*api.Client, error) {
+	dir, err := g.repoDir()
+	if err != nil {
+		return nil, err
+	}
+	token, err := repo.ReadToken(dir)
+	if err != nil {
+		return nil, err
+	}
+	base, err := repo.ReadAPIAddr(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &api.Client{Base: base, Token: token}, nil
+}
+
+func (g *globals) logger() (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		return nil, fmt.Errorf("bad --log-level %q: use debug, info, warn or error", g.logLevel)
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+// printJSON writes v as indented JSON to stdout.
+func (g *globals) printJSON(v any) error {
+	enc := json.NewEncoder(g.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

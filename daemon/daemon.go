@@ -1,0 +1,119 @@
+// Package daemon runs a node from its repo: the block store, the p2p node
+// and the HTTP API the peer command talks to.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/p2p"
+	"github.com/peer-cloud/peer/repo"
+)
+
+// Daemon is a running node.
+type Daemon struct {
+	repo   *repo.Repo
+	store  *blockstore.Store
+	node   *p2p.Node
+	server *http.Server
+	ln     net.Listener
+	log    *slog.Logger
+	done   chan error
+}
+
+// Start opens the repo's store, starts the node and serves the API. The
+// caller must Close the daemon.
+func Start(ctx context.Context, r *repo.Repo, log *slog.Logger) (d *Daemon, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := r.Config
+	profile, err := blockstore.ParseProfile(cfg.Profile)
+	if err != nil {
+		return nil, err
+	}
+	peers, err := cfg.StaticPeers()
+	if err != nil {
+		return nil, err
+	}
+	d = &Daemon{repo: r, log: log, done: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if d.store, err = blockstore.Open(ctx, r.BlocksDir(), profile, log.With("part", "blockstore")); err != nil {
+		return nil, err
+	}
+	reprovide := cfg.Network.ReprovideInterval.Duration
+	if reprovide == 0 {
+		reprovide = -1
+	}
+	d.node, err = p2p.New(ctx, p2p.Config{
+		Identity:          r.Identity,
+		Store:             d.store,
+		ListenAddrs:       cfg.Network.Listen,
+		MDNS:              cfg.Network.MDNS,
+		StaticPeers:       peers,
+		FetchWindow:       cfg.Network.FetchWindow,
+		ReprovideInterval: reprovide,
+		Log:               log.With("part", "p2p"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
+		return nil, fmt.Errorf("failed to listen for the API on %s (is another daemon running? change api.listen in %s): %w", cfg.API.Listen, repo.ConfigFile, err)
+	}
+	d.server = &http.Server{
+		Handler:           d.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	go func() { d.done <- d.server.Serve(d.ln) }()
+	if err := r.WriteAPIAddr(d.APIURL()); err != nil {
+		return nil, err
+	}
+	log.Info("daemon ready", "api", d.APIURL(), "id", d.node.Host().ID())
+	return d, nil
+}
+
+// APIURL returns the base URL of the API.
+func (d *Daemon) APIURL() string { return "http://" + d.ln.Addr().String() }
+
+// Node returns the p2p node.
+func (d *Daemon) Node() *p2p.Node { return d.node }
+
+// Done is closed... it receives the API server's error if it stops by
+// itself.
+func (d *Daemon) Done() <-chan error { return d.done }
+
+// Close stops the API, the node and the store, in that order, and removes
+// the api.addr file.
+func (d *Daemon) Close() error {
+	var errs []error
+	if d.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := d.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("failed to stop API: %w", err))
+			d.server.Close()
+		}
+		cancel()
+	}
+	if d.ln != nil {
+		errs = append(errs, d.repo.RemoveAPIAddr())
+	}
+	if d.node != nil {
+		errs = append(errs, d.node.Close())
+	}
+	if d.store != nil {
+		errs = append(errs, d.store.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,175 @@
+package daemon
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	cid "github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
+
+	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/ipfsfile"
+	"github.com/peer-cloud/peer/p2p"
+)
+
+func pathCID(r *http.Request) (cid.Cid, error) {
+	s := r.PathValue("cid")
+	c, err := cid.Decode(s)
+	if err != nil {
+		return cid.Undef, badRequest(fmt.Errorf("%q is not a CID: %w", s, err))
+	}
+	return c, nil
+}
+
+func (d *Daemon) handleAdd(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	doPin := r.URL.Query().Get("pin") != "false"
+	// Hold the pin lock until the root is pinned, so a GC running meanwhile
+	// cannot remove the new blocks.
+	unlock := d.store.Blockstore().PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	var nd ipld.Node
+	var err error
+	switch ct := r.Header.Get("Content-Type"); ct {
+	case api.ContentTar:
+		nd, err = ipfsfile.AddTar(ctx, d.store.DAG(), tar.NewReader(r.Body))
+	case api.ContentFile, "":
+		nd, err = ipfsfile.Add(ctx, d.store.DAG(), r.Body)
+	default:
+		return badRequest(fmt.Errorf("unsupported Content-Type %q: send %s or %s", ct, api.ContentFile, api.ContentTar))
+	}
+	if err != nil {
+		return badRequest(err)
+	}
+	if doPin {
+		if err := d.store.Pinner().PinWithMode(ctx, nd.Cid(), pin.Recursive, ""); err != nil {
+			return fmt.Errorf("failed to pin %s: %w", nd.Cid(), err)
+		}
+		if err := d.store.Pinner().Flush(ctx); err != nil {
+			return fmt.Errorf("failed to save pin of %s: %w", nd.Cid(), err)
+		}
+		if err := d.node.Provide(ctx, nd.Cid()); err != nil {
+			d.log.Warn("failed to announce", "cid", nd.Cid(), "err", err)
+		}
+	}
+	info, _, err := ipfsfile.Stat(ctx, d.store.DAG(), nd.Cid())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.Added{CID: nd.Cid().String(), Size: info.Size, Kind: string(info.Kind)})
+}
+
+func (d *Daemon) handleStat(w http.ResponseWriter, r *http.Request) error {
+	c, err := pathCID(r)
+	if err != nil {
+		return err
+	}
+	info, _, err := ipfsfile.Stat(r.Context(), d.node.DAG(), c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.Stat{CID: c.String(), Kind: string(info.Kind), Size: info.Size})
+}
+
+func (d *Daemon) handleCat(w http.ResponseWriter, r *http.Request) error {
+	c, err := pathCID(r)
+	if err != nil {
+		return err
+	}
+	info, nd, err := ipfsfile.Stat(r.Context(), d.node.DAG(), c)
+	if err != nil {
+		return err
+	}
+	if info.Kind != ipfsfile.KindFile {
+		return badRequest(fmt.Errorf("%s is a %s, not a file: use 'peer ipfs get'", c, info.Kind))
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatUint(info.Size, 10))
+	// Errors after the first byte cannot change the status; the client
+	// sees a body shorter than Content-Length.
+	return ipfsfile.WriteFile(r.Context(), d.node, nd, w)
+}
+
+func (d *Daemon) handleGet(w http.ResponseWriter, r *http.Request) error {
+	c, err := pathCID(r)
+	if err != nil {
+		return err
+	}
+	info, _, err := ipfsfile.Stat(r.Context(), d.node.DAG(), c)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", api.ContentTar)
+	w.Header().Set("X-Content-Size", strconv.FormatUint(info.Size, 10))
+	tw := tar.NewWriter(w)
+	if err := ipfsfile.WriteTar(r.Context(), d.node, c, c.String(), tw); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+func (d *Daemon) handlePinAdd(w http.ResponseWriter, r *http.Request) error {
+	c, err := pathCID(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	unlock := d.store.Blockstore().PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	var got api.Pinned
+	err = d.node.FetchDAG(ctx, c, func(p p2p.Progress) { got.Blocks, got.Bytes = p.Blocks, p.Bytes })
+	if err != nil {
+		return err
+	}
+	if err := d.store.Pinner().PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
+		return fmt.Errorf("failed to pin %s: %w", c, err)
+	}
+	if err := d.store.Pinner().Flush(ctx); err != nil {
+		return fmt.Errorf("failed to save pin of %s: %w", c, err)
+	}
+	if err := d.node.Provide(ctx, c); err != nil {
+		d.log.Warn("failed to announce", "cid", c, "err", err)
+	}
+	got.CID = c.String()
+	return writeJSON(w, http.StatusOK, got)
+}
+
+func (d *Daemon) handlePinRm(w http.ResponseWriter, r *http.Request) error {
+	c, err := pathCID(r)
+	if err != nil {
+		return err
+	}
+	if err := d.store.Pinner().Unpin(r.Context(), c, true); err != nil {
+		if errors.Is(err, pin.ErrNotPinned) {
+			return notFound(fmt.Errorf("%s is not pinned", c))
+		}
+		return fmt.Errorf("failed to unpin %s: %w", c, err)
+	}
+	if err := d.store.Pinner().Flush(r.Context()); err != nil {
+		return fmt.Errorf("failed to save pins: %w", err)
+	}
+	return writeJSON(w, http.StatusOK, api.Pin{CID: c.String(), Type: "recursive"})
+}
+
+func (d *Daemon) handlePinLs(w http.ResponseWriter, r *http.Request) error {
+	out := []api.Pin{}
+	for _, l := range []struct {
+		kind string
+		ch   <-chan pin.StreamedPin
+	}{
+		{"recursive", d.store.Pinner().RecursiveKeys(r.Context(), false)},
+		{"direct", d.store.Pinner().DirectKeys(r.Context(), false)},
+	} {
+		for p := range l.ch {
+			if p.Err != nil {
+				return fmt.Errorf("failed to list pins: %w", p.Err)
+			}
+			out = append(out, api.Pin{CID: p.Pin.Key.String(), Type: l.kind})
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

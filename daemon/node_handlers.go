@@ -1,0 +1,48 @@
+package daemon
+
+import (
+	"net/http"
+
+	"github.com/peer-cloud/peer/api"
+)
+
+func (d *Daemon) handleID(w http.ResponseWriter, r *http.Request) error {
+	h := d.node.Host()
+	out := api.ID{ID: h.ID().String(), Profile: string(d.store.Profile()), Addrs: []string{}}
+	for _, a := range h.Addrs() {
+		out.Addrs = append(out.Addrs, a.String()+"/p2p/"+h.ID().String())
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) handlePeers(w http.ResponseWriter, r *http.Request) error {
+	out := []api.Peer{}
+	seen := map[string]bool{}
+	for _, c := range d.node.Host().Network().Conns() {
+		id := c.RemotePeer().String()
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, api.Peer{ID: id, Addr: c.RemoteMultiaddr().String(), Direction: c.Stat().Direction.String()})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) handleRepoStat(w http.ResponseWriter, r *http.Request) error {
+	st, err := d.store.Stat(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.RepoStat{
+		Blocks: st.Blocks, BlockBytes: st.BlockBytes, DiskBytes: st.DiskBytes, Pins: st.Pins, Profile: string(st.Profile),
+	})
+}
+
+func (d *Daemon) handleRepoGC(w http.ResponseWriter, r *http.Request) error {
+	res, err := d.store.GC(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.GCResult{Removed: res.Removed, FreedBytes: res.FreedBytes, Kept: res.Kept})
+}

@@ -1,0 +1,85 @@
+package daemon
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/peer-cloud/peer/api"
+)
+
+// httpError is an error with the status it should be answered with.
+type httpError struct {
+	status int
+	err    error
+}
+
+func (e *httpError) Error() string { return e.err.Error() }
+func (e *httpError) Unwrap() error { return e.err }
+
+func badRequest(err error) error { return &httpError{http.StatusBadRequest, err} }
+func notFound(err error) error   { return &httpError{http.StatusNotFound, err} }
+
+// handler is an API handler that returns an error instead of writing it.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (d *Daemon) routes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h handler) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+api.Version+path, d.serve(h))
+	}
+	handle("GET /id", d.handleID)
+	handle("GET /peers", d.handlePeers)
+	handle("POST /ipfs/add", d.handleAdd)
+	handle("GET /ipfs/stat/{cid}", d.handleStat)
+	handle("GET /ipfs/cat/{cid}", d.handleCat)
+	handle("GET /ipfs/get/{cid}", d.handleGet)
+	handle("POST /pin/add/{cid}", d.handlePinAdd)
+	handle("POST /pin/rm/{cid}", d.handlePinRm)
+	handle("GET /pin/ls", d.handlePinLs)
+	handle("GET /repo/stat", d.handleRepoStat)
+	handle("POST /repo/gc", d.handleRepoGC)
+	return d.auth(mux)
+}
+
+// auth refuses requests without the repo's token.
+func (d *Daemon) auth(next http.Handler) http.Handler {
+	want := []byte("Bearer " + d.repo.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			writeJSON(w, http.StatusUnauthorized, api.Error{Error: "missing or wrong API token: send 'Authorization: Bearer TOKEN' with the token from the repo's api.token"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (d *Daemon) serve(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		status := http.StatusInternalServerError
+		var he *httpError
+		if errors.As(err, &he) {
+			status = he.status
+		}
+		if r.Context().Err() != nil {
+			return // the client went away
+		}
+		d.log.Log(r.Context(), slog.LevelDebug, "request failed", "path", r.URL.Path, "err", err)
+		writeJSON(w, status, api.Error{Error: err.Error()})
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,177 @@
+package repo
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/peer-cloud/peer/blockstore"
+)
+
+// Config is the node's configuration, kept in config.toml in the repo.
+type Config struct {
+	// Profile picks storage and network limits: "default" or "pi".
+	Profile string `toml:"profile"`
+	Network Network `toml:"network"`
+	API     API     `toml:"api"`
+}
+
+// Network configures the libp2p side.
+type Network struct {
+	// Listen lists the multiaddrs to listen on.
+	Listen []string `toml:"listen"`
+	// MDNS turns LAN discovery by multicast DNS on or off.
+	MDNS bool `toml:"mdns"`
+	// Peers lists static peers (multiaddrs ending in /p2p/ID), dialled at
+	// start and kept connected.
+	Peers []string `toml:"peers"`
+	// FetchWindow is how many blocks a fetch keeps requested at once.
+	FetchWindow int `toml:"fetch_window"`
+	// ReprovideInterval is how often pinned roots are announced to the DHT
+	// again; "0s" turns reproviding off.
+	ReprovideInterval duration `toml:"reprovide_interval"`
+}
+
+// API configures the daemon's HTTP API.
+type API struct {
+	// Listen is the host:port of the HTTP API. Keep it on loopback: every
+	// request needs the token in the repo, but the traffic is plain HTTP.
+	Listen string `toml:"listen"`
+}
+
+type duration struct{ time.Duration }
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("bad duration %q (examples: 12h, 30m, 0s): %w", b, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+func (d duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// DefaultConfig returns the configuration a new repo gets.
+func DefaultConfig() Config {
+	return Config{
+		Profile: string(blockstore.ProfileDefault),
+		Network: Network{
+			Listen: []string{
+				"/ip4/0.0.0.0/tcp/4010",
+				"/ip4/0.0.0.0/udp/4010/quic-v1",
+				"/ip6/::/tcp/4010",
+				"/ip6/::/udp/4010/quic-v1",
+			},
+			MDNS:              true,
+			Peers:             []string{},
+			FetchWindow:       64,
+			ReprovideInterval: duration{12 * time.Hour},
+		},
+		API: API{Listen: "127.0.0.1:5010"},
+	}
+}
+
+// configTemplate is written to config.toml by Init. Comments explain each
+// key; values come from the Config.
+const configTemplate = `# peer node configuration. Restart the daemon after editing.
+
+# Storage and network limits: "default" for desktops and servers, "pi" for
+# small boards (small Badger memtables, no block cache, fewer connections).
+profile = %q
+
+[network]
+# Addresses to listen on (TCP and QUIC). Use port 0 for a random port.
+listen = %s
+# Find and connect to peers on the LAN by multicast DNS.
+mdns = %t
+# Peers to dial at start and keep connected, e.g.
+# "/ip4/192.168.1.20/tcp/4010/p2p/12D3KooW...".
+peers = %s
+# Blocks a download keeps requested at once (1 MiB each for files added by
+# peer). Larger windows fill faster links; each costs memory while in flight.
+fetch_window = %d
+# How often pinned content is announced again on the LAN DHT ("0s": never).
+reprovide_interval = %q
+
+[api]
+# The daemon's HTTP API (used by the peer command). Every request must carry
+# the token in the repo's api.token file.
+listen = %q
+`
+
+func (c Config) encode() []byte {
+	list := func(xs []string) string {
+		s := "["
+		for i, x := range xs {
+			if i > 0 {
+				s += ", "
+			}
+			s += fmt.Sprintf("%q", x)
+		}
+		return s + "]"
+	}
+	return []byte(fmt.Sprintf(configTemplate, c.Profile, list(c.Network.Listen), c.Network.MDNS,
+		list(c.Network.Peers), c.Network.FetchWindow, c.Network.ReprovideInterval.String(), c.API.Listen))
+}
+
+func loadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("failed to read config: %w", err)
+	}
+	c := DefaultConfig()
+	md, err := toml.Decode(string(b), &c)
+	if err != nil {
+		return Config{}, fmt.Errorf("failed to parse %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return Config{}, fmt.Errorf("failed to parse %s: unknown key %q (see the comments in a fresh config from 'peer init')", path, und[0].String())
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("invalid %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Validate checks every value and says which one is wrong.
+func (c Config) Validate() error {
+	if _, err := blockstore.ParseProfile(c.Profile); err != nil {
+		return err
+	}
+	for _, a := range c.Network.Listen {
+		if _, err := ma.NewMultiaddr(a); err != nil {
+			return fmt.Errorf("network.listen: %q is not a multiaddr: %w", a, err)
+		}
+	}
+	if _, err := c.StaticPeers(); err != nil {
+		return err
+	}
+	if c.Network.FetchWindow < 1 || c.Network.FetchWindow > 4096 {
+		return fmt.Errorf("network.fetch_window must be between 1 and 4096, not %d", c.Network.FetchWindow)
+	}
+	if c.Network.ReprovideInterval.Duration < 0 {
+		return fmt.Errorf("network.reprovide_interval must not be negative")
+	}
+	if c.API.Listen == "" {
+		return fmt.Errorf("api.listen must be set, e.g. \"127.0.0.1:5010\"")
+	}
+	return nil
+}
+
+// StaticPeers parses Network.Peers.
+func (c Config) StaticPeers() ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, s := range c.Network.Peers {
+		ai, err := peer.AddrInfoFromString(s)
+		if err != nil {
+			return nil, fmt.Errorf("network.peers: %q is not a multiaddr ending in /p2p/PEERID: %w", s, err)
+		}
+		out = append(out, *ai)
+	}
+	return out, nil
+}

@@ -1,0 +1,197 @@
+// Package repo manages a node's folder ($PEER_PATH, default ~/.peer): its
+// config file, libp2p identity, API token and block store.
+//
+//	config.toml    the configuration (commented)
+//	identity.key   the libp2p private key (Ed25519, protobuf), mode 0600
+//	api.token      the secret every API request must carry, mode 0600
+//	api.addr       written by a running daemon: where its API listens
+//	blocks/        the Badger database
+package repo
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// File names inside a repo.
+const (
+	ConfigFile   = "config.toml"
+	IdentityFile = "identity.key"
+	TokenFile    = "api.token"
+	APIAddrFile  = "api.addr"
+	BlocksDir    = "blocks"
+)
+
+// ErrNoRepo reports a folder without a repo.
+var ErrNoRepo = errors.New("no peer repo here")
+
+// ErrExists reports that Init found a repo already.
+var ErrExists = errors.New("a peer repo already exists here")
+
+// Repo is an opened repo folder.
+type Repo struct {
+	Dir      string
+	Config   Config
+	Identity crypto.PrivKey
+	Token    string
+}
+
+// DefaultDir returns $PEER_PATH, or ~/.peer.
+func DefaultDir() (string, error) {
+	if d := os.Getenv("PEER_PATH"); d != "" {
+		return d, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("failed to find home folder (set PEER_PATH): %w", err)
+	}
+	return filepath.Join(home, ".peer"), nil
+}
+
+// Init creates a repo in dir with cfg and a new identity and token.
+func Init(dir string, cfg Config) (*Repo, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
+		return nil, fmt.Errorf("failed to init %s: %w", dir, ErrExists)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create repo folder: %w", err)
+	}
+	sk, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("failed to generate identity: %w", err)
+	}
+	kb, err := crypto.MarshalPrivateKey(sk)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode identity: %w", err)
+	}
+	tok := make([]byte, 32)
+	if _, err := rand.Read(tok); err != nil {
+		return nil, fmt.Errorf("failed to generate API token: %w", err)
+	}
+	token := hex.EncodeToString(tok)
+	// The config goes last: its presence marks a complete repo.
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{IdentityFile, kb},
+		{TokenFile, []byte(token + "\n")},
+		{ConfigFile, cfg.encode()},
+	} {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return &Repo{Dir: dir, Config: cfg, Identity: sk, Token: token}, nil
+}
+
+// Open reads the repo in dir.
+func Open(dir string) (*Repo, error) {
+	cfg, err := loadConfig(filepath.Join(dir, ConfigFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("failed to open %s: %w (run 'peer init' first)", dir, ErrNoRepo)
+	}
+	if err != nil {
+		return nil, err
+	}
+	kb, err := os.ReadFile(filepath.Join(dir, IdentityFile))
+	if err != nil {
+		return nil, fmt.Errorf("failed to read identity: %w", err)
+	}
+	sk, err := crypto.UnmarshalPrivateKey(kb)
+	if err != nil {
+		return nil, fmt.Errorf("failed to decode %s (the file is damaged; restore it from a backup): %w", IdentityFile, err)
+	}
+	token, err := ReadToken(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Repo{Dir: dir, Config: cfg, Identity: sk, Token: token}, nil
+}
+
+// ReadToken reads the API token of the repo in dir.
+func ReadToken(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, TokenFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("failed to read API token: %w (run 'peer init' first)", ErrNoRepo)
+	}
+	if err != nil {
+		return "", fmt.Errorf("failed to read API token: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// PeerID returns the node's peer ID.
+func (r *Repo) PeerID() peer.ID {
+	id, _ := peer.IDFromPrivateKey(r.Identity)
+	return id
+}
+
+// BlocksDir returns the folder of the block store.
+func (r *Repo) BlocksDir() string { return filepath.Join(r.Dir, BlocksDir) }
+
+// WriteAPIAddr records where the running daemon's API listens.
+func (r *Repo) WriteAPIAddr(addr string) error {
+	return writeFileAtomic(filepath.Join(r.Dir, APIAddrFile), []byte(addr+"\n"), 0o600)
+}
+
+// RemoveAPIAddr removes the record of a running daemon.
+func (r *Repo) RemoveAPIAddr() error {
+	err := os.Remove(filepath.Join(r.Dir, APIAddrFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("failed to remove %s: %w", APIAddrFile, err)
+	}
+	return nil
+}
+
+// ReadAPIAddr returns where the daemon of the repo in dir listens, or an
+// error saying no daemon runs.
+func ReadAPIAddr(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, APIAddrFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("no daemon is running for %s (start one with 'peer daemon')", dir)
+	}
+	if err != nil {
+		return "", fmt.Errorf("failed to read API address: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	return nil
+}
