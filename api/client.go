@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Client talks to a daemon's API.
@@ -85,10 +87,22 @@ func (c *Client) ID(ctx context.Context) (ID, error) {
 	return out, c.JSON(ctx, http.MethodGet, "/id", nil, &out)
 }
 
-// Peers lists connected peers.
-func (c *Client) Peers(ctx context.Context) ([]Peer, error) {
+// Peers lists connected peers. With wait > 0 the daemon first waits (up
+// to timeout) until at least wait peers are connected.
+func (c *Client) Peers(ctx context.Context, wait int, timeout time.Duration) ([]Peer, error) {
 	var out []Peer
-	return out, c.JSON(ctx, http.MethodGet, "/peers", nil, &out)
+	q := url.Values{}
+	if wait > 0 {
+		q.Set("wait", strconv.Itoa(wait))
+		q.Set("timeout", timeout.String())
+	}
+	return out, c.JSON(ctx, http.MethodGet, "/peers", q, &out)
+}
+
+// BitswapStat returns Bitswap's counters.
+func (c *Client) BitswapStat(ctx context.Context) (BitswapStat, error) {
+	var out BitswapStat
+	return out, c.JSON(ctx, http.MethodGet, "/stats/bitswap", nil, &out)
 }
 
 // Add uploads a file (contentType ContentFile) or a tar of a tree

@@ -74,3 +74,14 @@ const (
 	ContentFile = "application/octet-stream"
 	ContentTar  = "application/x-tar"
 )
+
+// BitswapStat counts what Bitswap moved since the daemon started.
+type BitswapStat struct {
+	BlocksReceived uint64 `json:"blocks_received"`
+	DataReceived   uint64 `json:"data_received"`
+	DupBlocks      uint64 `json:"dup_blocks"`
+	BlocksSent     uint64 `json:"blocks_sent"`
+	DataSent       uint64 `json:"data_sent"`
+	Wantlist       int    `json:"wantlist"`
+	Peers          int    `json:"peers"`
+}

@@ -1,7 +1,11 @@
 package daemon
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/peer-cloud/peer/api"
 )
@@ -16,6 +20,21 @@ func (d *Daemon) handleID(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handlePeers(w http.ResponseWriter, r *http.Request) error {
+	if ws := r.URL.Query().Get("wait"); ws != "" {
+		n, err := strconv.Atoi(ws)
+		if err != nil || n < 1 {
+			return badRequest(fmt.Errorf("wait must be a positive number of peers, not %q", ws))
+		}
+		timeout, err := time.ParseDuration(r.URL.Query().Get("timeout"))
+		if err != nil || timeout <= 0 {
+			return badRequest(fmt.Errorf("timeout must be a duration such as 30s"))
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		if err := d.node.WaitPeers(ctx, n); err != nil {
+			return &httpError{http.StatusGatewayTimeout, err}
+		}
+	}
 	out := []api.Peer{}
 	seen := map[string]bool{}
 	for _, c := range d.node.Host().Network().Conns() {
@@ -45,4 +64,15 @@ func (d *Daemon) handleRepoGC(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, api.GCResult{Removed: res.Removed, FreedBytes: res.FreedBytes, Kept: res.Kept})
+}
+
+func (d *Daemon) handleBitswapStat(w http.ResponseWriter, r *http.Request) error {
+	st, err := d.node.BitswapStat()
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, api.BitswapStat{
+		BlocksReceived: st.BlocksReceived, DataReceived: st.DataReceived, DupBlocks: st.DupBlksReceived,
+		BlocksSent: st.BlocksSent, DataSent: st.DataSent, Wantlist: len(st.Wantlist), Peers: len(st.Peers),
+	})
 }

@@ -19,13 +19,19 @@ type Progress struct {
 	Bytes  int64
 }
 
-// window keeps up to size requests in flight on one Bitswap session.
-// Requests are sent in batches, so one wantlist message carries many
-// wants, and blocks arrive on one channel in whatever order peers send
-// them.
+// window keeps up to size requests in flight. Requests go out in batches,
+// so one wantlist message carries many wants, and blocks arrive on one
+// channel in whatever order peers send them.
+//
+// Each batch is its own Bitswap session. A session sends want-blocks to the
+// peer that answered it first, more so the more it answered ("rich get
+// richer"), so one long session pulls a whole file from one peer. Fresh
+// sessions start with a want-have to every connected peer and spread their
+// want-blocks over all that have the blocks, so a fetch draws from every
+// peer that holds the file. The cost is one round trip per batch.
 type window struct {
 	ctx     context.Context
-	ses     *blockservice.Session
+	bs      blockservice.BlockService
 	size    int
 	pending int
 	recv    chan blocks.Block
@@ -35,17 +41,22 @@ type window struct {
 func newWindow(ctx context.Context, bs blockservice.BlockService, size int) *window {
 	return &window{
 		ctx:  ctx,
-		ses:  blockservice.NewSession(ctx, bs),
+		bs:   bs,
 		size: size,
 		recv: make(chan blocks.Block, size),
 	}
 }
 
-// free is how many more requests fit in the window. Refills wait until a
-// quarter of the window is free, so requests go out in batches.
+// batch is the most keys one request (one session) carries: an eighth of
+// the window, so several sessions are in flight at once and each may pick
+// a different peer.
+func (w *window) batch() int { return max(4, w.size/8) }
+
+// free is how many keys may be requested now: a whole batch, or nothing
+// until the window has room for one (or the window is empty).
 func (w *window) free() int {
-	f := w.size - w.pending
-	if w.pending > 0 && f < w.size/4 {
+	f := min(w.size-w.pending, w.batch())
+	if w.pending > 0 && f < w.batch() {
 		return 0
 	}
 	return f
@@ -60,7 +71,7 @@ func (w *window) request(ks []cid.Cid) {
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
-		for b := range w.ses.GetBlocks(w.ctx, ks) {
+		for b := range w.bs.GetBlocks(w.ctx, ks) {
 			select {
 			case w.recv <- b:
 			case <-w.ctx.Done():
@@ -94,7 +105,7 @@ func (n *Node) FetchDAG(ctx context.Context, root cid.Cid, progress func(Progres
 	todo := []cid.Cid{root}
 	var p Progress
 	for len(todo) > 0 || w.pending > 0 {
-		if k := min(w.free(), len(todo)); k > 0 {
+		for k := min(w.free(), len(todo)); k > 0; k = min(w.free(), len(todo)) {
 			w.request(todo[:k])
 			todo = todo[k:]
 		}
@@ -139,37 +150,45 @@ func (n *Node) FetchOrdered(ctx context.Context, keys <-chan cid.Cid, fn func(bl
 	open := true
 	var batch []cid.Cid
 	for open || len(order) > 0 {
-		// Take as many new keys as fit, blocking only when idle.
-		batch = batch[:0]
+		// Request as many new keys as fit, a batch at a time, blocking
+		// only when idle.
 	fill:
-		for open && len(order) < n.window && (len(order) == 0 || w.free() > len(batch)) {
-			var k cid.Cid
-			var ok bool
-			if len(order) == 0 {
-				select {
-				case k, ok = <-keys:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			} else {
-				select {
-				case k, ok = <-keys:
-				default:
-					break fill
-				}
-			}
-			if !ok {
-				open = false
+		for open && len(order) < n.window {
+			room := min(w.free(), n.window-len(order))
+			if room == 0 {
 				break
 			}
-			order = append(order, k)
-			h := string(k.Hash())
-			if wanted[h] == 0 && got[h] == nil {
-				batch = append(batch, k)
+			batch = batch[:0]
+			for len(batch) < room {
+				var k cid.Cid
+				var ok bool
+				if len(order) == 0 {
+					select {
+					case k, ok = <-keys:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				} else {
+					select {
+					case k, ok = <-keys:
+					default:
+						w.request(batch)
+						break fill
+					}
+				}
+				if !ok {
+					open = false
+					break
+				}
+				order = append(order, k)
+				h := string(k.Hash())
+				if wanted[h] == 0 && got[h] == nil {
+					batch = append(batch, k)
+				}
+				wanted[h]++
 			}
-			wanted[h]++
+			w.request(batch)
 		}
-		w.request(batch)
 		// Deliver what is ready, in order.
 		for len(order) > 0 {
 			h := string(order[0].Hash())

@@ -22,6 +22,7 @@ import (
 	"github.com/libp2p/go-libp2p-kad-dht/dual"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	record "github.com/libp2p/go-libp2p-record"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
@@ -324,4 +325,31 @@ func (m *mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 		}
 		n.log.Info("connected to LAN peer", "peer", ai.ID)
 	}()
+}
+
+// BitswapStat returns Bitswap's counters.
+func (n *Node) BitswapStat() (*bitswap.Stat, error) {
+	st, err := n.bitswap.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("failed to read Bitswap stats: %w", err)
+	}
+	return st, nil
+}
+
+// WaitPeers returns once at least count peers are connected, or with the
+// context's error.
+func (n *Node) WaitPeers(ctx context.Context, count int) error {
+	sub, err := n.host.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		return fmt.Errorf("failed to watch connections: %w", err)
+	}
+	defer sub.Close()
+	for len(n.host.Network().Peers()) < count {
+		select {
+		case <-sub.Out():
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d peers connected: %w", len(n.host.Network().Peers()), count, ctx.Err())
+		}
+	}
+	return nil
 }

@@ -15,7 +15,7 @@ import (
 // Config is the node's configuration, kept in config.toml in the repo.
 type Config struct {
 	// Profile picks storage and network limits: "default" or "pi".
-	Profile string `toml:"profile"`
+	Profile string  `toml:"profile"`
 	Network Network `toml:"network"`
 	API     API     `toml:"api"`
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 )
 
 func newPeersCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var wait int
+	var timeout time.Duration
+	cmd := &cobra.Command{
 		Use:   "peers",
 		Short: "List connected peers, one per line: peer ID, address",
 		Args:  cobra.NoArgs,
@@ -16,7 +19,7 @@ func newPeersCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			peers, err := c.Peers(cmd.Context())
+			peers, err := c.Peers(cmd.Context(), wait, timeout)
 			if err != nil {
 				return err
 			}
@@ -29,4 +32,7 @@ func newPeersCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().IntVar(&wait, "wait", 0, "first wait until at least this many peers are connected")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long --wait may wait")
+	return cmd
 }

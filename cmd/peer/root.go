@@ -45,6 +45,7 @@ $PEER_PATH, default ~/.peer); the other commands talk to the running daemon.`,
 		newPeersCommand(g),
 		newIPFSCommand(g),
 		newRepoCommand(g),
+		newStatsCommand(g),
 	)
 	return root
 }

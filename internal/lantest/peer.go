@@ -1,0 +1,256 @@
+package lantest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var build struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// PeerBinary builds cmd/peer once per test process and returns its path.
+func PeerBinary(t testing.TB) string {
+	t.Helper()
+	build.once.Do(func() {
+		dir, err := os.MkdirTemp("", "peer-bin-")
+		if err != nil {
+			build.err = err
+			return
+		}
+		build.bin = filepath.Join(dir, "peer")
+		out, err := exec.Command("go", "build", "-o", build.bin, "github.com/peer-cloud/peer/cmd/peer").CombinedOutput()
+		if err != nil {
+			build.err = fmt.Errorf("go build: %v: %s", err, out)
+		}
+	})
+	if build.err != nil {
+		t.Fatal(build.err)
+	}
+	return build.bin
+}
+
+// PeerOptions configure a node made by NewPeer.
+type PeerOptions struct {
+	// Profile is "default" or "pi".
+	Profile string
+	// MDNS turns on LAN discovery.
+	MDNS bool
+	// Peers are static peers' multiaddrs.
+	Peers []string
+}
+
+// Peer is a peer repo on a host, and its daemon when started.
+type Peer struct {
+	t    testing.TB
+	Host *Host
+	Bin  string
+	Repo string
+
+	mu     sync.Mutex
+	daemon *exec.Cmd
+	exited chan struct{}
+	logs   *lockedWriter
+}
+
+// NewPeer initialises a repo for a node on h that listens on h's LAN
+// address (TCP and QUIC, port 4010) with its API on the namespace's
+// loopback. The daemon is stopped when the test ends.
+func NewPeer(t testing.TB, h *Host, o PeerOptions) *Peer {
+	t.Helper()
+	p := &Peer{t: t, Host: h, Bin: PeerBinary(t), Repo: t.TempDir()}
+	if o.Profile == "" {
+		o.Profile = "default"
+	}
+	if _, err := p.Run("init", "--profile", o.Profile); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(p.Repo, "config.toml")
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(b)
+	quote := func(xs []string) string {
+		q := make([]string, len(xs))
+		for i, x := range xs {
+			q[i] = fmt.Sprintf("%q", x)
+		}
+		return "[" + strings.Join(q, ", ") + "]"
+	}
+	cfg = replaceLine(cfg, "listen = [", "listen = "+quote([]string{"/ip4/" + h.IP + "/tcp/4010", "/ip4/" + h.IP + "/udp/4010/quic-v1"}))
+	cfg = replaceLine(cfg, "mdns = ", fmt.Sprintf("mdns = %t", o.MDNS))
+	cfg = replaceLine(cfg, "peers = ", "peers = "+quote(o.Peers))
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop() })
+	return p
+}
+
+func replaceLine(s, prefix, line string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			lines[i] = line
+			return strings.Join(lines, "\n")
+		}
+	}
+	panic("lantest: no config line starts with " + prefix)
+}
+
+// Start runs the daemon and returns once it says it is ready.
+func (p *Peer) Start() {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.daemon != nil {
+		p.t.Fatal("lantest: daemon already running")
+	}
+	cmd := p.Host.Command(context.Background(), p.Bin, "daemon", "--log-level", "info")
+	cmd.Env = append(os.Environ(), "PEER_PATH="+p.Repo)
+	p.logs = &lockedWriter{}
+	cmd.Stderr = p.logs
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sent := false
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "API ") && !sent {
+				ready <- true
+				sent = true
+			}
+		}
+		if !sent {
+			ready <- false
+		}
+	}()
+	exited := make(chan struct{})
+	p.daemon, p.exited = cmd, exited
+	select {
+	case ok := <-ready:
+		if !ok {
+			cmd.Wait()
+			p.daemon = nil
+			p.t.Fatalf("lantest: daemon on %s exited before it was ready: %s", p.Host.NS, p.logs.String())
+		}
+	case <-time.After(60 * time.Second):
+		p.t.Fatalf("lantest: daemon on %s not ready after 60 s: %s", p.Host.NS, p.logs.String())
+	}
+	go func() { cmd.Wait(); close(exited) }()
+}
+
+// Stop ends the daemon with SIGTERM and waits for it; a clean exit is
+// required.
+func (p *Peer) Stop() { p.signal(syscall.SIGTERM, true) }
+
+// Kill ends the daemon with SIGKILL, as a crash or power loss would.
+func (p *Peer) Kill() { p.signal(syscall.SIGKILL, false) }
+
+func (p *Peer) signal(sig syscall.Signal, clean bool) {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.daemon == nil {
+		return
+	}
+	// ip netns exec execs the command, so the process is the daemon.
+	p.daemon.Process.Signal(sig)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		p.daemon.Process.Kill()
+		<-p.exited
+		p.t.Errorf("lantest: daemon on %s did not stop within 30 s of %v", p.Host.NS, sig)
+	}
+	if clean && !p.daemon.ProcessState.Success() {
+		p.t.Errorf("lantest: daemon on %s exited with %v: %s", p.Host.NS, p.daemon.ProcessState, p.logs.String())
+	}
+	p.daemon = nil
+}
+
+// Logs returns what the daemon wrote to stderr so far.
+func (p *Peer) Logs() string {
+	if p.logs == nil {
+		return ""
+	}
+	return p.logs.String()
+}
+
+// Cmd returns a peer command for this repo inside the host's namespace.
+func (p *Peer) Cmd(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := p.Host.Command(ctx, p.Bin, args...)
+	cmd.Env = append(os.Environ(), "PEER_PATH="+p.Repo)
+	return cmd
+}
+
+// Run runs a peer command (bounded to 5 minutes) and returns its stdout;
+// the error includes stderr.
+func (p *Peer) Run(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := p.Cmd(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("peer %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+// MustRun is Run that fails the test on error.
+func (p *Peer) MustRun(args ...string) string {
+	p.t.Helper()
+	out, err := p.Run(args...)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return out
+}
+
+// ID returns the node's peer ID.
+func (p *Peer) ID() string {
+	p.t.Helper()
+	return strings.TrimSpace(p.MustRun("id"))
+}
+
+// Addr returns the node's TCP multiaddr with /p2p/ID.
+func (p *Peer) Addr() string {
+	return "/ip4/" + p.Host.IP + "/tcp/4010/p2p/" + p.ID()
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  bytes.Buffer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
