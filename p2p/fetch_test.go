@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"os"
+	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -63,9 +65,20 @@ func BenchmarkTransferLoopback(b *testing.B) {
 		if err := dst.Connect(ctx, src.AddrInfo()); err != nil {
 			b.Fatal(err)
 		}
+		if f := os.Getenv("PEER_FETCH_PROFILE"); f != "" {
+			pf, err := os.Create(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pprof.StartCPUProfile(pf)
+		}
 		b.StartTimer()
 		if err := dst.FetchDAG(ctx, nd.Cid(), nil); err != nil {
 			b.Fatal(err)
+		}
+		b.StopTimer()
+		if os.Getenv("PEER_FETCH_PROFILE") != "" {
+			pprof.StopCPUProfile()
 		}
 	}
 }

@@ -26,7 +26,7 @@ func TestNode(t testing.TB, profile blockstore.Profile) *Node {
 	n, err := New(ctx, Config{
 		Identity:          sk,
 		Store:             st,
-		ListenAddrs:       []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"},
+		ListenAddrs:       testListen,
 		ReprovideInterval: -1,
 	})
 	if err != nil {
@@ -43,3 +43,5 @@ func TestNode(t testing.TB, profile blockstore.Profile) *Node {
 	})
 	return n
 }
+
+var testListen = []string{"/ip4/127.0.0.1/tcp/0"}

@@ -13,12 +13,11 @@ import (
 	"os/exec"
 	"strings"
 	"sync/atomic"
-	"testing"
 )
 
 // LAN is a set of hosts on one bridge.
 type LAN struct {
-	t      testing.TB
+	t      TB
 	id     string
 	sw     string
 	Hosts  []*Host
@@ -36,6 +35,18 @@ type Host struct {
 	Dev string
 }
 
+// TB is the part of testing.TB the helpers use, so commands such as the
+// benchmark can use them too.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+	TempDir() string
+}
+
 var seq atomic.Int32
 
 // Available reports why namespaces cannot be made here, or "" if they can.
@@ -50,7 +61,7 @@ func Available() string {
 }
 
 // New makes a LAN of n hosts, or skips the test if it cannot.
-func New(t testing.TB, n int) *LAN {
+func New(t TB, n int) *LAN {
 	t.Helper()
 	if why := Available(); why != "" {
 		t.Skip(why)

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -22,7 +21,7 @@ var build struct {
 }
 
 // PeerBinary builds cmd/peer once per test process and returns its path.
-func PeerBinary(t testing.TB) string {
+func PeerBinary(t TB) string {
 	t.Helper()
 	build.once.Do(func() {
 		dir, err := os.MkdirTemp("", "peer-bin-")
@@ -50,11 +49,16 @@ type PeerOptions struct {
 	MDNS bool
 	// Peers are static peers' multiaddrs.
 	Peers []string
+	// Listen overrides the libp2p listen addresses (default: the host's
+	// LAN address, port 4010, TCP and QUIC).
+	Listen []string
+	// API overrides the API address (default 127.0.0.1:5010).
+	API string
 }
 
 // Peer is a peer repo on a host, and its daemon when started.
 type Peer struct {
-	t    testing.TB
+	t    TB
 	Host *Host
 	Bin  string
 	Repo string
@@ -68,7 +72,7 @@ type Peer struct {
 // NewPeer initialises a repo for a node on h that listens on h's LAN
 // address (TCP and QUIC, port 4010) with its API on the namespace's
 // loopback. The daemon is stopped when the test ends.
-func NewPeer(t testing.TB, h *Host, o PeerOptions) *Peer {
+func NewPeer(t TB, h *Host, o PeerOptions) *Peer {
 	t.Helper()
 	p := &Peer{t: t, Host: h, Bin: PeerBinary(t), Repo: t.TempDir()}
 	if o.Profile == "" {
@@ -90,7 +94,13 @@ func NewPeer(t testing.TB, h *Host, o PeerOptions) *Peer {
 		}
 		return "[" + strings.Join(q, ", ") + "]"
 	}
-	cfg = replaceLine(cfg, "listen = [", "listen = "+quote([]string{"/ip4/" + h.IP + "/tcp/4010", "/ip4/" + h.IP + "/udp/4010/quic-v1"}))
+	if o.Listen == nil {
+		o.Listen = []string{"/ip4/" + h.IP + "/tcp/4010", "/ip4/" + h.IP + "/udp/4010/quic-v1"}
+	}
+	cfg = replaceLine(cfg, "listen = [", "listen = "+quote(o.Listen))
+	if o.API != "" {
+		cfg = replaceLine(cfg, "listen = \"127.0.0.1:5010\"", fmt.Sprintf("listen = %q", o.API))
+	}
 	cfg = replaceLine(cfg, "mdns = ", fmt.Sprintf("mdns = %t", o.MDNS))
 	cfg = replaceLine(cfg, "peers = ", "peers = "+quote(o.Peers))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
@@ -186,6 +196,16 @@ func (p *Peer) signal(sig syscall.Signal, clean bool) {
 		p.t.Errorf("lantest: daemon on %s exited with %v: %s", p.Host.NS, p.daemon.ProcessState, p.logs.String())
 	}
 	p.daemon = nil
+}
+
+// PID returns the daemon's process ID (ip netns exec execs it), or 0.
+func (p *Peer) PID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.daemon == nil {
+		return 0
+	}
+	return p.daemon.Process.Pid
 }
 
 // Logs returns what the daemon wrote to stderr so far.

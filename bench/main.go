@@ -1,0 +1,285 @@
+// Command bench measures the node's figures on this machine, side by side
+// with the reference where one can be measured here:
+//
+//   - transfer of 256 MiB between two daemons over a 1 Gbit/s link (tc tbf)
+//     between two network namespaces, against iperf3 on the same link;
+//   - the same over loopback with no shaping;
+//   - peer ipfs add of 1 GiB of random data;
+//   - the idle daemon's memory (pi profile), after start and after
+//     receiving 1 GiB.
+//
+// It needs root, iproute2 and iperf3, and runs everything inside network
+// namespaces it creates and removes. Run it from the repository root:
+//
+//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory]
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/peer-cloud/peer/internal/lantest"
+)
+
+func main() {
+	size := flag.Int64("size", 256, "MiB moved in the transfer figures")
+	add := flag.Int64("add", 1024, "MiB added in the add figure")
+	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory")
+	flag.Parse()
+	if why := lantest.Available(); why != "" {
+		fail(why)
+	}
+	r := &runner{}
+	defer r.cleanup()
+	skipped := func(name string) bool { return strings.Contains(","+*skip+",", ","+name+",") }
+	if !skipped("link") {
+		r.link(*size << 20)
+	}
+	if !skipped("loopback") {
+		r.loopback(*size << 20)
+	}
+	if !skipped("add") {
+		r.add(*add << 20)
+	}
+	if !skipped("memory") {
+		r.memory()
+	}
+}
+
+func fail(args ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{"bench:"}, args...)...)
+	os.Exit(1)
+}
+
+// runner implements lantest.TB for a command: failures end the program
+// after running the cleanups.
+type runner struct {
+	cleanups []func()
+	dirs     []string
+}
+
+func (r *runner) Helper()                   {}
+func (r *runner) Cleanup(f func())          { r.cleanups = append(r.cleanups, f) }
+func (r *runner) Errorf(f string, a ...any) { fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...) }
+func (r *runner) Fatal(a ...any)            { r.cleanup(); fail(a...) }
+func (r *runner) Fatalf(f string, a ...any) { r.cleanup(); fail(fmt.Sprintf(f, a...)) }
+func (r *runner) Skip(a ...any)             { r.Fatal(a...) }
+func (r *runner) TempDir() string {
+	d, err := os.MkdirTemp("", "peer-bench-")
+	if err != nil {
+		r.Fatal(err)
+	}
+	r.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+func (r *runner) cleanup() {
+	for i := len(r.cleanups) - 1; i >= 0; i-- {
+		r.cleanups[i]()
+	}
+	r.cleanups = nil
+}
+
+func (r *runner) randomFile(n int64) string {
+	p := filepath.Join(r.TempDir(), "random.bin")
+	f, err := os.Create(p)
+	if err != nil {
+		r.Fatal(err)
+	}
+	if _, err := io.CopyN(bufio.NewWriterSize(f, 1<<20), rand.Reader, n); err != nil {
+		r.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		r.Fatal(err)
+	}
+	return p
+}
+
+func mbps(bytes int64, d time.Duration) float64 { return float64(bytes) / d.Seconds() / 1e6 }
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// transfer adds n random bytes on a and times b fetching them: a whole-DAG
+// fetch (pin add) and, on a fresh repo each, a streamed cat. It returns
+// MB/s of both.
+func (r *runner) transfer(a, b *lantest.Peer, file string, n int64) (pin, cat float64) {
+	cid := lastLine(a.MustRun("ipfs", "add", file))
+	start := time.Now()
+	b.MustRun("ipfs", "pin", "add", cid)
+	pin = mbps(n, time.Since(start))
+	b.MustRun("ipfs", "pin", "rm", cid)
+	b.MustRun("repo", "gc")
+	cmd := b.Cmd(context.Background(), "ipfs", "cat", cid)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		r.Fatal(err)
+	}
+	start = time.Now()
+	if err := cmd.Start(); err != nil {
+		r.Fatal(err)
+	}
+	got, _ := io.Copy(io.Discard, out)
+	if err := cmd.Wait(); err != nil || got != n {
+		r.Fatalf("cat moved %d of %d bytes: %v", got, n, err)
+	}
+	cat = mbps(n, time.Since(start))
+	return pin, cat
+}
+
+func (r *runner) link(n int64) {
+	lan := lantest.New(r, 2)
+	for _, h := range lan.Hosts {
+		if err := h.Shape("1gbit"); err != nil {
+			r.Fatal(err)
+		}
+	}
+	iperf := iperf3(r, lan.Hosts[0], lan.Hosts[1])
+	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{})
+	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{Peers: []string{"/ip4/" + lan.Hosts[0].IP + "/tcp/4010/p2p/PLACEHOLDER"}})
+	a.Start()
+	setPeer(r, b, a)
+	b.Start()
+	b.MustRun("peers", "--wait", "1", "--timeout", "30s")
+	file := r.randomFile(n)
+	pin, cat := r.transfer(a, b, file, n)
+	fmt.Printf("1 Gbit/s link (tbf), %d MiB: iperf3 %.1f MB/s; peer pin add %.1f MB/s (%.2f of iperf3); peer cat %.1f MB/s (%.2f); Kubo here: 61 MB/s (0.51)\n",
+		n>>20, iperf, pin, pin/iperf, cat, cat/iperf)
+	a.Stop()
+	b.Stop()
+	lan.Close()
+}
+
+// setPeer points b's static peer at a.
+func setPeer(r *runner, b, a *lantest.Peer) {
+	p := filepath.Join(b.Repo, "config.toml")
+	cfg, err := os.ReadFile(p)
+	if err != nil {
+		r.Fatal(err)
+	}
+	s := strings.Replace(string(cfg), "PLACEHOLDER", a.ID(), 1)
+	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+		r.Fatal(err)
+	}
+}
+
+func iperf3(r *runner, server, client *lantest.Host) float64 {
+	srv := server.Command(context.Background(), "iperf3", "-s", "-1", "--forceflush", "-B", server.IP)
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		r.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		r.Fatalf("iperf3 server: %v (install iperf3)", err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && !strings.Contains(sc.Text(), "listening") {
+	}
+	go io.Copy(io.Discard, stdout)
+	out, err := client.Command(context.Background(), "iperf3", "-c", server.IP, "-t", "5", "-J").Output()
+	if err != nil {
+		r.Fatalf("iperf3 client: %v", err)
+	}
+	var res struct {
+		End struct {
+			SumReceived struct {
+				BitsPerSecond float64 `json:"bits_per_second"`
+			} `json:"sum_received"`
+		} `json:"end"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		r.Fatalf("iperf3 output: %v", err)
+	}
+	return res.End.SumReceived.BitsPerSecond / 8 / 1e6
+}
+
+func (r *runner) loopback(n int64) {
+	lan := lantest.New(r, 1)
+	h := lan.Hosts[0]
+	a := lantest.NewPeer(r, h, lantest.PeerOptions{Listen: []string{"/ip4/127.0.0.1/tcp/4011"}, API: "127.0.0.1:5011"})
+	b := lantest.NewPeer(r, h, lantest.PeerOptions{Listen: []string{"/ip4/127.0.0.1/tcp/4012"}, API: "127.0.0.1:5012",
+		Peers: []string{"/ip4/127.0.0.1/tcp/4011/p2p/PLACEHOLDER"}})
+	a.Start()
+	setPeer(r, b, a)
+	b.Start()
+	b.MustRun("peers", "--wait", "1", "--timeout", "30s")
+	file := r.randomFile(n)
+	pin, cat := r.transfer(a, b, file, n)
+	fmt.Printf("loopback, %d MiB: peer pin add %.1f MB/s; peer cat %.1f MB/s; goal 335 MB/s; Kubo here: 67 MB/s\n", n>>20, pin, cat)
+	a.Stop()
+	b.Stop()
+	lan.Close()
+}
+
+func (r *runner) add(n int64) {
+	lan := lantest.New(r, 1)
+	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{})
+	a.Start()
+	file := r.randomFile(n)
+	start := time.Now()
+	a.MustRun("ipfs", "add", file)
+	d := time.Since(start)
+	fmt.Printf("peer ipfs add, %d MiB random: %.1f MB/s; goal 400 MB/s; Kubo here: ~380-420 MB/s\n", n>>20, mbps(n, d))
+	a.Stop()
+	lan.Close()
+}
+
+// memory reports the pi-profile daemon's memory when idle after start and
+// after receiving 1 GiB. "Idle" is measured 10 s after the last activity,
+// time for the Go runtime to return freed memory.
+func (r *runner) memory() {
+	lan := lantest.New(r, 2)
+	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{})
+	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{Profile: "pi", Peers: []string{"/ip4/" + lan.Hosts[0].IP + "/tcp/4010/p2p/PLACEHOLDER"}})
+	a.Start()
+	setPeer(r, b, a)
+	b.Start()
+	b.MustRun("peers", "--wait", "1", "--timeout", "30s")
+	time.Sleep(10 * time.Second)
+	anon0, rss0 := procMem(r, b.PID())
+	file := r.randomFile(1 << 30)
+	cid := lastLine(a.MustRun("ipfs", "add", file))
+	b.MustRun("ipfs", "pin", "add", cid)
+	time.Sleep(10 * time.Second)
+	anon1, rss1 := procMem(r, b.PID())
+	fmt.Printf("pi profile idle daemon: after start RssAnon %d MB, VmRSS %d MB; after receiving 1 GiB RssAnon %d MB, VmRSS %d MB; goal RssAnon <= 50 MB; Kubo here: ~70-100 MB VmRSS\n",
+		anon0>>20, rss0>>20, anon1>>20, rss1>>20)
+	a.Stop()
+	b.Stop()
+	lan.Close()
+}
+
+// procMem reads RssAnon and VmRSS of pid, in bytes.
+func procMem(r *runner, pid int) (anon, rss int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		r.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "RssAnon:":
+			anon = v << 10
+		case "VmRSS:":
+			rss = v << 10
+		}
+	}
+	return anon, rss
+}
