@@ -43,6 +43,17 @@ func ParseProfile(name string) (Profile, error) {
 // zero.
 const valueThreshold = 1 << 10
 
+// trimInterval is how often the store drops its resident pages of
+// Badger's memory-mapped files (see trimMappings); 0 means never. Only the
+// pi profile trims: on a small board the page cache is better spent than
+// held in one process's mappings, and its RSS should stay small.
+func (p Profile) trimInterval() time.Duration {
+	if p == ProfilePi {
+		return 10 * time.Second
+	}
+	return 0
+}
+
 // badgerOptions returns the Badger options of p. Every value that departs
 // from Badger's defaults is set here and says why.
 func (p Profile) badgerOptions() badger4.Options {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ipfs/boxo/blockservice"
 	bstore "github.com/ipfs/boxo/blockstore"
@@ -34,6 +35,8 @@ type Store struct {
 	dag     ipld.DAGService
 	pinner  pin.Pinner
 	log     *slog.Logger
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // Open opens (creating if needed) the store in dir with the options of
@@ -71,7 +74,38 @@ func Open(ctx context.Context, dir string, profile Profile, log *slog.Logger) (*
 		d.Close()
 		return nil, fmt.Errorf("failed to load pins: %w", err)
 	}
+	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	go s.trimLoop()
 	return s, nil
+}
+
+// trimLoop drops resident pages of Badger's mapped files on the profile's
+// interval, until Close.
+func (s *Store) trimLoop() {
+	defer close(s.done)
+	every := s.profile.trimInterval()
+	if every == 0 {
+		<-s.stop
+		return
+	}
+	abs, err := filepath.Abs(s.dir)
+	if err != nil {
+		s.log.Warn("cannot trim memory maps", "err", err)
+		<-s.stop
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if _, err := trimMappings(abs); err != nil {
+				s.log.Debug("failed to trim memory maps", "err", err)
+			}
+		case <-s.stop:
+			return
+		}
+	}
 }
 
 func cacheOpts(p Profile) bstore.CacheOpts {
@@ -116,6 +150,8 @@ func (s *Store) Sync(ctx context.Context) error {
 
 // Close flushes pins and closes the database.
 func (s *Store) Close() error {
+	close(s.stop)
+	<-s.done
 	ctx := context.Background()
 	var errs []error
 	if err := s.pinner.Flush(ctx); err != nil {

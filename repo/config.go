@@ -56,6 +56,18 @@ func (d *duration) UnmarshalText(b []byte) error {
 
 func (d duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// DefaultConfigFor returns the configuration a new repo with profile p
+// gets: DefaultConfig, with a smaller fetch window (16 MiB in flight) on
+// the pi profile.
+func DefaultConfigFor(p blockstore.Profile) Config {
+	c := DefaultConfig()
+	c.Profile = string(p)
+	if p == blockstore.ProfilePi {
+		c.Network.FetchWindow = 16
+	}
+	return c
+}
+
 // DefaultConfig returns the configuration a new repo gets.
 func DefaultConfig() Config {
 	return Config{

@@ -40,8 +40,7 @@ use. The first run creates the repo with default settings (see 'peer init').`,
 				if perr != nil {
 					return perr
 				}
-				cfg := repo.DefaultConfig()
-				cfg.Profile = string(p)
+				cfg := repo.DefaultConfigFor(p)
 				if r, err = repo.Init(dir, cfg); err == nil {
 					fmt.Fprintf(g.stderr, "initialised new repo in %s\n", dir)
 				}
@@ -51,8 +50,11 @@ use. The first run creates the repo with default settings (see 'peer init').`,
 			}
 			if r.Config.Profile == string(blockstore.ProfilePi) {
 				// Collect garbage sooner on small boards: the heap stays
-				// near its live size instead of doubling between cycles.
+				// near its live size instead of doubling between cycles,
+				// and a soft limit makes the runtime return freed memory
+				// to the system promptly.
 				debug.SetGCPercent(50)
+				debug.SetMemoryLimit(40 << 20)
 			}
 			d, err := daemon.Start(cmd.Context(), r, log)
 			if err != nil {

@@ -32,8 +32,7 @@ config.toml, a new node identity and an API token. Needs no terminal.`,
 			if err != nil {
 				return err
 			}
-			cfg := repo.DefaultConfig()
-			cfg.Profile = string(p)
+			cfg := repo.DefaultConfigFor(p)
 			r, err := repo.Init(dir, cfg)
 			if err != nil {
 				return err
