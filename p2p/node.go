@@ -195,6 +195,10 @@ func bitswapOptions(p blockstore.Profile) []bitswap.Option {
 		// Peers on a LAN answer want-haves in a millisecond; do not wait a
 		// second before asking the DHT for providers.
 		bitswap.ProviderSearchDelay(100 * time.Millisecond),
+		// A session whose wants went unanswered (a peer restarted and
+		// lost them) searches again after this; the default minute shows
+		// as a stalled download.
+		bitswap.RebroadcastDelay(3 * time.Second),
 		// Let a peer have many blocks in flight: the default 1 MiB allows
 		// one 1 MiB block per round trip and caps a transfer at a few
 		// tens of MB/s.
