@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -46,14 +47,8 @@ func (d *Daemon) handleAdd(w http.ResponseWriter, r *http.Request) error {
 		return badRequest(err)
 	}
 	if doPin {
-		if err := d.store.Pinner().PinWithMode(ctx, nd.Cid(), pin.Recursive, ""); err != nil {
-			return fmt.Errorf("failed to pin %s: %w", nd.Cid(), err)
-		}
-		if err := d.store.Pinner().Flush(ctx); err != nil {
-			return fmt.Errorf("failed to save pin of %s: %w", nd.Cid(), err)
-		}
-		if err := d.node.Provide(ctx, nd.Cid()); err != nil {
-			d.log.Warn("failed to announce", "cid", nd.Cid(), "err", err)
+		if err := d.pin(ctx, nd.Cid()); err != nil {
+			return err
 		}
 	}
 	info, _, err := ipfsfile.Stat(ctx, d.store.DAG(), nd.Cid())
@@ -125,14 +120,8 @@ func (d *Daemon) handlePinAdd(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := d.store.Pinner().PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
-		return fmt.Errorf("failed to pin %s: %w", c, err)
-	}
-	if err := d.store.Pinner().Flush(ctx); err != nil {
-		return fmt.Errorf("failed to save pin of %s: %w", c, err)
-	}
-	if err := d.node.Provide(ctx, c); err != nil {
-		d.log.Warn("failed to announce", "cid", c, "err", err)
+	if err := d.pin(ctx, c); err != nil {
+		return err
 	}
 	got.CID = c.String()
 	return writeJSON(w, http.StatusOK, got)
@@ -172,4 +161,20 @@ func (d *Daemon) handlePinLs(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// pin pins the DAG under c, whose blocks must all be local, saves the pin
+// to disk (synced), and announces c on the DHT. The caller holds the pin
+// lock.
+func (d *Daemon) pin(ctx context.Context, c cid.Cid) error {
+	if err := d.store.Pinner().PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
+		return fmt.Errorf("failed to pin %s: %w", c, err)
+	}
+	if err := d.store.Pinner().Flush(ctx); err != nil {
+		return fmt.Errorf("failed to save pin of %s: %w", c, err)
+	}
+	if err := d.node.Provide(ctx, c); err != nil {
+		d.log.Warn("failed to announce", "cid", c, "err", err)
+	}
+	return nil
 }

@@ -168,13 +168,12 @@ func TestGC(t *testing.T) {
 	}
 }
 
-// TestKilledSourceMidTransfer: the node serving a file is killed while a
-// peer streams it, and restarted; the stream finishes with the right bytes.
-func TestKilledSourceMidTransfer(t *testing.T) {
+// slowPair starts two mDNS nodes joined by a 100 Mbit/s link (so a kill
+// lands mid-transfer), with a 64 MiB random file added on a.
+func slowPair(t *testing.T) (a, b *lantest.Peer, cid string, sum [32]byte) {
 	lan := lantest.New(t, 2)
-	a := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
-	b := lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true})
-	// A slow link, so the kill lands mid-transfer.
+	a = lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
+	b = lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true})
 	for _, h := range lan.Hosts {
 		if err := h.Shape("100mbit"); err != nil {
 			t.Fatal(err)
@@ -184,8 +183,13 @@ func TestKilledSourceMidTransfer(t *testing.T) {
 	b.Start()
 	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
 	src, sum := randomFile(t, t.TempDir(), 64<<20)
-	cid := lastLine(a.MustRun("ipfs", "add", src))
+	return a, b, lastLine(a.MustRun("ipfs", "add", src)), sum
+}
 
+// TestKilledSourceMidTransfer: the node serving a file is killed while a
+// peer streams it, and restarted; the stream finishes with the right bytes.
+func TestKilledSourceMidTransfer(t *testing.T) {
+	a, b, cid, sum := slowPair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cat := b.Cmd(ctx, "ipfs", "cat", cid)
@@ -216,20 +220,7 @@ func TestKilledSourceMidTransfer(t *testing.T) {
 // TestKilledFetcherResumes: the fetching node is killed mid-download and
 // restarted; a new get finishes with the right bytes, reusing what it had.
 func TestKilledFetcherResumes(t *testing.T) {
-	lan := lantest.New(t, 2)
-	a := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
-	b := lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true})
-	for _, h := range lan.Hosts {
-		if err := h.Shape("100mbit"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a.Start()
-	b.Start()
-	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
-	src, sum := randomFile(t, t.TempDir(), 64<<20)
-	cid := lastLine(a.MustRun("ipfs", "add", src))
-
+	_, b, cid, sum := slowPair(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cat := b.Cmd(ctx, "ipfs", "cat", cid)
