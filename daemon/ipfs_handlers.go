@@ -26,6 +26,20 @@ func pathCID(r *http.Request) (cid.Cid, error) {
 	return c, nil
 }
 
+// statPath reads the UnixFS root named by the request's {cid}, fetching it
+// from peers if needed.
+func (d *Daemon) statPath(r *http.Request) (cid.Cid, ipfsfile.Info, ipld.Node, error) {
+	c, err := pathCID(r)
+	if err != nil {
+		return cid.Undef, ipfsfile.Info{}, nil, err
+	}
+	info, nd, err := ipfsfile.Stat(r.Context(), d.node.DAG(), c)
+	if err != nil {
+		return cid.Undef, ipfsfile.Info{}, nil, err
+	}
+	return c, info, nd, nil
+}
+
 func (d *Daemon) handleAdd(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	doPin := r.URL.Query().Get("pin") != "false"
@@ -59,11 +73,7 @@ func (d *Daemon) handleAdd(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleStat(w http.ResponseWriter, r *http.Request) error {
-	c, err := pathCID(r)
-	if err != nil {
-		return err
-	}
-	info, _, err := ipfsfile.Stat(r.Context(), d.node.DAG(), c)
+	c, info, _, err := d.statPath(r)
 	if err != nil {
 		return err
 	}
@@ -71,11 +81,7 @@ func (d *Daemon) handleStat(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleCat(w http.ResponseWriter, r *http.Request) error {
-	c, err := pathCID(r)
-	if err != nil {
-		return err
-	}
-	info, nd, err := ipfsfile.Stat(r.Context(), d.node.DAG(), c)
+	c, info, nd, err := d.statPath(r)
 	if err != nil {
 		return err
 	}
@@ -90,11 +96,7 @@ func (d *Daemon) handleCat(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleGet(w http.ResponseWriter, r *http.Request) error {
-	c, err := pathCID(r)
-	if err != nil {
-		return err
-	}
-	info, _, err := ipfsfile.Stat(r.Context(), d.node.DAG(), c)
+	c, info, _, err := d.statPath(r)
 	if err != nil {
 		return err
 	}
