@@ -149,10 +149,7 @@ func (r *runner) link(n int64) {
 	iperf := iperf3(r, lan.Hosts[0], lan.Hosts[1])
 	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{})
 	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{Peers: []string{"/ip4/" + lan.Hosts[0].IP + "/tcp/4010/p2p/PLACEHOLDER"}})
-	a.Start()
-	setPeer(r, b, a)
-	b.Start()
-	b.MustRun("peers", "--wait", "1", "--timeout", "30s")
+	startPair(r, a, b)
 	file := r.randomFile(n)
 	pin, cat := r.transfer(a, b, file, n)
 	fmt.Printf("1 Gbit/s link (tbf), %d MiB: iperf3 %.1f MB/s; peer pin add %.1f MB/s (%.2f of iperf3); peer cat %.1f MB/s (%.2f); Kubo here: 61 MB/s (0.51)\n",
@@ -160,6 +157,15 @@ func (r *runner) link(n int64) {
 	a.Stop()
 	b.Stop()
 	lan.Close()
+}
+
+// startPair starts a, then b with its static peer pointed at a, and waits
+// until they are connected.
+func startPair(r *runner, a, b *lantest.Peer) {
+	a.Start()
+	setPeer(r, b, a)
+	b.Start()
+	b.MustRun("peers", "--wait", "1", "--timeout", "30s")
 }
 
 // setPeer points b's static peer at a.
@@ -212,10 +218,7 @@ func (r *runner) loopback(n int64) {
 	a := lantest.NewPeer(r, h, lantest.PeerOptions{Listen: []string{"/ip4/127.0.0.1/tcp/4011"}, API: "127.0.0.1:5011"})
 	b := lantest.NewPeer(r, h, lantest.PeerOptions{Listen: []string{"/ip4/127.0.0.1/tcp/4012"}, API: "127.0.0.1:5012",
 		Peers: []string{"/ip4/127.0.0.1/tcp/4011/p2p/PLACEHOLDER"}})
-	a.Start()
-	setPeer(r, b, a)
-	b.Start()
-	b.MustRun("peers", "--wait", "1", "--timeout", "30s")
+	startPair(r, a, b)
 	file := r.randomFile(n)
 	pin, cat := r.transfer(a, b, file, n)
 	fmt.Printf("loopback, %d MiB: peer pin add %.1f MB/s; peer cat %.1f MB/s; goal 335 MB/s; Kubo here: 67 MB/s\n", n>>20, pin, cat)
@@ -244,10 +247,7 @@ func (r *runner) memory() {
 	lan := lantest.New(r, 2)
 	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{})
 	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{Profile: "pi", Peers: []string{"/ip4/" + lan.Hosts[0].IP + "/tcp/4010/p2p/PLACEHOLDER"}})
-	a.Start()
-	setPeer(r, b, a)
-	b.Start()
-	b.MustRun("peers", "--wait", "1", "--timeout", "30s")
+	startPair(r, a, b)
 	time.Sleep(10 * time.Second)
 	anon0, rss0 := procMem(r, b.PID())
 	file := r.randomFile(1 << 30)
