@@ -2,14 +2,17 @@ package blockstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	bstore "github.com/ipfs/boxo/blockstore"
+	dshelp "github.com/ipfs/boxo/datastore/dshelp"
 	cid "github.com/ipfs/go-cid"
-	ipld "github.com/ipfs/go-ipld-format"
+	ds "github.com/ipfs/go-datastore"
+	dsq "github.com/ipfs/go-datastore/query"
 	"github.com/multiformats/go-multihash"
 )
+
+// blocksPrefix is where boxo's blockstore keeps blocks in the datastore.
+const blocksPrefix = "/blocks"
 
 // GCResult says what a garbage collection removed.
 type GCResult struct {
@@ -36,30 +39,18 @@ func (s *Store) GC(ctx context.Context) (GCResult, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Kept = marked.Len()
-	keys, errf, err := allKeys(ctx, s.blocks)
+	res.Kept = len(marked)
+	// One pass over the keys, with their sizes, finds what to delete.
+	doomed, sizes, err := s.unmarked(ctx, marked)
 	if err != nil {
-		return res, fmt.Errorf("failed to list blocks: %w", err)
+		return res, err
 	}
-	var doomed []cid.Cid
-	for k := range keys {
-		if !marked.Has(k.Hash()) {
-			doomed = append(doomed, k)
-		}
-	}
-	if err := errf(); err != nil {
-		return res, fmt.Errorf("failed to list blocks: %w", err)
-	}
-	for _, k := range doomed {
-		size, err := s.blocks.GetSize(ctx, k)
-		if err != nil && !errors.Is(err, ipld.ErrNotFound{Cid: k}) {
-			size = 0
-		}
+	for i, k := range doomed {
 		if err := s.blocks.DeleteBlock(ctx, k); err != nil {
 			return res, fmt.Errorf("failed to delete block %s: %w", k, err)
 		}
 		res.Removed++
-		res.FreedBytes += int64(size)
+		res.FreedBytes += sizes[i]
 	}
 	if res.Removed > 0 {
 		if err := s.ds.CollectGarbage(ctx); err != nil {
@@ -70,16 +61,11 @@ func (s *Store) GC(ctx context.Context) (GCResult, error) {
 	return res, nil
 }
 
-// multihashSet is a set of multihashes (as strings), so CIDv0 and CIDv1 of
-// one block are one entry, as in the block store's keys.
-type multihashSet map[string]struct{}
-
-func (m multihashSet) Has(h []byte) bool { _, ok := m[string(h)]; return ok }
-func (m multihashSet) Len() int          { return len(m) }
-
-// mark returns the multihashes of every block reachable from a pin.
-func (s *Store) mark(ctx context.Context) (multihashSet, error) {
-	set := multihashSet{}
+// mark returns the multihashes (as strings, so CIDv0 and CIDv1 of one block
+// are one entry, as in the block store's keys) of every pinned block and
+// every block reachable from a recursive pin.
+func (s *Store) mark(ctx context.Context) (map[string]struct{}, error) {
+	set := map[string]struct{}{}
 	visit := func(c cid.Cid) bool {
 		k := string(c.Hash())
 		if _, ok := set[k]; ok {
@@ -88,40 +74,47 @@ func (s *Store) mark(ctx context.Context) (multihashSet, error) {
 		set[k] = struct{}{}
 		return true
 	}
-	for p := range s.pinner.RecursiveKeys(ctx, false) {
-		if p.Err != nil {
-			return nil, fmt.Errorf("failed to list pins: %w", p.Err)
-		}
-		root := p.Pin.Key
-		if err := s.walk(ctx, root, visit); err != nil {
-			return nil, fmt.Errorf("failed to walk pinned DAG %s (a block is missing or damaged; GC stopped so nothing more is lost; fetch the DAG again with 'peer ipfs pin add %s'): %w", root, root, err)
-		}
+	pins, err := s.Pins(ctx)
+	if err != nil {
+		return nil, err
 	}
-	for p := range s.pinner.DirectKeys(ctx, false) {
-		if p.Err != nil {
-			return nil, fmt.Errorf("failed to list pins: %w", p.Err)
+	for _, p := range pins {
+		if !p.Recursive {
+			visit(p.Key)
+			continue
 		}
-		visit(p.Pin.Key)
-	}
-	for p := range s.pinner.InternalPins(ctx, false) {
-		if p.Err != nil {
-			return nil, fmt.Errorf("failed to list pins: %w", p.Err)
+		if err := s.walk(ctx, p.Key, visit); err != nil {
+			return nil, fmt.Errorf("failed to walk pinned DAG %s (a block is missing or damaged; GC stopped so nothing more is lost; fetch the DAG again with 'peer ipfs pin add %s'): %w", p.Key, p.Key, err)
 		}
-		visit(p.Pin.Key)
 	}
 	return set, nil
 }
 
-// allKeys lists every block key, with a function that reports whether the
-// listing ended early because of an error.
-func allKeys(ctx context.Context, bs bstore.Blockstore) (<-chan cid.Cid, func() error, error) {
-	if e, ok := bs.(interface {
-		AllKeysChanWithErr(context.Context) (<-chan cid.Cid, func() error, error)
-	}); ok {
-		return e.AllKeysChanWithErr(ctx)
+// unmarked lists the blocks whose multihash is not in marked, with their
+// sizes, from one query over the block keys.
+func (s *Store) unmarked(ctx context.Context, marked map[string]struct{}) ([]cid.Cid, []int64, error) {
+	res, err := s.ds.Query(ctx, dsq.Query{Prefix: blocksPrefix, KeysOnly: true, ReturnsSizes: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to list blocks: %w", err)
 	}
-	ch, err := bs.AllKeysChan(ctx)
-	return ch, func() error { return nil }, err
+	defer res.Close()
+	var keys []cid.Cid
+	var sizes []int64
+	for r := range res.Next() {
+		if r.Error != nil {
+			return nil, nil, fmt.Errorf("failed to list blocks: %w", r.Error)
+		}
+		mh, err := dshelp.DsKeyToMultihash(ds.NewKey(ds.RawKey(r.Key).BaseNamespace()))
+		if err != nil {
+			s.log.Warn("skipping a block key that is not a multihash", "key", r.Key, "err", err)
+			continue
+		}
+		if _, ok := marked[string(mh)]; !ok {
+			keys = append(keys, cid.NewCidV1(cid.Raw, mh))
+			sizes = append(sizes, int64(r.Size))
+		}
+	}
+	return keys, sizes, nil
 }
 
 // walk calls visit on root and every block below it, depth first; visit

@@ -26,7 +26,7 @@ type Stat struct {
 // value: cheap even for large stores.
 func (s *Store) Stat(ctx context.Context) (Stat, error) {
 	st := Stat{Profile: s.profile}
-	res, err := s.ds.Query(ctx, dsq.Query{Prefix: "/blocks", KeysOnly: true, ReturnsSizes: true})
+	res, err := s.ds.Query(ctx, dsq.Query{Prefix: blocksPrefix, KeysOnly: true, ReturnsSizes: true})
 	if err != nil {
 		return st, fmt.Errorf("failed to list blocks: %w", err)
 	}
@@ -38,18 +38,11 @@ func (s *Store) Stat(ctx context.Context) (Stat, error) {
 		st.Blocks++
 		st.BlockBytes += int64(r.Size)
 	}
-	for p := range s.pinner.RecursiveKeys(ctx, false) {
-		if p.Err != nil {
-			return st, fmt.Errorf("failed to list pins: %w", p.Err)
-		}
-		st.Pins++
+	pins, err := s.Pins(ctx)
+	if err != nil {
+		return st, err
 	}
-	for p := range s.pinner.DirectKeys(ctx, false) {
-		if p.Err != nil {
-			return st, fmt.Errorf("failed to list pins: %w", p.Err)
-		}
-		st.Pins++
-	}
+	st.Pins = len(pins)
 	if st.DiskBytes, err = s.DiskUsage(); err != nil {
 		return st, err
 	}

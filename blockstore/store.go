@@ -35,8 +35,9 @@ type Store struct {
 	dag     ipld.DAGService
 	pinner  pin.Pinner
 	log     *slog.Logger
-	stop    chan struct{}
-	done    chan struct{}
+	// stop and done end the trim loop; nil when the profile does not trim.
+	stop chan struct{}
+	done chan struct{}
 }
 
 // Open opens (creating if needed) the store in dir with the options of
@@ -74,32 +75,28 @@ func Open(ctx context.Context, dir string, profile Profile, log *slog.Logger) (*
 		d.Close()
 		return nil, fmt.Errorf("failed to load pins: %w", err)
 	}
-	s.stop, s.done = make(chan struct{}), make(chan struct{})
-	go s.trimLoop()
+	if every := profile.trimInterval(); every > 0 {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("failed to open block store %s: %w", dir, err)
+		}
+		s.stop, s.done = make(chan struct{}), make(chan struct{})
+		go s.trimLoop(abs, every)
+	}
 	return s, nil
 }
 
-// trimLoop drops resident pages of Badger's mapped files on the profile's
+// trimLoop drops resident pages of Badger's mapped files under dir every
 // interval, until Close.
-func (s *Store) trimLoop() {
+func (s *Store) trimLoop(dir string, every time.Duration) {
 	defer close(s.done)
-	every := s.profile.trimInterval()
-	if every == 0 {
-		<-s.stop
-		return
-	}
-	abs, err := filepath.Abs(s.dir)
-	if err != nil {
-		s.log.Warn("cannot trim memory maps", "err", err)
-		<-s.stop
-		return
-	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			if _, err := trimMappings(abs); err != nil {
+			if err := trimMappings(dir); err != nil {
 				s.log.Debug("failed to trim memory maps", "err", err)
 			}
 		case <-s.stop:
@@ -140,18 +137,12 @@ func (s *Store) Pinner() pin.Pinner { return s.pinner }
 // Profile returns the profile the store was opened with.
 func (s *Store) Profile() Profile { return s.profile }
 
-// Sync flushes blocks and pins to disk (fsync of Badger's files).
-func (s *Store) Sync(ctx context.Context) error {
-	if err := s.ds.Sync(ctx, ds.NewKey("/")); err != nil {
-		return fmt.Errorf("failed to sync block store: %w", err)
-	}
-	return nil
-}
-
 // Close flushes pins and closes the database.
 func (s *Store) Close() error {
-	close(s.stop)
-	<-s.done
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+	}
 	ctx := context.Background()
 	var errs []error
 	if err := s.pinner.Flush(ctx); err != nil {

@@ -65,7 +65,7 @@ func (d *Daemon) handleAdd(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	info, _, err := ipfsfile.Stat(ctx, d.store.DAG(), nd.Cid())
+	info, err := ipfsfile.Describe(nd)
 	if err != nil {
 		return err
 	}
@@ -140,40 +140,31 @@ func (d *Daemon) handlePinRm(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fmt.Errorf("failed to unpin %s: %w", c, err)
 	}
-	if err := d.store.Pinner().Flush(r.Context()); err != nil {
-		return fmt.Errorf("failed to save pins: %w", err)
-	}
 	return writeJSON(w, http.StatusOK, api.Pin{CID: c.String(), Type: "recursive"})
 }
 
 func (d *Daemon) handlePinLs(w http.ResponseWriter, r *http.Request) error {
-	out := []api.Pin{}
-	for _, l := range []struct {
-		kind string
-		ch   <-chan pin.StreamedPin
-	}{
-		{"recursive", d.store.Pinner().RecursiveKeys(r.Context(), false)},
-		{"direct", d.store.Pinner().DirectKeys(r.Context(), false)},
-	} {
-		for p := range l.ch {
-			if p.Err != nil {
-				return fmt.Errorf("failed to list pins: %w", p.Err)
-			}
-			out = append(out, api.Pin{CID: p.Pin.Key.String(), Type: l.kind})
+	pins, err := d.store.Pins(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]api.Pin, len(pins))
+	for i, p := range pins {
+		out[i] = api.Pin{CID: p.Key.String(), Type: "direct"}
+		if p.Recursive {
+			out[i].Type = "recursive"
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// pin pins the DAG under c, whose blocks must all be local, saves the pin
-// to disk (synced), and announces c on the DHT. The caller holds the pin
-// lock.
+// pin pins the DAG under c, whose blocks must all be local, and announces
+// c on the DHT. The caller holds the pin lock. dspinner syncs the datastore
+// (blocks included: Badger syncs as a whole) before PinWithMode returns, so
+// no Flush is needed.
 func (d *Daemon) pin(ctx context.Context, c cid.Cid) error {
 	if err := d.store.Pinner().PinWithMode(ctx, c, pin.Recursive, ""); err != nil {
 		return fmt.Errorf("failed to pin %s: %w", c, err)
-	}
-	if err := d.store.Pinner().Flush(ctx); err != nil {
-		return fmt.Errorf("failed to save pin of %s: %w", c, err)
 	}
 	if err := d.node.Provide(ctx, c); err != nil {
 		d.log.Warn("failed to announce", "cid", c, "err", err)

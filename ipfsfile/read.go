@@ -50,6 +50,16 @@ func Stat(ctx context.Context, ng ipld.NodeGetter, c cid.Cid) (Info, ipld.Node, 
 	if err != nil {
 		return Info{}, nil, fmt.Errorf("failed to get %s: %w", c, err)
 	}
+	info, err := Describe(nd)
+	if err != nil {
+		return Info{}, nil, err
+	}
+	return info, nd, nil
+}
+
+// Describe says what the UnixFS node nd holds.
+func Describe(nd ipld.Node) (Info, error) {
+	c := nd.Cid()
 	info := Info{CID: c, Kind: KindFile}
 	switch n := nd.(type) {
 	case *merkledag.RawNode:
@@ -57,7 +67,7 @@ func Stat(ctx context.Context, ng ipld.NodeGetter, c cid.Cid) (Info, ipld.Node, 
 	case *merkledag.ProtoNode:
 		fs, err := ft.FSNodeFromBytes(n.Data())
 		if err != nil {
-			return Info{}, nil, fmt.Errorf("failed to read %s: not a UnixFS node: %w", c, err)
+			return Info{}, fmt.Errorf("failed to read %s: not a UnixFS node: %w", c, err)
 		}
 		switch fs.Type() {
 		case ft.TFile, ft.TRaw:
@@ -69,35 +79,17 @@ func Stat(ctx context.Context, ng ipld.NodeGetter, c cid.Cid) (Info, ipld.Node, 
 			info.Kind = KindSymlink
 			info.Size = uint64(len(fs.Data()))
 		default:
-			return Info{}, nil, fmt.Errorf("failed to read %s: UnixFS type %s is not supported", c, fs.Type())
+			return Info{}, fmt.Errorf("failed to read %s: UnixFS type %s is not supported", c, fs.Type())
 		}
 	default:
-		return Info{}, nil, fmt.Errorf("failed to read %s: codec 0x%x is not UnixFS", c, c.Prefix().Codec)
+		return Info{}, fmt.Errorf("failed to read %s: codec 0x%x is not UnixFS", c, c.Prefix().Codec)
 	}
-	return info, nd, nil
+	return info, nil
 }
-
-// errIrregular marks a file whose internal nodes carry data, which the
-// fast path does not handle; the stock DAG reader does.
-var errIrregular = errors.New("file with data in internal nodes")
 
 // WriteFile writes the content of the UnixFS file nd to w. The leaves are
 // fetched through f.FetchOrdered, many ahead of the one being written.
 func WriteFile(ctx context.Context, f Fetcher, nd ipld.Node, w io.Writer) error {
-	if err := writeFileFast(ctx, f, nd, w); !errors.Is(err, errIrregular) {
-		return err
-	}
-	r, err := uio.NewDagReader(ctx, nd, f.DAG())
-	if err != nil {
-		return fmt.Errorf("failed to read %s: %w", nd.Cid(), err)
-	}
-	if _, err := io.Copy(w, r); err != nil {
-		return fmt.Errorf("failed to read %s: %w", nd.Cid(), err)
-	}
-	return nil
-}
-
-func writeFileFast(ctx context.Context, f Fetcher, nd ipld.Node, w io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	keys := make(chan cid.Cid, 256)
@@ -126,7 +118,9 @@ func writeFileFast(ctx context.Context, f Fetcher, nd ipld.Node, w io.Writer) er
 	return nil
 }
 
-// listLeaves sends the CIDs of the leaves under nd, in file order. Raw
+// listLeaves sends, in file order, the CIDs of the blocks that hold the
+// bytes of the file under nd: its leaves, and any inner node that carries
+// data of its own (UnixFS puts a node's data before its children's). Raw
 // children are known to be leaves; dag-pb children are fetched (all of a
 // node's at once) to learn whether they have children of their own.
 func listLeaves(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, out chan<- cid.Cid) error {
@@ -148,7 +142,9 @@ func listLeaves(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, out chan<
 			return fmt.Errorf("failed to read %s: %w", nd.Cid(), err)
 		}
 		if len(fs.Data()) > 0 {
-			return errIrregular
+			if err := send(nd.Cid()); err != nil {
+				return err
+			}
 		}
 	}
 	var inner []cid.Cid
@@ -182,7 +178,8 @@ func listLeaves(ctx context.Context, ng ipld.NodeGetter, nd ipld.Node, out chan<
 	return nil
 }
 
-// leafData returns the file bytes a leaf block holds.
+// leafData returns the file bytes a block holds itself (not its
+// children's).
 func leafData(b blocks.Block) ([]byte, error) {
 	switch b.Cid().Prefix().Codec {
 	case cid.Raw:
