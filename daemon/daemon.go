@@ -51,10 +51,6 @@ func Start(ctx context.Context, r *repo.Repo, log *slog.Logger) (d *Daemon, err 
 	if d.store, err = blockstore.Open(ctx, r.BlocksDir(), profile, log.With("part", "blockstore")); err != nil {
 		return nil, err
 	}
-	reprovide := cfg.Network.ReprovideInterval.Duration
-	if reprovide == 0 {
-		reprovide = -1
-	}
 	d.node, err = p2p.New(ctx, p2p.Config{
 		Identity:          r.Identity,
 		Store:             d.store,
@@ -62,7 +58,7 @@ func Start(ctx context.Context, r *repo.Repo, log *slog.Logger) (d *Daemon, err 
 		MDNS:              cfg.Network.MDNS,
 		StaticPeers:       peers,
 		FetchWindow:       cfg.Network.FetchWindow,
-		ReprovideInterval: reprovide,
+		ReprovideInterval: cfg.Network.ReprovideInterval.Duration,
 		Log:               log.With("part", "p2p"),
 	})
 	if err != nil {
@@ -90,8 +86,7 @@ func (d *Daemon) APIURL() string { return "http://" + d.ln.Addr().String() }
 // Node returns the p2p node.
 func (d *Daemon) Node() *p2p.Node { return d.node }
 
-// Done is closed... it receives the API server's error if it stops by
-// itself.
+// Done receives the API server's error if the server stops by itself.
 func (d *Daemon) Done() <-chan error { return d.done }
 
 // Close stops the API, the node and the store, in that order, and removes

@@ -17,8 +17,8 @@ type Config struct {
 	Identity crypto.PrivKey
 	// Store holds blocks, pins and records.
 	Store *blockstore.Store
-	// ListenAddrs are multiaddrs to listen on. Default: all interfaces,
-	// port 4001, TCP and QUIC.
+	// ListenAddrs are multiaddrs to listen on (required; the repo's
+	// config holds the defaults).
 	ListenAddrs []string
 	// MDNS turns on LAN discovery by multicast DNS.
 	MDNS bool
@@ -28,18 +28,10 @@ type Config struct {
 	// Default DefaultFetchWindow.
 	FetchWindow int
 	// ReprovideInterval is how often pinned roots are announced to the
-	// DHT again. Default 12 h; negative turns reproviding off.
+	// DHT again; 0 turns reproviding off.
 	ReprovideInterval time.Duration
 	// Log receives the node's structured log. Default: discard.
 	Log *slog.Logger
-}
-
-// DefaultListenAddrs are used when Config.ListenAddrs is empty.
-var DefaultListenAddrs = []string{
-	"/ip4/0.0.0.0/tcp/4001",
-	"/ip4/0.0.0.0/udp/4001/quic-v1",
-	"/ip6/::/tcp/4001",
-	"/ip6/::/udp/4001/quic-v1",
 }
 
 // DefaultFetchWindow is the default number of blocks kept in flight by a

@@ -25,10 +25,12 @@ type Progress struct {
 //
 // Each batch is its own Bitswap session. A session sends want-blocks to the
 // peer that answered it first, more so the more it answered ("rich get
-// richer"), so one long session pulls a whole file from one peer. Fresh
-// sessions start with a want-have to every connected peer and spread their
-// want-blocks over all that have the blocks, so a fetch draws from every
-// peer that holds the file. The cost is one round trip per batch.
+// richer"), so one long session pulls a whole file from one peer. A fresh
+// session starts with a want-have to every connected peer, so each batch
+// may go to a different holder. In practice the first to answer still tends
+// to win most batches (splits of 65/0 to 26/7 between two holders were
+// measured); spreading a fetch evenly needs our own want assignment. The
+// cost is a want-have round trip per batch, pipelined behind the others.
 type window struct {
 	ctx     context.Context
 	bs      blockservice.BlockService

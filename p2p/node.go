@@ -63,8 +63,8 @@ type Node struct {
 // New starts a node. The caller must Close it; Close does not close the
 // store.
 func New(ctx context.Context, cfg Config) (n *Node, err error) {
-	if cfg.Identity == nil || cfg.Store == nil {
-		return nil, errors.New("p2p: Config.Identity and Config.Store are required")
+	if cfg.Identity == nil || cfg.Store == nil || len(cfg.ListenAddrs) == 0 {
+		return nil, errors.New("p2p: Config.Identity, Store and ListenAddrs are required")
 	}
 	log := cfg.Log
 	if log == nil {
@@ -74,10 +74,6 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if window <= 0 {
 		window = DefaultFetchWindow
 	}
-	listen := cfg.ListenAddrs
-	if len(listen) == 0 {
-		listen = DefaultListenAddrs
-	}
 	nctx, cancel := context.WithCancel(context.Background())
 	n = &Node{store: cfg.Store, window: window, log: log, ctx: nctx, cancel: cancel}
 	defer func() {
@@ -86,7 +82,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}()
 
-	if n.host, err = newHost(cfg, listen); err != nil {
+	if n.host, err = newHost(cfg); err != nil {
 		return nil, err
 	}
 	validator := record.NamespacedValidator{
@@ -112,15 +108,11 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.bserv = blockservice.New(cfg.Store.Blockstore(), n.bitswap)
 	n.dag = merkledag.NewDAGService(n.bserv)
 
-	interval := cfg.ReprovideInterval
-	if interval == 0 {
-		interval = 12 * time.Hour
-	}
-	if interval > 0 {
+	if cfg.ReprovideInterval > 0 {
 		n.provider, err = provider.New(cfg.Store.Datastore(),
 			provider.Online(n.dht),
 			provider.KeyProvider(n.pinnedRoots),
-			provider.ReproviderInterval(interval),
+			provider.ReproviderInterval(cfg.ReprovideInterval),
 			provider.ProvideWorkerCount(8),
 		)
 	} else {
@@ -149,7 +141,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	return n, nil
 }
 
-func newHost(cfg Config, listen []string) (host.Host, error) {
+func newHost(cfg Config) (host.Host, error) {
 	lim := profileLimits(cfg.Store.Profile())
 	cm, err := connmgr.NewConnManager(lim.connLow, lim.connHigh, connmgr.WithGracePeriod(time.Minute))
 	if err != nil {
@@ -173,7 +165,7 @@ func newHost(cfg Config, listen []string) (host.Host, error) {
 	}
 	opts := []libp2p.Option{
 		libp2p.Identity(cfg.Identity),
-		libp2p.ListenAddrStrings(listen...),
+		libp2p.ListenAddrStrings(cfg.ListenAddrs...),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.ConnectionManager(cm),
@@ -185,7 +177,7 @@ func newHost(cfg Config, listen []string) (host.Host, error) {
 	opts = append(opts, security...)
 	h, err := libp2p.New(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("failed to start libp2p host on %v: %w", listen, err)
+		return nil, fmt.Errorf("failed to start libp2p host on %v: %w", cfg.ListenAddrs, err)
 	}
 	return h, nil
 }

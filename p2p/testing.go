@@ -10,8 +10,10 @@ import (
 	"github.com/peer-cloud/peer/blockstore"
 )
 
-// TestNode starts a node on 127.0.0.1 with a fresh store in a temporary
-// folder, without mDNS or reproviding, and closes both when t ends.
+// TestNode starts a node on 127.0.0.1 (TCP only: libp2p prefers QUIC when
+// both are known, and TCP+TLS is the faster transport here) with a fresh
+// store in a temporary folder, without mDNS or reproviding, and closes both
+// when t ends.
 func TestNode(t testing.TB, profile blockstore.Profile) *Node {
 	t.Helper()
 	ctx := context.Background()
@@ -24,10 +26,9 @@ func TestNode(t testing.TB, profile blockstore.Profile) *Node {
 		t.Fatal(err)
 	}
 	n, err := New(ctx, Config{
-		Identity:          sk,
-		Store:             st,
-		ListenAddrs:       testListen,
-		ReprovideInterval: -1,
+		Identity:    sk,
+		Store:       st,
+		ListenAddrs: testListen,
 	})
 	if err != nil {
 		st.Close()

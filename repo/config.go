@@ -10,6 +10,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/p2p"
 )
 
 // Config is the node's configuration, kept in config.toml in the repo.
@@ -81,7 +82,7 @@ func DefaultConfig() Config {
 			},
 			MDNS:              true,
 			Peers:             []string{},
-			FetchWindow:       64,
+			FetchWindow:       p2p.DefaultFetchWindow,
 			ReprovideInterval: duration{12 * time.Hour},
 		},
 		API: API{Listen: "127.0.0.1:5010"},
