@@ -75,7 +75,7 @@ func AddTar(ctx context.Context, dag ipld.DAGService, tr *tar.Reader) (ipld.Node
 		if err != nil {
 			return nil, fmt.Errorf("failed to read upload: %w", err)
 		}
-		parts, err := splitName(h.Name)
+		parts, err := SplitName(h.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +106,10 @@ func AddTar(ctx context.Context, dag ipld.DAGService, tr *tar.Reader) (ipld.Node
 	return top.build(ctx, dag)
 }
 
-func splitName(name string) ([]string, error) {
+// SplitName splits a slash-separated relative name into its elements, or
+// returns an error if the name is absolute, empty, holds a NUL, or would
+// leave its folder (".." after cleaning). Uploads and downloads both use it.
+func SplitName(name string) ([]string, error) {
 	clean := path.Clean(strings.TrimPrefix(name, "./"))
 	if name == "" || path.IsAbs(name) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../") || strings.ContainsRune(name, 0) {
 		return nil, fmt.Errorf("failed to add %q: names must be relative and stay inside the folder", name)

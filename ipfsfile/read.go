@@ -227,7 +227,7 @@ func WriteTar(ctx context.Context, f Fetcher, c cid.Cid, name string, tw *tar.Wr
 		return fmt.Errorf("failed to list folder %s: %w", c, err)
 	}
 	for _, l := range links {
-		if _, err := splitName(l.Name); err != nil || path.Base(l.Name) != l.Name {
+		if _, err := SplitName(l.Name); err != nil || path.Base(l.Name) != l.Name {
 			return fmt.Errorf("failed to export folder %s: entry %q is not a plain name", c, l.Name)
 		}
 		if err := WriteTar(ctx, f, l.Cid, name+"/"+l.Name, tw); err != nil {

@@ -65,15 +65,22 @@ func bitswapStat(t *testing.T, p *lantest.Peer) api.BitswapStat {
 	return st
 }
 
+// mdnsPair starts nodes with mDNS on the LAN's first two hosts and returns
+// once they have found each other.
+func mdnsPair(t *testing.T, lan *lantest.LAN) (a, b *lantest.Peer) {
+	a = lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
+	b = lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true})
+	a.Start()
+	b.Start()
+	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
+	return a, b
+}
+
 // TestMDNSTransfer: two nodes find each other by mDNS alone and move a
 // 64 MiB random file; a third joins and fetches from both at once.
 func TestMDNSTransfer(t *testing.T) {
 	lan := lantest.New(t, 3)
-	a := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
-	b := lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true})
-	a.Start()
-	b.Start()
-	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
+	a, b := mdnsPair(t, lan)
 	if !strings.Contains(a.MustRun("peers"), b.ID()) {
 		t.Fatal("a does not list b as a peer")
 	}
@@ -172,16 +179,12 @@ func TestGC(t *testing.T) {
 // lands mid-transfer), with a 64 MiB random file added on a.
 func slowPair(t *testing.T) (a, b *lantest.Peer, cid string, sum [32]byte) {
 	lan := lantest.New(t, 2)
-	a = lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
-	b = lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true})
 	for _, h := range lan.Hosts {
 		if err := h.Shape("100mbit"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	a.Start()
-	b.Start()
-	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
+	a, b = mdnsPair(t, lan)
 	src, sum := randomFile(t, t.TempDir(), 64<<20)
 	return a, b, lastLine(a.MustRun("ipfs", "add", src)), sum
 }
@@ -256,12 +259,7 @@ func TestKilledFetcherResumes(t *testing.T) {
 // TestKilledNodeKeepsWhatItStored: a node killed (SIGKILL) right after it
 // finished a fetch still holds every block and the pin when restarted.
 func TestKilledNodeKeepsWhatItStored(t *testing.T) {
-	lan := lantest.New(t, 2)
-	a := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
-	b := lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true})
-	a.Start()
-	b.Start()
-	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
+	a, b := mdnsPair(t, lantest.New(t, 2))
 	src, sum := randomFile(t, t.TempDir(), 16<<20)
 	cid := lastLine(a.MustRun("ipfs", "add", src))
 	b.MustRun("ipfs", "pin", "add", cid)

@@ -36,12 +36,7 @@ use. The first run creates the repo with default settings (see 'peer init').`,
 			}
 			r, err := repo.Open(dir)
 			if errors.Is(err, repo.ErrNoRepo) {
-				p, perr := blockstore.ParseProfile(profile)
-				if perr != nil {
-					return perr
-				}
-				cfg := repo.DefaultConfigFor(p)
-				if r, err = repo.Init(dir, cfg); err == nil {
+				if r, err = initRepo(dir, profile); err == nil {
 					fmt.Fprintf(g.stderr, "initialised new repo in %s\n", dir)
 				}
 			}

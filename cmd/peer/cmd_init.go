@@ -28,16 +28,11 @@ config.toml, a new node identity and an API token. Needs no terminal.`,
 			if err != nil {
 				return err
 			}
-			p, err := blockstore.ParseProfile(profile)
+			r, err := initRepo(dir, profile)
 			if err != nil {
 				return err
 			}
-			cfg := repo.DefaultConfigFor(p)
-			r, err := repo.Init(dir, cfg)
-			if err != nil {
-				return err
-			}
-			res := initResult{Repo: dir, Device: r.PeerID().String(), Profile: cfg.Profile}
+			res := initResult{Repo: dir, Device: r.PeerID().String(), Profile: r.Config.Profile}
 			if g.json {
 				return g.printJSON(res)
 			}
@@ -47,4 +42,13 @@ config.toml, a new node identity and an API token. Needs no terminal.`,
 	}
 	cmd.Flags().StringVar(&profile, "profile", "default", `storage and network profile: "default" or "pi" (small boards)`)
 	return cmd
+}
+
+// initRepo creates a repo in dir with the defaults of the named profile.
+func initRepo(dir, profile string) (*repo.Repo, error) {
+	p, err := blockstore.ParseProfile(profile)
+	if err != nil {
+		return nil, err
+	}
+	return repo.Init(dir, repo.DefaultConfigFor(p))
 }

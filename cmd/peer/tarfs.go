@@ -9,7 +9,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
+
+	"github.com/peer-cloud/peer/ipfsfile"
 )
 
 // treeSize sums the sizes of the regular files under root.
@@ -92,18 +93,17 @@ func extractTar(r io.Reader, out string, count func(io.Reader) io.Reader) error 
 		if err != nil {
 			return fmt.Errorf("failed to read the download: %w", err)
 		}
-		name := path.Clean(h.Name)
-		first, rest, _ := strings.Cut(name, "/")
+		parts, err := ipfsfile.SplitName(h.Name)
+		if err != nil {
+			return fmt.Errorf("refusing a download entry: %w", err)
+		}
 		if top == "" {
-			top = first
+			top = parts[0]
 		}
-		if first != top || strings.HasPrefix(rest, "..") || path.IsAbs(name) || strings.Contains(rest, "../") {
-			return fmt.Errorf("refusing entry %q: it would leave %s", h.Name, out)
+		if parts[0] != top {
+			return fmt.Errorf("refusing entry %q: it is not under %s", h.Name, top)
 		}
-		dst := out
-		if rest != "" {
-			dst = filepath.Join(out, filepath.FromSlash(rest))
-		}
+		dst := filepath.Join(append([]string{out}, parts[1:]...)...)
 		switch h.Typeflag {
 		case tar.TypeDir:
 			if err := os.MkdirAll(dst, 0o755); err != nil {
