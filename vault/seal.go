@@ -1,0 +1,79 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// Associated data of sealed bodies, one per node type, so a body sealed for
+// one kind of node never opens as another.
+const (
+	adFile = "peer/v1 file"
+	adPart = "peer/v1 part"
+	adDir  = "peer/v1 dir"
+	adSnap = "peer/v1 snapshot"
+)
+
+// ErrWrongKey is returned when a sealed body or chunk does not open: the
+// key is not the one it was sealed with, or the bytes were changed.
+var ErrWrongKey = errors.New("does not decrypt: wrong account key or damaged data")
+
+// sealBody encrypts plain with XChaCha20-Poly1305 under key and a random
+// 24-byte nonce from rand: nonce || ciphertext || tag.
+func sealBody(rand io.Reader, key *[32]byte, ad string, plain []byte) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, chacha20poly1305.NonceSizeX, chacha20poly1305.NonceSizeX+len(plain)+aead.Overhead())
+	if _, err := io.ReadFull(rand, out); err != nil {
+		return nil, fmt.Errorf("failed to make a nonce: %w", err)
+	}
+	return aead.Seal(out, out[:chacha20poly1305.NonceSizeX], plain, []byte(ad)), nil
+}
+
+// openBody reverses sealBody.
+func openBody(key *[32]byte, ad string, sealed []byte) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < chacha20poly1305.NonceSizeX+aead.Overhead() {
+		return nil, fmt.Errorf("sealed body of %d bytes is too short", len(sealed))
+	}
+	plain, err := aead.Open(nil, sealed[:chacha20poly1305.NonceSizeX], sealed[chacha20poly1305.NonceSizeX:], []byte(ad))
+	if err != nil {
+		return nil, ErrWrongKey
+	}
+	return plain, nil
+}
+
+// zeroNonce is the nonce of chunk encryption: each chunk key is derived
+// from the chunk's own plaintext, so a key only ever seals one plaintext.
+var zeroNonce [chacha20poly1305.NonceSizeX]byte
+
+// sealChunk encrypts buf[:n] in place under key; buf must have 16 spare
+// bytes of capacity for the tag.
+func sealChunk(key *[32]byte, buf []byte) []byte {
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		panic(err) // 32-byte key
+	}
+	return aead.Seal(buf[:0], zeroNonce[:], buf, nil)
+}
+
+// openChunk decrypts a sealed chunk into dst (which may be sealed[:0]).
+func openChunk(key *[32]byte, dst, sealed []byte) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return nil, err
+	}
+	plain, err := aead.Open(dst, zeroNonce[:], sealed, nil)
+	if err != nil {
+		return nil, ErrWrongKey
+	}
+	return plain, nil
+}

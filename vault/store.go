@@ -1,0 +1,89 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+)
+
+// Blocks is all the vault needs of a block store. Get returns an error
+// wrapping ErrMissing when the block is not there.
+type Blocks interface {
+	Get(ctx context.Context, c cid.Cid) ([]byte, error)
+	Put(ctx context.Context, blks []blocks.Block) error
+}
+
+// ErrMissing is wrapped by Blocks.Get when a block is not held.
+var ErrMissing = errors.New("block not held")
+
+// MissingError says which block is missing and what holds it.
+type MissingError struct {
+	CID  cid.Cid
+	What string // "chunk 3 of /a/b.txt", "directory /a", ...
+}
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("block %s (%s) is not held by this node; bring a device that has it online, or restore an older version with 'peer history'", e.CID, e.What)
+}
+
+func (e *MissingError) Unwrap() error { return ErrMissing }
+
+// DamagedError says a block was read but is not what its place expects.
+type DamagedError struct {
+	CID  cid.Cid
+	What string
+	Err  error
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("block %s (%s) is damaged or not ours: %v; restore an older version with 'peer history', or re-add the file", e.CID, e.What, e.Err)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// cborPrefix and rawPrefix make the CIDs of vault blocks: CIDv1, SHA-256.
+var (
+	cborPrefix = cid.Prefix{Version: 1, Codec: cid.DagCBOR, MhType: multihash.SHA2_256, MhLength: -1}
+	rawPrefix  = cid.Prefix{Version: 1, Codec: cid.Raw, MhType: multihash.SHA2_256, MhLength: -1}
+)
+
+// newBlock wraps data in a block with a CID of the given prefix.
+func newBlock(p cid.Prefix, data []byte) (blocks.Block, error) {
+	c, err := p.Sum(data)
+	if err != nil {
+		return nil, err
+	}
+	return blocks.NewBlockWithCid(data, c)
+}
+
+// getBlock reads a block, turning a missing one into a MissingError that
+// names what it was.
+func getBlock(ctx context.Context, bs Blocks, c cid.Cid, what string) ([]byte, error) {
+	b, err := bs.Get(ctx, c)
+	if errors.Is(err, ErrMissing) {
+		return nil, &MissingError{CID: c, What: what}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s (block %s): %w", what, c, err)
+	}
+	return b, nil
+}
+
+// decodeNode reads a DAG-CBOR node of the expected kind into v.
+func decodeNode(ctx context.Context, bs Blocks, c cid.Cid, what string, v any) error {
+	if c.Prefix().Codec != cid.DagCBOR {
+		return &DamagedError{CID: c, What: what, Err: fmt.Errorf("codec 0x%x, want dag-cbor", c.Prefix().Codec)}
+	}
+	b, err := getBlock(ctx, bs, c, what)
+	if err != nil {
+		return err
+	}
+	if err := unmarshal(b, v); err != nil {
+		return &DamagedError{CID: c, What: what, Err: err}
+	}
+	return nil
+}

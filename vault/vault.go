@@ -1,0 +1,73 @@
+package vault
+
+import (
+	"crypto/rand"
+	"io"
+	"runtime"
+	"time"
+)
+
+// Vault reads and writes one account's objects in a block store.
+type Vault struct {
+	acct    *Account
+	blocks  Blocks
+	rand    io.Reader
+	now     func() time.Time
+	device  string
+	workers int
+	batch   int
+	fanout  int // links per file or part node; smaller in tests
+}
+
+// Option changes how a Vault works.
+type Option func(*Vault)
+
+// WithRand sets the source of nonces and new directory keys (tests use a
+// fixed stream to reproduce test vectors).
+func WithRand(r io.Reader) Option { return func(v *Vault) { v.rand = r } }
+
+// WithClock sets the clock for version and snapshot times.
+func WithClock(now func() time.Time) Option { return func(v *Vault) { v.now = now } }
+
+// WithDevice names the device (its peer ID) in the versions and snapshots
+// it writes.
+func WithDevice(id string) Option { return func(v *Vault) { v.device = id } }
+
+// WithWorkers sets how many chunks are hashed and sealed at once.
+func WithWorkers(n int) Option {
+	return func(v *Vault) {
+		if n > 0 {
+			v.workers = n
+		}
+	}
+}
+
+// WithBatchBytes sets how many bytes of blocks are written to the store at
+// once (smaller on low-memory devices).
+func WithBatchBytes(n int) Option {
+	return func(v *Vault) {
+		if n > 0 {
+			v.batch = n
+		}
+	}
+}
+
+// New returns a Vault of acct over bs.
+func New(acct *Account, bs Blocks, opts ...Option) *Vault {
+	v := &Vault{
+		acct:    acct,
+		blocks:  bs,
+		rand:    rand.Reader,
+		now:     time.Now,
+		workers: runtime.GOMAXPROCS(0),
+		batch:   16 << 20,
+		fanout:  fanout,
+	}
+	for _, o := range opts {
+		o(v)
+	}
+	return v
+}
+
+// Account returns the vault's account.
+func (v *Vault) Account() *Account { return v.acct }
