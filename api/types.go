@@ -55,6 +55,11 @@ type RepoStat struct {
 	DiskBytes  int64  `json:"disk_bytes"`
 	Pins       int    `json:"pins"`
 	Profile    string `json:"profile"`
+	// StoredBytes is what the block store holds (all history, encrypted,
+	// deduplicated); LogicalBytes the sizes of the files in the newest
+	// snapshot.
+	StoredBytes  int64  `json:"stored_bytes"`
+	LogicalBytes uint64 `json:"logical_bytes"`
 }
 
 // GCResult says what a garbage collection removed.

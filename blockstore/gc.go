@@ -63,7 +63,7 @@ func (s *Store) GC(ctx context.Context) (GCResult, error) {
 
 // mark returns the multihashes (as strings, so CIDv0 and CIDv1 of one block
 // are one entry, as in the block store's keys) of every pinned block and
-// every block reachable from a recursive pin.
+// every block reachable from a recursive pin or a registered root.
 func (s *Store) mark(ctx context.Context) (map[string]struct{}, error) {
 	set := map[string]struct{}{}
 	visit := func(c cid.Cid) bool {
@@ -77,6 +77,18 @@ func (s *Store) mark(ctx context.Context) (map[string]struct{}, error) {
 	pins, err := s.Pins(ctx)
 	if err != nil {
 		return nil, err
+	}
+	s.rootsMu.Lock()
+	fns := append([]RootsFunc(nil), s.roots...)
+	s.rootsMu.Unlock()
+	for _, f := range fns {
+		roots, err := f(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("failed to list roots to keep: %w", err)
+		}
+		for _, r := range roots {
+			pins = append(pins, Pin{Key: r, Recursive: true})
+		}
 	}
 	for _, p := range pins {
 		if !p.Recursive {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/ipfs/boxo/ipld/merkledag"
 	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/boxo/pinning/pinner/dspinner"
+	cid "github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/namespace"
 	badger4 "github.com/ipfs/go-ds-badger4"
@@ -35,9 +37,24 @@ type Store struct {
 	dag     ipld.DAGService
 	pinner  pin.Pinner
 	log     *slog.Logger
+	// roots lists DAGs kept besides the pins (the vault's head).
+	rootsMu sync.Mutex
+	roots   []RootsFunc
 	// stop and done end the trim loop; nil when the profile does not trim.
 	stop chan struct{}
 	done chan struct{}
+}
+
+// RootsFunc returns the roots of DAGs that GC must keep whole, like
+// recursive pins that are not in the pinner (the account's head, which
+// changes with every snapshot, is one).
+type RootsFunc func(ctx context.Context) ([]cid.Cid, error)
+
+// AddRoots registers more roots for GC to keep.
+func (s *Store) AddRoots(f RootsFunc) {
+	s.rootsMu.Lock()
+	defer s.rootsMu.Unlock()
+	s.roots = append(s.roots, f)
 }
 
 // Open opens (creating if needed) the store in dir with the options of

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/peer-cloud/peer/blockstore"
@@ -21,10 +22,14 @@ type Daemon struct {
 	repo   *repo.Repo
 	store  *blockstore.Store
 	node   *p2p.Node
+	acct   *account
 	server *http.Server
 	ln     net.Listener
 	log    *slog.Logger
 	done   chan error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start opens the repo's store, starts the node and serves the API. The
@@ -49,6 +54,9 @@ func Start(ctx context.Context, r *repo.Repo, log *slog.Logger) (d *Daemon, err 
 		}
 	}()
 	if d.store, err = blockstore.Open(ctx, r.BlocksDir(), profile, log.With("part", "blockstore")); err != nil {
+		return nil, err
+	}
+	if d.acct, err = openAccount(ctx, r, d.store, log.With("part", "vault")); err != nil {
 		return nil, err
 	}
 	d.node, err = p2p.New(ctx, p2p.Config{
@@ -90,8 +98,13 @@ func (d *Daemon) Node() *p2p.Node { return d.node }
 func (d *Daemon) Done() <-chan error { return d.done }
 
 // Close stops the API, the node and the store, in that order, and removes
-// the api.addr file.
+// the api.addr file. Later calls return the first call's result.
 func (d *Daemon) Close() error {
+	d.closeOnce.Do(func() { d.closeErr = d.close() })
+	return d.closeErr
+}
+
+func (d *Daemon) close() error {
 	var errs []error
 	if d.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

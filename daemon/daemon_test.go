@@ -19,10 +19,18 @@ func start(t *testing.T) (*daemon.Daemon, *api.Client) {
 	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	cfg.Network.MDNS = false
 	cfg.API.Listen = "127.0.0.1:0"
-	r, err := repo.Init(t.TempDir(), cfg)
+	// No account secret: the daemon makes the account, as for a repo from
+	// before accounts.
+	r, err := repo.Init(t.TempDir(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startRepo(t, r)
+}
+
+// startRepo runs a daemon on an existing repo until the test ends.
+func startRepo(t *testing.T, r *repo.Repo) (*daemon.Daemon, *api.Client) {
+	t.Helper()
 	d, err := daemon.Start(context.Background(), r, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -53,8 +53,13 @@ func (d *Daemon) handleRepoStat(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	logical, err := d.logicalBytes(r.Context())
+	if err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusOK, api.RepoStat{
 		Blocks: st.Blocks, BlockBytes: st.BlockBytes, DiskBytes: st.DiskBytes, Pins: st.Pins, Profile: string(st.Profile),
+		StoredBytes: st.BlockBytes, LogicalBytes: logical,
 	})
 }
 

@@ -44,6 +44,16 @@ func (d *Daemon) routes() http.Handler {
 	handle("GET /stats/bitswap", d.handleBitswapStat)
 	handle("GET /repo/stat", d.handleRepoStat)
 	handle("POST /repo/gc", d.handleRepoGC)
+	handle("GET /account", d.handleAccount)
+	handle("POST /vault/add", d.handleVaultAdd)
+	handle("GET /vault/ls", d.handleVaultLs)
+	handle("GET /vault/cat", d.handleVaultCat)
+	handle("GET /vault/get", d.handleVaultGet)
+	handle("POST /vault/mkdir", d.handleVaultMkdir)
+	handle("POST /vault/mv", d.handleVaultMv)
+	handle("POST /vault/rm", d.handleVaultRm)
+	handle("GET /vault/history", d.handleVaultHistory)
+	handle("POST /vault/restore", d.handleVaultRestore)
 	return d.auth(mux)
 }
 

@@ -14,7 +14,7 @@ func TestConfigRoundTrip(t *testing.T) {
 		dir := t.TempDir()
 		want := DefaultConfigFor(p)
 		want.Network.Peers = []string{"/ip4/10.0.0.2/tcp/4010/p2p/12D3KooWQjK5kJCx7MoAAUYXVGHEnkw6ka8H4QJyDCXfvvMt3hW7"}
-		r, err := Init(dir, want)
+		r, err := Init(dir, want, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +35,7 @@ func TestConfigRoundTrip(t *testing.T) {
 				t.Fatalf("%s: mode %v, %v; want 0600", f, fi.Mode().Perm(), err)
 			}
 		}
-		if _, err := Init(dir, want); err == nil {
+		if _, err := Init(dir, want, nil); err == nil {
 			t.Fatal("Init over an existing repo succeeded")
 		}
 	}
@@ -50,7 +50,7 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{`peers = ["/ip4/1.2.3.4/tcp/1"]`, "network.peers"},
 	} {
 		dir := t.TempDir()
-		if _, err := Init(dir, DefaultConfig()); err != nil {
+		if _, err := Init(dir, DefaultConfig(), nil); err != nil {
 			t.Fatal(err)
 		}
 		p := filepath.Join(dir, ConfigFile)

@@ -3,6 +3,8 @@
 //
 //	config.toml    the configuration (commented)
 //	identity.key   the libp2p private key (Ed25519, protobuf), mode 0600
+//	account.key    the account's 32-byte root secret, mode 0600
+//	device.cert    the account's signed certificate for this node's identity
 //	api.token      the secret every API request must carry, mode 0600
 //	api.addr       written by a running daemon: where its API listens
 //	blocks/        the Badger database
@@ -26,6 +28,8 @@ import (
 const (
 	ConfigFile   = "config.toml"
 	IdentityFile = "identity.key"
+	AccountFile  = "account.key"
+	CertFile     = "device.cert"
 	TokenFile    = "api.token"
 	APIAddrFile  = "api.addr"
 	BlocksDir    = "blocks"
@@ -43,6 +47,9 @@ type Repo struct {
 	Config   Config
 	Identity crypto.PrivKey
 	Token    string
+	// AccountSecret is the account's root secret; nil in a repo made
+	// before accounts existed (the daemon then makes one).
+	AccountSecret []byte
 }
 
 // DefaultDir returns $PEER_PATH, or ~/.peer.
@@ -57,8 +64,9 @@ func DefaultDir() (string, error) {
 	return filepath.Join(home, ".peer"), nil
 }
 
-// Init creates a repo in dir with cfg and a new identity and token.
-func Init(dir string, cfg Config) (*Repo, error) {
+// Init creates a repo in dir with cfg, a new identity and token, and the
+// account whose root secret is given.
+func Init(dir string, cfg Config, accountSecret []byte) (*Repo, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -88,13 +96,17 @@ func Init(dir string, cfg Config) (*Repo, error) {
 	}{
 		{IdentityFile, kb},
 		{TokenFile, []byte(token + "\n")},
+		{AccountFile, accountSecret},
 		{ConfigFile, cfg.encode()},
 	} {
+		if f.data == nil {
+			continue
+		}
 		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, 0o600); err != nil {
 			return nil, err
 		}
 	}
-	return &Repo{Dir: dir, Config: cfg, Identity: sk, Token: token}, nil
+	return &Repo{Dir: dir, Config: cfg, Identity: sk, Token: token, AccountSecret: accountSecret}, nil
 }
 
 // Open reads the repo in dir.
@@ -118,7 +130,37 @@ func Open(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Repo{Dir: dir, Config: cfg, Identity: sk, Token: token}, nil
+	secret, err := os.ReadFile(filepath.Join(dir, AccountFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("failed to read %s: %w", AccountFile, err)
+	}
+	return &Repo{Dir: dir, Config: cfg, Identity: sk, Token: token, AccountSecret: secret}, nil
+}
+
+// WriteAccount stores the account's root secret (mode 0600).
+func (r *Repo) WriteAccount(secret []byte) error {
+	if err := writeFileAtomic(filepath.Join(r.Dir, AccountFile), secret, 0o600); err != nil {
+		return err
+	}
+	r.AccountSecret = secret
+	return nil
+}
+
+// ReadCert returns the stored device certificate, or nil if there is none.
+func (r *Repo) ReadCert() ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(r.Dir, CertFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", CertFile, err)
+	}
+	return b, nil
+}
+
+// WriteCert stores the device certificate.
+func (r *Repo) WriteCert(b []byte) error {
+	return writeFileAtomic(filepath.Join(r.Dir, CertFile), b, 0o644)
 }
 
 // ReadToken reads the API token of the repo in dir.

@@ -248,27 +248,9 @@ func (v *Vault) writeVersion(ctx context.Context, in FileInput, leaves []leaf, s
 		depth++
 	}
 	fv.depth, fv.links, fv.parts = depth, links, parts
-	body := fileBody{
-		Name: fv.Name, Size: fv.Size, Mode: fv.Mode, Mtime: fv.Mtime, Time: fv.Time,
-		Device: fv.Device, Hash: hash[:], Depth: depth, Parts: parts,
-	}
-	var to []Stanza
-	for _, pub := range in.To {
-		s, err := wrapKey(v.rand, fv.Key, pub)
-		if err != nil {
-			return nil, fmt.Errorf("failed to wrap the key of %s: %w", in.Name, err)
-		}
-		to = append(to, s)
-	}
-	blk, err := v.sealNode(&fv.Key, adFile, body, func(sealed []byte) any {
-		n := fileNode{Type: "file", V: 1, Kid: kid, Links: links, To: to, Body: sealed}
-		if in.Prev.Defined() {
-			n.Prev = &Link{in.Prev}
-		}
-		return n
-	})
+	blk, err := v.sealVersion(fv, kid, in.To)
 	if err != nil {
-		return nil, fmt.Errorf("failed to seal %s: %w", in.Name, err)
+		return nil, err
 	}
 	out = append(out, blk)
 	if err := v.blocks.Put(ctx, out); err != nil {
@@ -276,6 +258,57 @@ func (v *Vault) writeVersion(ctx context.Context, in FileInput, leaves []leaf, s
 	}
 	fv.CID = blk.Cid()
 	return fv, nil
+}
+
+// sealVersion makes the version node of fv, whose parts are in place.
+func (v *Vault) sealVersion(fv *FileVersion, kid []byte, recipients [][32]byte) (blocks.Block, error) {
+	body := fileBody{
+		Name: fv.Name, Size: fv.Size, Mode: fv.Mode, Mtime: fv.Mtime, Time: fv.Time,
+		Device: fv.Device, Hash: fv.Hash[:], Depth: fv.depth, Parts: fv.parts,
+	}
+	var to []Stanza
+	for _, pub := range recipients {
+		s, err := wrapKey(v.rand, fv.Key, pub)
+		if err != nil {
+			return nil, fmt.Errorf("failed to wrap the key of %s: %w", fv.Name, err)
+		}
+		to = append(to, s)
+	}
+	blk, err := v.sealNode(&fv.Key, adFile, body, func(sealed []byte) any {
+		n := fileNode{Type: "file", V: 1, Kid: kid, Links: fv.links, To: to, Body: sealed}
+		if fv.Prev.Defined() {
+			n.Prev = &Link{fv.Prev}
+		}
+		return n
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to seal %s: %w", fv.Name, err)
+	}
+	return blk, nil
+}
+
+// Revive writes a new version with the content, name, mode and mtime of
+// old that follows prev (the path's current version, if any): a restore
+// that re-uses every chunk and part of old.
+func (v *Vault) Revive(ctx context.Context, old *FileVersion, name string, prev cid.Cid) (*FileVersion, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	kid := v.acct.fileID(old.Hash)
+	if v.acct.fileKey(kid) != old.Key {
+		return nil, fmt.Errorf("failed to restore %s: the version was not written by this account", name)
+	}
+	fv := *old
+	fv.Name, fv.Prev, fv.Time, fv.Device = name, prev, v.now().UnixNano(), v.device
+	blk, err := v.sealVersion(&fv, kid, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.blocks.Put(ctx, []blocks.Block{blk}); err != nil {
+		return nil, fmt.Errorf("failed to store %s: %w", name, err)
+	}
+	fv.CID = blk.Cid()
+	return &fv, nil
 }
 
 // sealNode encodes body, seals it under key and wraps it in the node that

@@ -48,4 +48,4 @@ func (m *memBlocks) Put(_ context.Context, bs []blocks.Block) error {
 type discard struct{}
 
 func (discard) Get(context.Context, cid.Cid) ([]byte, error) { return nil, ErrMissing }
-func (discard) Put(context.Context, []blocks.Block) error     { return nil }
+func (discard) Put(context.Context, []blocks.Block) error    { return nil }

@@ -13,6 +13,7 @@ import (
 	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/daemon"
 	"github.com/peer-cloud/peer/repo"
+	"github.com/peer-cloud/peer/vault"
 )
 
 func newDaemonCommand(g *globals) *cobra.Command {
@@ -36,8 +37,11 @@ use. The first run creates the repo with default settings (see 'peer init').`,
 			}
 			r, err := repo.Open(dir)
 			if errors.Is(err, repo.ErrNoRepo) {
-				if r, err = initRepo(dir, profile); err == nil {
-					fmt.Fprintf(g.stderr, "initialised new repo in %s\n", dir)
+				var acct *vault.Account
+				if r, acct, err = initRepo(dir, profile, nil); err == nil {
+					// A daemon's output often ends up in logs: the phrase
+					// is shown only on request.
+					fmt.Fprintf(g.stderr, "initialised new repo in %s with a new account %s\nwrite down its recovery phrase: 'peer account phrase'\n", dir, acct.ID())
 				}
 			}
 			if err != nil {

@@ -28,7 +28,9 @@ func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "peer",
 		Short: "A personal cloud on IPFS parts, for LANs without internet",
-		Long: `peer keeps your files on your own devices and moves them over the LAN.
+		Long: `peer keeps your files on your own devices, encrypted, and moves them over
+the LAN. 'peer add' puts files into your vault; 'peer ls', 'get', 'history'
+and 'restore' read them back, any version.
 
 Start the node with 'peer daemon' (the first run creates the repo in
 $PEER_PATH, default ~/.peer); the other commands talk to the running daemon.`,
@@ -41,6 +43,16 @@ $PEER_PATH, default ~/.peer); the other commands talk to the running daemon.`,
 	root.AddCommand(
 		newInitCommand(g),
 		newDaemonCommand(g),
+		newAccountCommand(g),
+		newAddCommand(g),
+		newLsCommand(g),
+		newCatCommand(g),
+		newGetCommand(g),
+		newMkdirCommand(g),
+		newMvCommand(g),
+		newRmCommand(g),
+		newHistoryCommand(g),
+		newRestoreCommand(g),
 		newIDCommand(g),
 		newPeersCommand(g),
 		newIPFSCommand(g),

@@ -1,0 +1,70 @@
+package api
+
+import "time"
+
+// Account describes the node's account and device.
+type Account struct {
+	Account string    `json:"account"`
+	Device  string    `json:"device"`
+	Head    string    `json:"head,omitempty"`
+	Seq     uint64    `json:"seq,omitempty"`
+	Time    time.Time `json:"time,omitzero"`
+}
+
+// Entry is one file or folder of the vault.
+type Entry struct {
+	Name  string    `json:"name"`
+	Path  string    `json:"path"`
+	Type  string    `json:"type"` // "file" or "dir"
+	Size  uint64    `json:"size"`
+	Mtime time.Time `json:"mtime"`
+	Mode  uint32    `json:"mode"`
+	ID    string    `json:"id"` // the file version's (or folder node's) CID
+}
+
+// AddRequest asks the daemon to add files it can read itself.
+type AddRequest struct {
+	Paths []string `json:"paths"` // absolute local paths
+}
+
+// AddProgress is a line of an add's streamed answer: progress, or at the
+// end the result or an error.
+type AddProgress struct {
+	Bytes  uint64     `json:"bytes,omitempty"`
+	Result *AddResult `json:"result,omitempty"`
+	Error  string     `json:"error,omitempty"`
+}
+
+// AddResult says what an add changed.
+type AddResult struct {
+	Files     int      `json:"files"`
+	Dirs      int      `json:"dirs"`
+	Unchanged int      `json:"unchanged"`
+	Bytes     uint64   `json:"bytes"`
+	Skipped   []string `json:"skipped,omitempty"` // not regular files or folders
+	Added     []Entry  `json:"added"`
+	Snapshot  string   `json:"snapshot,omitempty"`
+}
+
+// Snapshot is one state of the account's tree.
+type Snapshot struct {
+	ID      string    `json:"id"`
+	Time    time.Time `json:"time"`
+	Device  string    `json:"device"`
+	Seq     uint64    `json:"seq"`
+	Parents []string  `json:"parents"`
+}
+
+// FileVersion is one version of a file.
+type FileVersion struct {
+	ID     string    `json:"id"`
+	Name   string    `json:"name"`
+	Time   time.Time `json:"time"`
+	Device string    `json:"device"`
+	Size   uint64    `json:"size"`
+	Mtime  time.Time `json:"mtime"`
+	Prev   string    `json:"prev,omitempty"`
+}
+
+// Content type of add's streamed answer: one JSON object per line.
+const ContentNDJSON = "application/x-ndjson"

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/peer-cloud/peer/repo"
+	"github.com/peer-cloud/peer/vault"
+)
+
+func newAccountCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "account",
+		Short: "Show this node's account, device and head snapshot",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			a, err := c.Account(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(a)
+			}
+			fmt.Fprintf(g.stdout, "account %s\ndevice  %s\n", a.Account, a.Device)
+			if a.Head != "" {
+				fmt.Fprintf(g.stdout, "head    %s (seq %d, %s)\n", a.Head, a.Seq, a.Time.Local().Format("2006-01-02 15:04:05"))
+			} else {
+				fmt.Fprintln(g.stdout, "head    none yet (the vault is empty)")
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "phrase",
+		Short: "Show the account's recovery phrase (reads the repo; no daemon needed)",
+		Long: `Show the 24-word recovery phrase of the repo's account. Anyone who sees it
+can read and change everything in the account: show it only where nobody
+looks over your shoulder, and keep the written copy safe.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := g.repoDir()
+			if err != nil {
+				return err
+			}
+			r, err := repo.Open(dir)
+			if err != nil {
+				return err
+			}
+			if r.AccountSecret == nil {
+				return fmt.Errorf("%s has no account yet: start 'peer daemon' once to make one", dir)
+			}
+			a, err := vault.AccountFromSecret(r.AccountSecret)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(map[string]string{"account": a.ID(), "recovery": a.Phrase()})
+			}
+			fmt.Fprintln(g.stdout, a.Phrase())
+			return nil
+		},
+	})
+	return cmd
+}

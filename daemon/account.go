@@ -1,0 +1,217 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	bstore "github.com/ipfs/boxo/blockstore"
+	blocks "github.com/ipfs/go-block-format"
+	cid "github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
+	ipld "github.com/ipfs/go-ipld-format"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/repo"
+	"github.com/peer-cloud/peer/vault"
+)
+
+// headKey is where the account's head snapshot CID is kept, in the
+// "vault" namespace of the datastore.
+var headKey = ds.NewKey("/head")
+
+// account is the daemon's side of the vault: the account's keys, its head
+// snapshot and the tree that changes are made on. One change runs at a
+// time; reads open the head's tree afresh and never wait for a change.
+type account struct {
+	acct   *vault.Account
+	v      *vault.Vault
+	ds     ds.Datastore
+	locker bstore.GCLocker
+	log    *slog.Logger
+
+	mu   sync.Mutex // serialises changes; guards tree
+	tree *vault.Tree
+
+	headMu sync.RWMutex
+	head   *vault.Snapshot // nil before the first change
+}
+
+// storeBlocks gives the vault the local block store.
+type storeBlocks struct{ bs bstore.Blockstore }
+
+func (s storeBlocks) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
+	b, err := s.bs.Get(ctx, c)
+	if ipld.IsNotFound(err) {
+		return nil, fmt.Errorf("%s: %w", c, vault.ErrMissing)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.RawData(), nil
+}
+
+func (s storeBlocks) Put(ctx context.Context, bs []blocks.Block) error { return s.bs.PutMany(ctx, bs) }
+
+// openAccount loads the repo's account (making one for a repo from before
+// accounts), certifies this device, and opens the head.
+func openAccount(ctx context.Context, r *repo.Repo, store *blockstore.Store, log *slog.Logger) (*account, error) {
+	if r.AccountSecret == nil {
+		a, err := vault.NewAccount(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.WriteAccount(a.Secret()); err != nil {
+			return nil, err
+		}
+		log.Warn("this repo had no account; made one. Write down its recovery phrase: 'peer account phrase'", "account", a.ID())
+	}
+	acct, err := vault.AccountFromSecret(r.AccountSecret)
+	if err != nil {
+		return nil, fmt.Errorf("failed to load %s (restore it with 'peer init --recover' in a new repo): %w", repo.AccountFile, err)
+	}
+	device := r.PeerID()
+	if err := ensureCert(r, acct, device); err != nil {
+		return nil, err
+	}
+	opts := []vault.Option{vault.WithDevice(device.String())}
+	if store.Profile() == blockstore.ProfilePi {
+		opts = append(opts, vault.WithBatchBytes(4<<20))
+	}
+	a := &account{
+		acct:   acct,
+		v:      vault.New(acct, storeBlocks{store.Blockstore()}, opts...),
+		ds:     store.Namespace("vault"),
+		locker: store.Blockstore(),
+		log:    log,
+	}
+	b, err := a.ds.Get(ctx, headKey)
+	switch {
+	case errors.Is(err, ds.ErrNotFound):
+		if a.tree, err = a.v.NewTree(); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, fmt.Errorf("failed to read the account's head: %w", err)
+	default:
+		c, err := cid.Cast(b)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the account's head (the record is damaged): %w", err)
+		}
+		if a.head, err = a.v.OpenSnapshot(ctx, c); err != nil {
+			return nil, fmt.Errorf("failed to open the account's head snapshot: %w", err)
+		}
+		a.tree = a.head.OpenTree(a.v)
+	}
+	store.AddRoots(func(context.Context) ([]cid.Cid, error) {
+		if h := a.Head(); h != nil {
+			return []cid.Cid{h.CID}, nil
+		}
+		return nil, nil
+	})
+	return a, nil
+}
+
+// ensureCert writes a device certificate for device unless a valid one
+// for this account and device is there.
+func ensureCert(r *repo.Repo, acct *vault.Account, device peer.ID) error {
+	b, err := r.ReadCert()
+	if err != nil {
+		return err
+	}
+	if b != nil {
+		if c, err := vault.ParseDeviceCert(b); err == nil && c.Account == acct.PeerID() && c.Device == device {
+			return nil
+		}
+	}
+	name, _ := os.Hostname()
+	c, err := acct.CertifyDevice(device, name, time.Now().UnixNano())
+	if err != nil {
+		return err
+	}
+	if b, err = c.Marshal(); err != nil {
+		return err
+	}
+	return r.WriteCert(b)
+}
+
+// Head returns the head snapshot, nil before the first change.
+func (a *account) Head() *vault.Snapshot {
+	a.headMu.RLock()
+	defer a.headMu.RUnlock()
+	return a.head
+}
+
+// readTree opens the head's tree for reading, apart from the change tree.
+func (a *account) readTree() (*vault.Tree, error) {
+	h := a.Head()
+	if h == nil {
+		return a.v.NewTree()
+	}
+	return h.OpenTree(a.v), nil
+}
+
+// change runs fn on the tree and commits what it changed as one snapshot.
+// When fn fails, its changes are dropped, unless keep says what it did
+// before failing is worth keeping (an add of many files).
+func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Context, t *vault.Tree) error) (*vault.Snapshot, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	// Blocks written from here to the new head are not reachable from any
+	// root yet: hold GC off until the head names them.
+	unlock := a.locker.PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	ferr := fn(ctx, a.tree)
+	if ferr != nil && !keep {
+		a.reopen()
+		return nil, ferr
+	}
+	if !a.tree.Dirty() {
+		return a.Head(), ferr
+	}
+	var parents []*vault.Snapshot
+	if h := a.Head(); h != nil {
+		parents = append(parents, h)
+	}
+	s, err := a.v.Commit(ctx, a.tree, parents...)
+	if err == nil {
+		err = a.saveHead(ctx, s)
+	}
+	if err != nil {
+		a.reopen()
+		return nil, errors.Join(ferr, err)
+	}
+	return s, ferr
+}
+
+// saveHead records s as the head, durably, before anyone sees it.
+func (a *account) saveHead(ctx context.Context, s *vault.Snapshot) error {
+	if err := a.ds.Put(ctx, headKey, s.CID.Bytes()); err != nil {
+		return fmt.Errorf("failed to save the account's head: %w", err)
+	}
+	if err := a.ds.Sync(ctx, headKey); err != nil {
+		return fmt.Errorf("failed to save the account's head: %w", err)
+	}
+	a.headMu.Lock()
+	a.head = s
+	a.headMu.Unlock()
+	a.log.Debug("committed snapshot", "snapshot", s.CID, "seq", s.Seq)
+	return nil
+}
+
+// reopen drops the tree's unsaved changes.
+func (a *account) reopen() {
+	if h := a.Head(); h != nil {
+		a.tree = h.OpenTree(a.v)
+		return
+	}
+	if t, err := a.v.NewTree(); err == nil {
+		a.tree = t
+	}
+}

@@ -1,0 +1,168 @@
+package daemon
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/vault"
+)
+
+// adder puts files into the tree under a destination folder and tallies
+// what it did.
+type adder struct {
+	a     *account
+	t     *vault.Tree
+	to    string
+	res   api.AddResult
+	bytes atomic.Uint64 // read so far, for progress
+}
+
+// countReader counts the bytes read through it into n.
+type countReader struct {
+	r io.Reader
+	n *atomic.Uint64
+}
+
+func (c countReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n.Add(uint64(k))
+	return k, err
+}
+
+// file adds r at p as a new version of what p holds; identical content and
+// metadata make no new version.
+func (ad *adder) file(ctx context.Context, p string, r io.Reader, mode uint32, mtime int64) error {
+	var prev vault.Entry
+	e, err := ad.t.Stat(ctx, p)
+	switch {
+	case err == nil && e.Kind == vault.KindDir:
+		return fmt.Errorf("failed to add %s: a folder of that name exists", p)
+	case err == nil:
+		prev = e
+	case !errors.Is(err, vault.ErrNotExist):
+		return err
+	}
+	fv, err := ad.a.v.WriteFile(ctx, countReader{r, &ad.bytes}, vault.FileInput{Name: path.Base(p), Mode: mode, Mtime: mtime, Prev: prev.CID})
+	if err != nil {
+		return fmt.Errorf("failed to add %s: %w", p, err)
+	}
+	ad.res.Bytes += fv.Size
+	if prev.CID.Defined() {
+		old, err := ad.a.v.OpenFile(ctx, prev.CID, p)
+		if err == nil && old.Hash == fv.Hash && old.Mode == fv.Mode && old.Mtime == fv.Mtime && old.Name == fv.Name {
+			ad.res.Unchanged++
+			return nil
+		}
+	}
+	if err := ad.t.PutFile(ctx, p, fv); err != nil {
+		return err
+	}
+	ad.res.Files++
+	ad.res.Added = append(ad.res.Added, entryJSON(p, vault.Entry{Name: path.Base(p), Kind: vault.KindFile, CID: fv.CID, Size: fv.Size, Mtime: fv.Mtime, Mode: fv.Mode}))
+	return nil
+}
+
+// dir makes the folder p (and its parents) if missing.
+func (ad *adder) dir(ctx context.Context, p string, mtime int64) error {
+	if _, err := ad.t.Stat(ctx, p); err == nil {
+		return nil
+	}
+	if err := ad.t.Mkdir(ctx, p, true, mtime); err != nil {
+		return err
+	}
+	ad.res.Dirs++
+	return nil
+}
+
+// local adds files and folders the daemon reads from its own file system.
+func (ad *adder) local(ctx context.Context, paths []string) error {
+	for _, root := range paths {
+		if !filepath.IsAbs(root) {
+			return fmt.Errorf("failed to add %s: send absolute paths", root)
+		}
+		base := filepath.Base(root)
+		err := filepath.WalkDir(root, func(lp string, de fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("failed to read %s (does the daemon's user have access?): %w", lp, err)
+			}
+			rel, err := filepath.Rel(root, lp)
+			if err != nil {
+				return err
+			}
+			vp := path.Join(ad.to, base, filepath.ToSlash(rel))
+			if _, err := vault.SplitPath(vp); err != nil {
+				ad.res.Skipped = append(ad.res.Skipped, lp+": "+err.Error())
+				if de.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			info, err := de.Info()
+			if err != nil {
+				return fmt.Errorf("failed to read %s: %w", lp, err)
+			}
+			switch {
+			case de.IsDir():
+				return ad.dir(ctx, vp, info.ModTime().UnixNano())
+			case de.Type().IsRegular():
+				f, err := os.Open(lp)
+				if err != nil {
+					return fmt.Errorf("failed to read %s (does the daemon's user have access?): %w", lp, err)
+				}
+				defer f.Close()
+				return ad.file(ctx, vp, f, uint32(info.Mode().Perm()), info.ModTime().UnixNano())
+			default:
+				ad.res.Skipped = append(ad.res.Skipped, lp+": not a regular file or folder")
+				return nil
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tar adds the files and folders of a tar stream.
+func (ad *adder) tar(ctx context.Context, tr *tar.Reader) error {
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("failed to read the upload: %w", err)
+		}
+		vp := path.Join(ad.to, h.Name)
+		if _, err := vault.SplitPath("/" + h.Name); err != nil || vp == ad.to {
+			return fmt.Errorf("failed to add %q: names in the upload must be relative paths without . or ..", h.Name)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = ad.dir(ctx, vp, h.ModTime.UnixNano())
+		case tar.TypeReg:
+			err = ad.file(ctx, vp, tr, uint32(h.Mode&0o777), h.ModTime.UnixNano())
+		default:
+			ad.res.Skipped = append(ad.res.Skipped, h.Name+": not a regular file or folder")
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// entryJSON describes an entry at p for the API.
+func entryJSON(p string, e vault.Entry) api.Entry {
+	kind := string(e.Kind)
+	return api.Entry{Name: e.Name, Path: p, Type: kind, Size: e.Size, Mtime: time.Unix(0, e.Mtime).UTC(), Mode: e.Mode, ID: e.CID.String()}
+}
