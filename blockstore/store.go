@@ -38,8 +38,9 @@ type Store struct {
 	pinner  pin.Pinner
 	log     *slog.Logger
 	// roots lists DAGs kept besides the pins (the vault's head).
-	rootsMu sync.Mutex
-	roots   []RootsFunc
+	rootsMu  sync.Mutex
+	roots    []RootsFunc
+	prealloc *preallocator
 	// stop and done end the trim loop; nil when the profile does not trim.
 	stop chan struct{}
 	done chan struct{}
@@ -91,6 +92,10 @@ func Open(ctx context.Context, dir string, profile Profile, log *slog.Logger) (*
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("failed to load pins: %w", err)
+	}
+	if s.prealloc, err = startPrealloc(dir, log); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("failed to watch block store %s: %w", dir, err)
 	}
 	if every := profile.trimInterval(); every > 0 {
 		abs, err := filepath.Abs(dir)
@@ -156,6 +161,9 @@ func (s *Store) Profile() Profile { return s.profile }
 
 // Close flushes pins and closes the database.
 func (s *Store) Close() error {
+	if s.prealloc != nil {
+		s.prealloc.stop()
+	}
 	if s.stop != nil {
 		close(s.stop)
 		<-s.done

@@ -11,10 +11,8 @@ import (
 	"time"
 
 	bstore "github.com/ipfs/boxo/blockstore"
-	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
-	ipld "github.com/ipfs/go-ipld-format"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peer-cloud/peer/blockstore"
@@ -43,22 +41,6 @@ type account struct {
 	head   *vault.Snapshot // nil before the first change
 }
 
-// storeBlocks gives the vault the local block store.
-type storeBlocks struct{ bs bstore.Blockstore }
-
-func (s storeBlocks) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
-	b, err := s.bs.Get(ctx, c)
-	if ipld.IsNotFound(err) {
-		return nil, fmt.Errorf("%s: %w", c, vault.ErrMissing)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return b.RawData(), nil
-}
-
-func (s storeBlocks) Put(ctx context.Context, bs []blocks.Block) error { return s.bs.PutMany(ctx, bs) }
-
 // openAccount loads the repo's account (making one for a repo from before
 // accounts), certifies this device, and opens the head.
 func openAccount(ctx context.Context, r *repo.Repo, store *blockstore.Store, log *slog.Logger) (*account, error) {
@@ -86,7 +68,7 @@ func openAccount(ctx context.Context, r *repo.Repo, store *blockstore.Store, log
 	}
 	a := &account{
 		acct:   acct,
-		v:      vault.New(acct, storeBlocks{store.Blockstore()}, opts...),
+		v:      vault.New(acct, vault.LocalBlocks(store.Blockstore()), opts...),
 		ds:     store.Namespace("vault"),
 		locker: store.Blockstore(),
 		log:    log,

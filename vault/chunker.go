@@ -80,9 +80,10 @@ func newChunker(r io.Reader) *chunker {
 	return &chunker{r: r, buf: make([]byte, 4*ChunkMax)}
 }
 
-// next returns the next chunk in a fresh slice with 16 spare bytes of
-// capacity (for sealing in place), or io.EOF after the last.
-func (c *chunker) next() ([]byte, error) {
+// next returns the next chunk, copied into buf (which needs ChunkMax+16
+// bytes of capacity, so it can be sealed in place), or io.EOF after the
+// last.
+func (c *chunker) next(buf []byte) ([]byte, error) {
 	for !c.eof && c.end-c.off < ChunkMax {
 		if c.off > 0 && c.end == len(c.buf) {
 			c.end = copy(c.buf, c.buf[c.off:c.end])
@@ -100,7 +101,7 @@ func (c *chunker) next() ([]byte, error) {
 		return nil, io.EOF
 	}
 	n := cut(c.buf[c.off:c.end])
-	out := make([]byte, n, n+16)
+	out := buf[:n]
 	copy(out, c.buf[c.off:c.off+n])
 	c.off += n
 	return out, nil

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -39,7 +40,7 @@ func (m *memBlocks) Put(_ context.Context, bs []blocks.Block) error {
 			m.puts++
 			m.news += len(b.RawData())
 		}
-		m.m[k] = b.RawData()
+		m.m[k] = bytes.Clone(b.RawData())
 	}
 	return nil
 }

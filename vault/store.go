@@ -5,17 +5,39 @@ import (
 	"errors"
 	"fmt"
 
+	bstore "github.com/ipfs/boxo/blockstore"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
 	"github.com/multiformats/go-multihash"
 )
 
 // Blocks is all the vault needs of a block store. Get returns an error
-// wrapping ErrMissing when the block is not there.
+// wrapping ErrMissing when the block is not there. Put must not keep the
+// blocks' byte slices after it returns: the vault reuses them.
 type Blocks interface {
 	Get(ctx context.Context, c cid.Cid) ([]byte, error)
 	Put(ctx context.Context, blks []blocks.Block) error
 }
+
+// LocalBlocks gives the vault a boxo block store, whose "not found"
+// becomes ErrMissing.
+func LocalBlocks(bs bstore.Blockstore) Blocks { return localBlocks{bs} }
+
+type localBlocks struct{ bs bstore.Blockstore }
+
+func (s localBlocks) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
+	b, err := s.bs.Get(ctx, c)
+	if ipld.IsNotFound(err) {
+		return nil, fmt.Errorf("%s: %w", c, ErrMissing)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.RawData(), nil
+}
+
+func (s localBlocks) Put(ctx context.Context, bs []blocks.Block) error { return s.bs.PutMany(ctx, bs) }
 
 // ErrMissing is wrapped by Blocks.Get when a block is not held.
 var ErrMissing = errors.New("block not held")

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"io"
 	"runtime"
+	"sync"
 	"time"
 )
 
@@ -17,6 +18,23 @@ type Vault struct {
 	workers int
 	batch   int
 	fanout  int // links per file or part node; smaller in tests
+	// bufs recycles chunk buffers (ChunkMax+16 bytes): fresh memory for
+	// every chunk costs page faults and GC cycles.
+	bufs sync.Pool
+}
+
+func (v *Vault) getBuf() []byte {
+	if b, ok := v.bufs.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, ChunkMax+16)
+}
+
+func (v *Vault) putBuf(b []byte) {
+	if cap(b) == ChunkMax+16 {
+		b = b[:0]
+		v.bufs.Put(&b)
+	}
 }
 
 // Option changes how a Vault works.
