@@ -6,12 +6,14 @@
 //   - the same over loopback with no shaping;
 //   - peer ipfs add of 1 GiB of random data;
 //   - the idle daemon's memory (pi profile), after start and after
-//     receiving 1 GiB.
+//     receiving 1 GiB;
+//   - peer add (encrypted) and peer get of 1 GiB, and the bytes stored when
+//     the same file is added again and when 1 MiB in its middle changes.
 //
 // It needs root, iproute2 and iperf3, and runs everything inside network
 // namespaces it creates and removes. Run it from the repository root:
 //
-//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory]
+//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault]
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/peer-cloud/peer/internal/lantest"
@@ -34,7 +37,7 @@ import (
 func main() {
 	size := flag.Int64("size", 256, "MiB moved in the transfer figures")
 	add := flag.Int64("add", 1024, "MiB added in the add figure")
-	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory")
+	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault")
 	flag.Parse()
 	if why := lantest.Available(); why != "" {
 		fail(why)
@@ -53,6 +56,9 @@ func main() {
 	}
 	if !skipped("memory") {
 		r.memory()
+	}
+	if !skipped("vault") {
+		r.vault(*add << 20)
 	}
 }
 
@@ -96,7 +102,11 @@ func (r *runner) randomFile(n int64) string {
 	if err != nil {
 		r.Fatal(err)
 	}
-	if _, err := io.CopyN(bufio.NewWriterSize(f, 1<<20), rand.Reader, n); err != nil {
+	w := bufio.NewWriterSize(f, 1<<20)
+	if _, err := io.CopyN(w, rand.Reader, n); err != nil {
+		r.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
 		r.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
@@ -282,4 +292,63 @@ func procMem(r *runner, pid int) (anon, rss int64) {
 		}
 	}
 	return anon, rss
+}
+
+// vault measures peer add and peer get of n random bytes, and what adding
+// the same file again, and the file with 1 MiB changed in the middle,
+// stores.
+func (r *runner) vault(n int64) {
+	lan := lantest.New(r, 1)
+	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{})
+	a.Start()
+	file := r.randomFile(n)
+	stored := func() int64 {
+		var st struct {
+			Stored int64 `json:"stored_bytes"`
+		}
+		if err := json.Unmarshal([]byte(a.MustRun("repo", "stat", "--json")), &st); err != nil {
+			r.Fatal(err)
+		}
+		return st.Stored
+	}
+	// Write back what came before, so each figure pays only for itself.
+	syscall.Sync()
+	start := time.Now()
+	a.MustRun("add", file)
+	add := time.Since(start)
+	out := filepath.Join(r.TempDir(), "out.bin")
+	syscall.Sync()
+	start = time.Now()
+	a.MustRun("get", "/"+filepath.Base(file), "-o", out)
+	get := time.Since(start)
+	fmt.Printf("peer add (encrypted), %d MiB random: %.1f MB/s; goal 400 MB/s (Kubo's unencrypted ipfs add here: ~380-420)\n", n>>20, mbps(n, add))
+	fmt.Printf("peer get of it from the local store: %.1f MB/s; goal 500 MB/s\n", mbps(n, get))
+	before := stored()
+	a.MustRun("add", file, "--to", "/again")
+	fmt.Printf("adding the same file again (as /again/...): %d new bytes stored (chunks: 0; the rest is the version, folder and snapshot nodes)\n", stored()-before)
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	if err != nil {
+		r.Fatal(err)
+	}
+	if _, err := io.CopyN(&offsetWriter{f, n / 2}, rand.Reader, 1<<20); err != nil {
+		r.Fatal(err)
+	}
+	f.Close()
+	before = stored()
+	a.MustRun("add", file)
+	fmt.Printf("1 MiB changed in the middle, added again: %.2f MiB new bytes stored; goal <= 4 MiB\n", float64(stored()-before)/(1<<20))
+	a.Stop()
+	lan.Close()
+}
+
+// offsetWriter writes at an offset of a file.
+type offsetWriter struct {
+	f   *os.File
+	off int64
+}
+
+func (w *offsetWriter) Write(p []byte) (int, error) {
+	n, err := w.f.WriteAt(p, w.off)
+	w.off += int64(n)
+	return n, err
 }
