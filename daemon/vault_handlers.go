@@ -41,6 +41,15 @@ func vaultErr(err error) error {
 	return badRequest(err)
 }
 
+// versionErr explains a version ID that does not open as a version.
+func versionErr(id, p string, err error) error {
+	var de *vault.DamagedError
+	if errors.As(err, &de) {
+		return badRequest(fmt.Errorf("%s is not a version this account wrote (%v); pick an ID from 'peer history %s'", id, de.Err, p))
+	}
+	return vaultErr(err)
+}
+
 // queryPath reads a vault path parameter ("/" when empty).
 func queryPath(r *http.Request, name string) (string, error) {
 	p := r.URL.Query().Get(name)
@@ -181,7 +190,7 @@ func (d *Daemon) fileAt(ctx context.Context, r *http.Request) (*vault.FileVersio
 		}
 		fv, err := d.acct.v.OpenFile(ctx, c, p)
 		if err != nil {
-			return nil, vaultErr(err)
+			return nil, versionErr(s, p, err)
 		}
 		return fv, nil
 	}
@@ -421,7 +430,7 @@ func (d *Daemon) handleVaultRestore(w http.ResponseWriter, r *http.Request) erro
 	_, err = d.acct.change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
 		old, err := d.acct.v.OpenFile(ctx, c, p)
 		if err != nil {
-			return err
+			return versionErr(s, p, err)
 		}
 		var prev cid.Cid
 		if e, err := t.Stat(ctx, p); err == nil {

@@ -109,3 +109,23 @@ func unmarshal(data []byte, v any) error {
 	}
 	return nil
 }
+
+// peekMode reads leniently, only to find a node's type field.
+var peekMode = func() cbor.DecMode {
+	m, err := cbor.DecOptions{MaxNestedLevels: 16, MaxArrayElements: 1 << 20, MaxMapPairs: 1 << 16}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return m
+}()
+
+// peekType returns the "type" field of a node, or "" if it has none.
+func peekType(data []byte) string {
+	var t struct {
+		Type string `cbor:"type"`
+	}
+	if peekMode.Unmarshal(data, &t) != nil {
+		return ""
+	}
+	return t.Type
+}

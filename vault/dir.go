@@ -124,7 +124,7 @@ func (d *dir) load(ctx context.Context) error {
 		return nil
 	}
 	var n dirNode
-	if err := decodeNode(ctx, d.v.blocks, d.cid, "directory "+d.what, &n); err != nil {
+	if err := decodeNode(ctx, d.v.blocks, d.cid, "directory "+d.what, "dir", &n); err != nil {
 		return err
 	}
 	damaged := func(err error) error { return &DamagedError{CID: d.cid, What: "directory " + d.what, Err: err} }

@@ -367,7 +367,7 @@ func (v *Vault) OpenFileWithKey(ctx context.Context, c cid.Cid, key [32]byte, wh
 
 func (v *Vault) openFile(ctx context.Context, c cid.Cid, keyOf func(*fileNode) ([32]byte, error), what string) (*FileVersion, error) {
 	var n fileNode
-	if err := decodeNode(ctx, v.blocks, c, what, &n); err != nil {
+	if err := decodeNode(ctx, v.blocks, c, what, "file", &n); err != nil {
 		return nil, err
 	}
 	damaged := func(err error) error { return &DamagedError{CID: c, What: what, Err: err} }
@@ -464,7 +464,7 @@ func (v *Vault) leaves(ctx context.Context, fv *FileVersion, off, end uint64) ([
 			}
 			what := fmt.Sprintf("part of %s", fv.Name)
 			var n partNode
-			if err := decodeNode(ctx, v.blocks, links[i].Cid, what, &n); err != nil {
+			if err := decodeNode(ctx, v.blocks, links[i].Cid, what, "part", &n); err != nil {
 				return err
 			}
 			damaged := func(err error) error { return &DamagedError{CID: links[i].Cid, What: what, Err: err} }

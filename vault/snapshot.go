@@ -68,7 +68,7 @@ func (v *Vault) Commit(ctx context.Context, t *Tree, parents ...*Snapshot) (*Sna
 func (v *Vault) OpenSnapshot(ctx context.Context, c cid.Cid) (*Snapshot, error) {
 	what := "snapshot"
 	var n snapNode
-	if err := decodeNode(ctx, v.blocks, c, what, &n); err != nil {
+	if err := decodeNode(ctx, v.blocks, c, what, "snap", &n); err != nil {
 		return nil, err
 	}
 	damaged := func(err error) error { return &DamagedError{CID: c, What: what, Err: err} }

@@ -95,14 +95,24 @@ func getBlock(ctx context.Context, bs Blocks, c cid.Cid, what string) ([]byte, e
 	return b, nil
 }
 
-// decodeNode reads a DAG-CBOR node of the expected kind into v.
-func decodeNode(ctx context.Context, bs Blocks, c cid.Cid, what string, v any) error {
+// kindNames say what each node type is, for errors.
+var kindNames = map[string]string{"file": "a file version", "part": "part of a file", "dir": "a folder", "snap": "a snapshot", "device": "a device certificate"}
+
+// decodeNode reads a DAG-CBOR node whose type field must be want into v.
+func decodeNode(ctx context.Context, bs Blocks, c cid.Cid, what, want string, v any) error {
 	if c.Prefix().Codec != cid.DagCBOR {
 		return &DamagedError{CID: c, What: what, Err: fmt.Errorf("codec 0x%x, want dag-cbor", c.Prefix().Codec)}
 	}
 	b, err := getBlock(ctx, bs, c, what)
 	if err != nil {
 		return err
+	}
+	if got := peekType(b); got != want {
+		name, ok := kindNames[got]
+		if !ok {
+			name = "not a vault object"
+		}
+		return &DamagedError{CID: c, What: what, Err: fmt.Errorf("it is %s, not %s", name, kindNames[want])}
 	}
 	if err := unmarshal(b, v); err != nil {
 		return &DamagedError{CID: c, What: what, Err: err}
