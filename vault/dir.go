@@ -131,7 +131,11 @@ func (d *dir) load(ctx context.Context) error {
 	if n.Type != "dir" || n.V != 1 {
 		return damaged(fmt.Errorf("a %q node, want a directory", n.Type))
 	}
-	plain, err := openBody(&d.key, adDir, n.Body)
+	ad, err := nodeAD(adDir, n)
+	if err != nil {
+		return damaged(err)
+	}
+	plain, err := openBody(&d.key, ad, n.Body)
 	if err != nil {
 		return damaged(err)
 	}
@@ -371,7 +375,7 @@ func (d *dir) flush(ctx context.Context, out *[]blocks.Block) (cid.Cid, error) {
 			links = append(links, Link{c})
 		}
 	}
-	blk, err := d.v.sealNode(&d.key, adDir, body, func(sealed []byte) any {
+	blk, err := d.v.sealNode(&d.key, adDir, body, func(sealed []byte) bodiless {
 		return dirNode{Type: "dir", V: 1, Links: links, Body: sealed}
 	})
 	if err != nil {

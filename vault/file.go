@@ -255,7 +255,7 @@ func (v *Vault) writeVersion(ctx context.Context, in FileInput, leaves []leaf, s
 		var np []partEntry
 		for i := 0; i < len(links); i += v.fanout {
 			j := min(i+v.fanout, len(links))
-			blk, err := v.sealNode(&fv.Key, adPart, partBody{Depth: depth, Parts: parts[i:j]}, func(body []byte) any {
+			blk, err := v.sealNode(&fv.Key, adPart, partBody{Depth: depth, Parts: parts[i:j]}, func(body []byte) bodiless {
 				return partNode{Type: "part", V: 1, Links: links[i:j], Body: body}
 			})
 			if err != nil {
@@ -299,7 +299,7 @@ func (v *Vault) sealVersion(fv *FileVersion, kid []byte, recipients [][32]byte) 
 		}
 		to = append(to, s)
 	}
-	blk, err := v.sealNode(&fv.Key, adFile, body, func(sealed []byte) any {
+	blk, err := v.sealNode(&fv.Key, adFile, body, func(sealed []byte) bodiless {
 		n := fileNode{Type: "file", V: 1, Kid: kid, Links: fv.links, To: to, Body: sealed}
 		if fv.Prev.Defined() {
 			n.Prev = &Link{fv.Prev}
@@ -338,8 +338,12 @@ func (v *Vault) Revive(ctx context.Context, old *FileVersion, name string, prev 
 
 // sealNode encodes body, seals it under key and wraps it in the node that
 // wrap makes, as a DAG-CBOR block.
-func (v *Vault) sealNode(key *[32]byte, ad string, body any, wrap func([]byte) any) (blocks.Block, error) {
+func (v *Vault) sealNode(key *[32]byte, label string, body any, wrap func([]byte) bodiless) (blocks.Block, error) {
 	plain, err := marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	ad, err := nodeAD(label, wrap(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -383,7 +387,11 @@ func (v *Vault) openFile(ctx context.Context, c cid.Cid, keyOf func(*fileNode) (
 		return nil, fmt.Errorf("failed to open %s: %w", what, err)
 	}
 	fv.Key = key
-	plain, err := openBody(&fv.Key, adFile, n.Body)
+	ad, err := nodeAD(adFile, n)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	plain, err := openBody(&fv.Key, ad, n.Body)
 	if err != nil {
 		return nil, damaged(err)
 	}
@@ -471,7 +479,11 @@ func (v *Vault) leaves(ctx context.Context, fv *FileVersion, off, end uint64) ([
 			if n.Type != "part" || n.V != 1 {
 				return damaged(fmt.Errorf("a %q node, want a part", n.Type))
 			}
-			plain, err := openBody(&fv.Key, adPart, n.Body)
+			ad, err := nodeAD(adPart, n)
+			if err != nil {
+				return damaged(err)
+			}
+			plain, err := openBody(&fv.Key, ad, n.Body)
 			if err != nil {
 				return damaged(err)
 			}

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -17,13 +18,34 @@ const (
 	adSnap = "peer/v1 snapshot"
 )
 
+// bodiless is a node that can be encoded without its sealed body.
+type bodiless interface{ withoutBody() any }
+
+func (n fileNode) withoutBody() any { n.Body = nil; return n }
+func (n partNode) withoutBody() any { n.Body = nil; return n }
+func (n dirNode) withoutBody() any  { n.Body = nil; return n }
+func (n snapNode) withoutBody() any { n.Body = nil; return n }
+
+// nodeAD is the associated data of a node's sealed body: the node type's
+// label, a zero byte, and the SHA-256 of the node encoded with an empty
+// body. It binds the body to every field in clear (links, previous
+// version, parents, recipients), so changing any of them fails the open.
+func nodeAD(label string, n bodiless) ([]byte, error) {
+	b, err := marshal(n.withoutBody())
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256(b)
+	return append([]byte(label+"\x00"), h[:]...), nil
+}
+
 // ErrWrongKey is returned when a sealed body or chunk does not open: the
 // key is not the one it was sealed with, or the bytes were changed.
 var ErrWrongKey = errors.New("does not decrypt: wrong account key or damaged data")
 
 // sealBody encrypts plain with XChaCha20-Poly1305 under key and a random
 // 24-byte nonce from rand: nonce || ciphertext || tag.
-func sealBody(rand io.Reader, key *[32]byte, ad string, plain []byte) ([]byte, error) {
+func sealBody(rand io.Reader, key *[32]byte, ad []byte, plain []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(key[:])
 	if err != nil {
 		return nil, err
@@ -32,11 +54,11 @@ func sealBody(rand io.Reader, key *[32]byte, ad string, plain []byte) ([]byte, e
 	if _, err := io.ReadFull(rand, out); err != nil {
 		return nil, fmt.Errorf("failed to make a nonce: %w", err)
 	}
-	return aead.Seal(out, out[:chacha20poly1305.NonceSizeX], plain, []byte(ad)), nil
+	return aead.Seal(out, out[:chacha20poly1305.NonceSizeX], plain, ad), nil
 }
 
 // openBody reverses sealBody.
-func openBody(key *[32]byte, ad string, sealed []byte) ([]byte, error) {
+func openBody(key *[32]byte, ad []byte, sealed []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(key[:])
 	if err != nil {
 		return nil, err
@@ -44,7 +66,7 @@ func openBody(key *[32]byte, ad string, sealed []byte) ([]byte, error) {
 	if len(sealed) < chacha20poly1305.NonceSizeX+aead.Overhead() {
 		return nil, fmt.Errorf("sealed body of %d bytes is too short", len(sealed))
 	}
-	plain, err := aead.Open(nil, sealed[:chacha20poly1305.NonceSizeX], sealed[chacha20poly1305.NonceSizeX:], []byte(ad))
+	plain, err := aead.Open(nil, sealed[:chacha20poly1305.NonceSizeX], sealed[chacha20poly1305.NonceSizeX:], ad)
 	if err != nil {
 		return nil, ErrWrongKey
 	}

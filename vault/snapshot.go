@@ -51,7 +51,7 @@ func (v *Vault) Commit(ctx context.Context, t *Tree, parents ...*Snapshot) (*Sna
 		links = append(links, Link{p.CID})
 		s.Seq = max(s.Seq, p.Seq+1)
 	}
-	blk, err := v.sealNode(&v.acct.index, adSnap, snapBody{Root: s.RootKey[:], Device: s.Device, Time: s.Time, Seq: s.Seq}, func(sealed []byte) any {
+	blk, err := v.sealNode(&v.acct.index, adSnap, snapBody{Root: s.RootKey[:], Device: s.Device, Time: s.Time, Seq: s.Seq}, func(sealed []byte) bodiless {
 		return snapNode{Type: "snap", V: 1, Tree: Link{root}, Parents: links, Body: sealed}
 	})
 	if err != nil {
@@ -75,7 +75,11 @@ func (v *Vault) OpenSnapshot(ctx context.Context, c cid.Cid) (*Snapshot, error) 
 	if n.Type != "snap" || n.V != 1 {
 		return nil, damaged(fmt.Errorf("a %q node, want a snapshot", n.Type))
 	}
-	plain, err := openBody(&v.acct.index, adSnap, n.Body)
+	ad, err := nodeAD(adSnap, n)
+	if err != nil {
+		return nil, damaged(err)
+	}
+	plain, err := openBody(&v.acct.index, ad, n.Body)
 	if err != nil {
 		return nil, damaged(err)
 	}

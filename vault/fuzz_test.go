@@ -1,0 +1,152 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	blocks "github.com/ipfs/go-block-format"
+)
+
+// vectorBlocks returns the node blocks of the test vectors (good and bad),
+// the fuzzers' seeds.
+func vectorBlocks(f *testing.F) [][]byte {
+	b, err := os.ReadFile(vectorsFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var vs vectorSet
+	if err := json.Unmarshal(b, &vs); err != nil {
+		f.Fatal(err)
+	}
+	var out [][]byte
+	for _, o := range vs.Scenario.Objects {
+		if o.Block != "" {
+			d, _ := hex.DecodeString(o.Block)
+			out = append(out, d)
+		}
+	}
+	for _, o := range vs.Bad {
+		d, _ := hex.DecodeString(o.Block)
+		out = append(out, d)
+	}
+	return out
+}
+
+// FuzzOpenNode feeds any bytes, stored as a DAG-CBOR block, to every
+// reader of nodes: errors are fine, panics and hangs are not.
+func FuzzOpenNode(f *testing.F) {
+	for _, b := range vectorBlocks(f) {
+		f.Add(b)
+	}
+	secret := make([]byte, 32)
+	for i := range secret {
+		secret[i] = byte(i + 1)
+	}
+	acct, err := AccountFromSecret(secret)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx := context.Background()
+		blk, err := newBlock(cborPrefix, data)
+		if err != nil {
+			return
+		}
+		mem := newMem()
+		mem.Put(ctx, []blocks.Block{blk})
+		v := New(acct, mem)
+		if fv, err := v.OpenFile(ctx, blk.Cid(), "fuzz"); err == nil {
+			v.ReadRange(ctx, fv, io.Discard, 0, -1)
+		}
+		v.OpenSnapshot(ctx, blk.Cid())
+		d := v.storedDir(blk.Cid(), [32]byte{}, "fuzz")
+		if d.load(ctx) == nil {
+			d.list(ctx)
+		}
+		ParseDeviceCert(data)
+	})
+}
+
+// FuzzBodies seals any plaintext as the body of each kind of node, with
+// some links, so the decoders behind the seal (which random bytes never
+// reach) see it.
+func FuzzBodies(f *testing.F) {
+	f.Add(uint8(0), uint8(1), []byte{0xa0})
+	f.Add(uint8(1), uint8(0), []byte{0xa4, 0x65, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x00})
+	ctx := context.Background()
+	acct, err := AccountFromSecret(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, kind, nlinks uint8, plain []byte) {
+		mem := newMem()
+		v := New(acct, mem)
+		var key [32]byte
+		var links []Link
+		for i := range int(nlinks % 8) {
+			c, _ := rawPrefix.Sum([]byte(fmt.Sprint(i)))
+			if kind%2 == 1 {
+				c, _ = cborPrefix.Sum([]byte(fmt.Sprint(i)))
+			}
+			links = append(links, Link{c})
+		}
+		seal := func(label string, n bodiless, set func([]byte) bodiless) blocks.Block {
+			ad, err := nodeAD(label, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sealed, err := sealBody(v.rand, &key, ad, plain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := marshal(set(sealed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			blk, _ := newBlock(cborPrefix, b)
+			mem.Put(ctx, []blocks.Block{blk})
+			return blk
+		}
+		switch kind % 3 {
+		case 0:
+			kid := make([]byte, 16)
+			key = acct.fileKey(kid)
+			n := fileNode{Type: "file", V: 1, Kid: kid, Links: links}
+			blk := seal(adFile, n, func(b []byte) bodiless { n.Body = b; return n })
+			if fv, err := v.OpenFile(ctx, blk.Cid(), "fuzz"); err == nil {
+				v.ReadRange(ctx, fv, io.Discard, 0, -1)
+			}
+		case 1:
+			n := dirNode{Type: "dir", V: 1, Links: links}
+			blk := seal(adDir, n, func(b []byte) bodiless { n.Body = b; return n })
+			d := v.storedDir(blk.Cid(), key, "fuzz")
+			if d.load(ctx) == nil {
+				d.list(ctx)
+			}
+		case 2:
+			key = acct.index
+			tree, _ := cborPrefix.Sum([]byte("tree"))
+			n := snapNode{Type: "snap", V: 1, Tree: Link{tree}, Parents: links}
+			blk := seal(adSnap, n, func(b []byte) bodiless { n.Body = b; return n })
+			v.OpenSnapshot(ctx, blk.Cid())
+		}
+	})
+}
+
+// FuzzPhrase checks that no input makes recovery panic.
+func FuzzPhrase(f *testing.F) {
+	a, _ := AccountFromSecret(bytes.Repeat([]byte{3}, 32))
+	f.Add(a.Phrase())
+	f.Add("abandon abandon")
+	f.Fuzz(func(t *testing.T, s string) {
+		if b, err := AccountFromPhrase(s); err == nil && b.Phrase() == "" {
+			t.Fatal("account without a phrase")
+		}
+	})
+}
