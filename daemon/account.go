@@ -165,8 +165,10 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	if err == nil {
 		err = a.saveHead(ctx, s)
 	}
+	// Start the next change from the stored head: the tree would
+	// otherwise keep every folder it ever loaded in memory.
+	a.reopen()
 	if err != nil {
-		a.reopen()
 		return nil, errors.Join(ferr, err)
 	}
 	return s, ferr
