@@ -298,10 +298,10 @@ func procMem(r *runner, pid int) (anon, rss int64) {
 // the same file again, and the file with 1 MiB changed in the middle,
 // stores.
 func (r *runner) vault(n int64) {
+	file := r.randomFile(n)
 	lan := lantest.New(r, 1)
 	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{})
 	a.Start()
-	file := r.randomFile(n)
 	stored := func() int64 {
 		var st struct {
 			Stored int64 `json:"stored_bytes"`
@@ -321,7 +321,7 @@ func (r *runner) vault(n int64) {
 	start = time.Now()
 	a.MustRun("get", "/"+filepath.Base(file), "-o", out)
 	get := time.Since(start)
-	fmt.Printf("peer add (encrypted), %d MiB random: %.1f MB/s; goal 400 MB/s (Kubo's unencrypted ipfs add here: ~380-420)\n", n>>20, mbps(n, add))
+	fmt.Printf("peer add (encrypted), %d MiB random: %.1f MB/s; goal 400 MB/s (Kubo's unencrypted ipfs add here: ~380-420); disk here: %.1f MB/s\n", n>>20, mbps(n, add), diskRate(r, n))
 	fmt.Printf("peer get of it from the local store: %.1f MB/s; goal 500 MB/s\n", mbps(n, get))
 	before := stored()
 	a.MustRun("add", file, "--to", "/again")
@@ -351,4 +351,30 @@ func (w *offsetWriter) Write(p []byte) (int, error) {
 	n, err := w.f.WriteAt(p, w.off)
 	w.off += int64(n)
 	return n, err
+}
+
+// diskRate is the reference for adds: writing n bytes to a new file in a
+// temporary folder and syncing it, as dd conv=fdatasync does.
+func diskRate(r *runner, n int64) float64 {
+	p := filepath.Join(r.TempDir(), "disk.bin")
+	buf := make([]byte, 1<<20)
+	rand.Read(buf)
+	syscall.Sync()
+	start := time.Now()
+	f, err := os.Create(p)
+	if err != nil {
+		r.Fatal(err)
+	}
+	for written := int64(0); written < n; written += int64(len(buf)) {
+		if _, err := f.Write(buf); err != nil {
+			r.Fatal(err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		r.Fatal(err)
+	}
+	f.Close()
+	d := time.Since(start)
+	os.Remove(p)
+	return mbps(n, d)
 }

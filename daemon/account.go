@@ -149,7 +149,9 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	// root yet: hold GC off until the head names them.
 	unlock := a.locker.PinLock(ctx)
 	defer unlock.Unlock(ctx)
+	began := time.Now()
 	ferr := fn(ctx, a.tree)
+	changed := time.Since(began)
 	if ferr != nil && !keep {
 		a.reopen()
 		return nil, ferr
@@ -164,6 +166,7 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	s, err := a.v.Commit(ctx, a.tree, parents...)
 	if err == nil {
 		err = a.saveHead(ctx, s)
+		a.log.Debug("committed", "change", changed, "commit and sync", time.Since(began)-changed)
 	}
 	// Start the next change from the stored head: the tree would
 	// otherwise keep every folder it ever loaded in memory.

@@ -92,6 +92,7 @@ func (d *Daemon) handleVaultAdd(w http.ResponseWriter, r *http.Request) error {
 		return badRequest(fmt.Errorf("unsupported Content-Type %q: send application/json with local paths, or %s", ct, api.ContentTar))
 	}
 	ctx := r.Context()
+	began := time.Now()
 	w.Header().Set("Content-Type", api.ContentNDJSON)
 	w.WriteHeader(http.StatusOK)
 	var mu sync.Mutex
@@ -137,6 +138,7 @@ func (d *Daemon) handleVaultAdd(w http.ResponseWriter, r *http.Request) error {
 	close(stop)
 	<-ticked
 	res := ad.res
+	d.log.Info("added", "files", res.Files, "bytes", res.Bytes, "took", time.Since(began))
 	if s != nil && len(res.Added)+res.Dirs > 0 {
 		res.Snapshot = s.CID.String()
 	}

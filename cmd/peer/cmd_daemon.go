@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 
 	golog "github.com/ipfs/go-log/v2"
 
@@ -58,6 +59,18 @@ use. The first run creates the repo with default settings (see 'peer init').`,
 			d, err := daemon.Start(cmd.Context(), r, log)
 			if err != nil {
 				return err
+			}
+			if p := os.Getenv("PEER_CPUPROFILE"); p != "" {
+				// For benchmarks: a CPU profile of the daemon's whole run.
+				f, err := os.Create(p)
+				if err != nil {
+					return fmt.Errorf("failed to create PEER_CPUPROFILE: %w", err)
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("failed to start CPU profile: %w", err)
+				}
+				defer f.Close()
+				defer pprof.StopCPUProfile()
 			}
 			fmt.Fprintf(g.stdout, "peer daemon ready\npeer ID %s\nAPI %s\n", r.PeerID(), d.APIURL())
 			select {
