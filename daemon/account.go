@@ -152,7 +152,8 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	began := time.Now()
 	ferr := fn(ctx, a.tree)
 	changed := time.Since(began)
-	if ferr != nil && !keep {
+	var drop *dropChanges
+	if ferr != nil && (!keep || errors.As(ferr, &drop)) {
 		a.reopen()
 		return nil, ferr
 	}
@@ -176,6 +177,13 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	}
 	return s, ferr
 }
+
+// dropChanges is an error after which a change must not be committed
+// even when its partial work is usually kept.
+type dropChanges struct{ err error }
+
+func (d *dropChanges) Error() string { return d.err.Error() }
+func (d *dropChanges) Unwrap() error { return d.err }
 
 // saveHead records s as the head, durably, before anyone sees it.
 func (a *account) saveHead(ctx context.Context, s *vault.Snapshot) error {

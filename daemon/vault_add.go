@@ -21,6 +21,8 @@ import (
 // what it did.
 type adder struct {
 	a     *account
+	v     *vault.Vault // writes through batch
+	batch *vault.Batch
 	t     *vault.Tree
 	to    string
 	res   api.AddResult
@@ -39,9 +41,18 @@ func (c countReader) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// file adds r at p as a new version of what p holds; identical content and
-// metadata make no new version.
-func (ad *adder) file(ctx context.Context, p string, r io.Reader, mode uint32, mtime int64) error {
+// newAdder starts an add into t under the folder to.
+func newAdder(a *account, t *vault.Tree, to string) *adder {
+	b := vault.NewBatch(a.v.Blocks(), 8<<20)
+	return &adder{a: a, v: a.v.WithBlocks(b), batch: b, t: t, to: to}
+}
+
+// file adds r (size bytes) at p as a new version of what p holds. A file
+// whose size, mtime and mode match the version there is taken as
+// unchanged without reading it (the quick check of rsync and Syncthing);
+// one whose content and metadata turn out identical makes no version
+// either.
+func (ad *adder) file(ctx context.Context, p string, r io.Reader, size int64, mode uint32, mtime int64) error {
 	var prev vault.Entry
 	e, err := ad.t.Stat(ctx, p)
 	switch {
@@ -52,13 +63,18 @@ func (ad *adder) file(ctx context.Context, p string, r io.Reader, mode uint32, m
 	case !errors.Is(err, vault.ErrNotExist):
 		return err
 	}
-	fv, err := ad.a.v.WriteFile(ctx, countReader{r, &ad.bytes}, vault.FileInput{Name: path.Base(p), Mode: mode, Mtime: mtime, Prev: prev.CID})
+	if prev.CID.Defined() && prev.Size == uint64(size) && prev.Mtime == mtime && prev.Mode == mode {
+		ad.res.Unchanged++
+		ad.bytes.Add(uint64(size))
+		return nil
+	}
+	fv, err := ad.v.WriteFile(ctx, countReader{r, &ad.bytes}, vault.FileInput{Name: path.Base(p), Mode: mode, Mtime: mtime, Prev: prev.CID})
 	if err != nil {
 		return fmt.Errorf("failed to add %s: %w", p, err)
 	}
 	ad.res.Bytes += fv.Size
 	if prev.CID.Defined() {
-		old, err := ad.a.v.OpenFile(ctx, prev.CID, p)
+		old, err := ad.v.OpenFile(ctx, prev.CID, p)
 		if err == nil && old.Hash == fv.Hash && old.Mode == fv.Mode && old.Mtime == fv.Mtime && old.Name == fv.Name {
 			ad.res.Unchanged++
 			return nil
@@ -120,7 +136,7 @@ func (ad *adder) local(ctx context.Context, paths []string) error {
 					return fmt.Errorf("failed to read %s (does the daemon's user have access?): %w", lp, err)
 				}
 				defer f.Close()
-				return ad.file(ctx, vp, f, uint32(info.Mode().Perm()), info.ModTime().UnixNano())
+				return ad.file(ctx, vp, f, info.Size(), uint32(info.Mode().Perm()), info.ModTime().UnixNano())
 			default:
 				ad.res.Skipped = append(ad.res.Skipped, lp+": not a regular file or folder")
 				return nil
@@ -151,7 +167,7 @@ func (ad *adder) tar(ctx context.Context, tr *tar.Reader) error {
 		case tar.TypeDir:
 			err = ad.dir(ctx, vp, h.ModTime.UnixNano())
 		case tar.TypeReg:
-			err = ad.file(ctx, vp, tr, uint32(h.Mode&0o777), h.ModTime.UnixNano())
+			err = ad.file(ctx, vp, tr, h.Size, uint32(h.Mode&0o777), h.ModTime.UnixNano())
 		default:
 			ad.res.Skipped = append(ad.res.Skipped, h.Name+": not a regular file or folder")
 		}

@@ -128,12 +128,20 @@ func (d *Daemon) handleVaultAdd(w http.ResponseWriter, r *http.Request) error {
 	}()
 	s, err := d.acct.change(ctx, true, func(ctx context.Context, t *vault.Tree) error {
 		mu.Lock()
-		ad = &adder{a: d.acct, t: t, to: to}
+		ad = newAdder(d.acct, t, to)
 		mu.Unlock()
+		var err error
 		if req.Paths != nil {
-			return ad.local(ctx, req.Paths)
+			err = ad.local(ctx, req.Paths)
+		} else {
+			err = ad.tar(ctx, tar.NewReader(r.Body))
 		}
-		return ad.tar(ctx, tar.NewReader(r.Body))
+		// What was added is kept even after an error: store it first. If
+		// that fails, nothing of this add may be committed.
+		if ferr := ad.batch.Flush(ctx); ferr != nil {
+			return &dropChanges{errors.Join(err, ferr)}
+		}
+		return err
 	})
 	close(stop)
 	<-ticked

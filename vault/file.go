@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -103,6 +104,52 @@ func (v *Vault) WriteFile(ctx context.Context, r io.Reader, in FileInput) (*File
 	if err := checkName(in.Name); err != nil {
 		return nil, err
 	}
+	// Small files (most of a typical tree) skip the pipeline: its
+	// goroutines and channels cost more than sealing a few chunks.
+	var head bytes.Buffer
+	n, err := io.CopyN(&head, r, smallFile+1)
+	switch {
+	case err != nil && !errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("failed to read %s: %w", in.Name, err)
+	case n <= smallFile:
+		return v.writeSmall(ctx, head.Bytes(), in)
+	}
+	return v.writeLarge(ctx, io.MultiReader(&head, r), in)
+}
+
+// smallFile is the size up to which a file is sealed in the caller's
+// goroutine.
+const smallFile = 2 * ChunkMax
+
+// writeSmall seals and stores a file held in memory.
+func (v *Vault) writeSmall(ctx context.Context, data []byte, in FileInput) (*FileVersion, error) {
+	var leaves []leaf
+	var blks []blocks.Block
+	for rest := data; len(rest) > 0; {
+		k := cut(rest)
+		buf := append(v.getBuf(), rest[:k]...)
+		rest = rest[k:]
+		key := v.acct.chunkKey(buf)
+		blk, err := newBlock(rawPrefix, sealChunk(&key, buf))
+		if err != nil {
+			return nil, err
+		}
+		leaves = append(leaves, leaf{blk.Cid(), uint64(k), key})
+		blks = append(blks, blk)
+	}
+	if len(blks) > 0 {
+		if err := v.blocks.Put(ctx, blks); err != nil {
+			return nil, fmt.Errorf("failed to store %s: %w", in.Name, err)
+		}
+		for _, b := range blks {
+			v.putBuf(b.RawData())
+		}
+	}
+	return v.writeVersion(ctx, in, leaves, uint64(len(data)), contentHash(leaves))
+}
+
+// writeLarge runs the chunking pipeline over r.
+func (v *Vault) writeLarge(ctx context.Context, r io.Reader, in FileInput) (*FileVersion, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	type job struct {
 		seq int
