@@ -128,19 +128,8 @@ func (d *dir) load(ctx context.Context) error {
 		return err
 	}
 	damaged := func(err error) error { return &DamagedError{CID: d.cid, What: "directory " + d.what, Err: err} }
-	if n.Type != "dir" || n.V != 1 {
-		return damaged(fmt.Errorf("a %q node, want a directory", n.Type))
-	}
-	ad, err := nodeAD(adDir, n)
-	if err != nil {
-		return damaged(err)
-	}
-	plain, err := openBody(&d.key, ad, n.Body)
-	if err != nil {
-		return damaged(err)
-	}
 	var b dirBody
-	if err := unmarshal(plain, &b); err != nil {
+	if err := openNode(n, adDir, &d.key, &b); err != nil {
 		return damaged(err)
 	}
 	if b.Depth != d.depth {

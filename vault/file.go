@@ -422,9 +422,6 @@ func (v *Vault) openFile(ctx context.Context, c cid.Cid, keyOf func(*fileNode) (
 		return nil, err
 	}
 	damaged := func(err error) error { return &DamagedError{CID: c, What: what, Err: err} }
-	if n.Type != "file" || n.V != 1 {
-		return nil, damaged(fmt.Errorf("a %q node of version %d, want a file version 1", n.Type, n.V))
-	}
 	if len(n.Kid) != 16 {
 		return nil, damaged(errors.New("file id is not 16 bytes"))
 	}
@@ -434,17 +431,9 @@ func (v *Vault) openFile(ctx context.Context, c cid.Cid, keyOf func(*fileNode) (
 		return nil, fmt.Errorf("failed to open %s: %w", what, err)
 	}
 	fv.Key = key
-	ad, err := nodeAD(adFile, n)
-	if err != nil {
-		return nil, damaged(err)
-	}
-	plain, err := openBody(&fv.Key, ad, n.Body)
-	if err != nil {
-		return nil, damaged(err)
-	}
 	var b fileBody
-	if err := unmarshal(plain, &b); err != nil {
-		return nil, damaged(fmt.Errorf("body: %w", err))
+	if err := openNode(n, adFile, &fv.Key, &b); err != nil {
+		return nil, damaged(err)
 	}
 	if err := checkParts(b.Depth, n.Links, b.Parts, b.Size); err != nil {
 		return nil, damaged(err)
@@ -523,19 +512,8 @@ func (v *Vault) leaves(ctx context.Context, fv *FileVersion, off, end uint64) ([
 				return err
 			}
 			damaged := func(err error) error { return &DamagedError{CID: links[i].Cid, What: what, Err: err} }
-			if n.Type != "part" || n.V != 1 {
-				return damaged(fmt.Errorf("a %q node, want a part", n.Type))
-			}
-			ad, err := nodeAD(adPart, n)
-			if err != nil {
-				return damaged(err)
-			}
-			plain, err := openBody(&fv.Key, ad, n.Body)
-			if err != nil {
-				return damaged(err)
-			}
 			var b partBody
-			if err := unmarshal(plain, &b); err != nil {
+			if err := openNode(n, adPart, &fv.Key, &b); err != nil {
 				return damaged(err)
 			}
 			if b.Depth != depth-1 {

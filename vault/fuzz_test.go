@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"testing"
 
 	blocks "github.com/ipfs/go-block-format"
@@ -16,14 +14,7 @@ import (
 // vectorBlocks returns the node blocks of the test vectors (good and bad),
 // the fuzzers' seeds.
 func vectorBlocks(f *testing.F) [][]byte {
-	b, err := os.ReadFile(vectorsFile)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var vs vectorSet
-	if err := json.Unmarshal(b, &vs); err != nil {
-		f.Fatal(err)
-	}
+	vs := loadVectors(f)
 	var out [][]byte
 	for _, o := range vs.Scenario.Objects {
 		if o.Block != "" {

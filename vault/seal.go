@@ -26,6 +26,38 @@ func (n partNode) withoutBody() any { n.Body = nil; return n }
 func (n dirNode) withoutBody() any  { n.Body = nil; return n }
 func (n snapNode) withoutBody() any { n.Body = nil; return n }
 
+// sealedNode is a node with a sealed body.
+type sealedNode interface {
+	bodiless
+	sealed() (version int, body []byte)
+}
+
+func (n fileNode) sealed() (int, []byte) { return n.V, n.Body }
+func (n partNode) sealed() (int, []byte) { return n.V, n.Body }
+func (n dirNode) sealed() (int, []byte)  { return n.V, n.Body }
+func (n snapNode) sealed() (int, []byte) { return n.V, n.Body }
+
+// openNode checks a decoded node's format version, opens its body under
+// key with the node's associated data, and decodes the body into body.
+func openNode(n sealedNode, label string, key *[32]byte, body any) error {
+	v, sealed := n.sealed()
+	if v != 1 {
+		return fmt.Errorf("format version %d; this peer reads version 1 (a newer peer wrote it: upgrade)", v)
+	}
+	ad, err := nodeAD(label, n)
+	if err != nil {
+		return err
+	}
+	plain, err := openBody(key, ad, sealed)
+	if err != nil {
+		return err
+	}
+	if err := unmarshal(plain, body); err != nil {
+		return fmt.Errorf("body: %w", err)
+	}
+	return nil
+}
+
 // nodeAD is the associated data of a node's sealed body: the node type's
 // label, a zero byte, and the SHA-256 of the node encoded with an empty
 // body. It binds the body to every field in clear (links, previous

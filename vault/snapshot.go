@@ -72,19 +72,8 @@ func (v *Vault) OpenSnapshot(ctx context.Context, c cid.Cid) (*Snapshot, error) 
 		return nil, err
 	}
 	damaged := func(err error) error { return &DamagedError{CID: c, What: what, Err: err} }
-	if n.Type != "snap" || n.V != 1 {
-		return nil, damaged(fmt.Errorf("a %q node, want a snapshot", n.Type))
-	}
-	ad, err := nodeAD(adSnap, n)
-	if err != nil {
-		return nil, damaged(err)
-	}
-	plain, err := openBody(&v.acct.index, ad, n.Body)
-	if err != nil {
-		return nil, damaged(err)
-	}
 	var b snapBody
-	if err := unmarshal(plain, &b); err != nil {
+	if err := openNode(n, adSnap, &v.acct.index, &b); err != nil {
 		return nil, damaged(err)
 	}
 	if len(b.Root) != 32 || b.Seq == 0 {

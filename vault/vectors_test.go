@@ -561,14 +561,7 @@ func adOf(t *testing.T, block []byte, label string) []byte {
 // TestDAGCBOR checks every node of the vectors against go-ipld-prime's
 // DAG-CBOR codec: it decodes, and encodes back to the same bytes.
 func TestDAGCBOR(t *testing.T) {
-	b, err := os.ReadFile(vectorsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs vectorSet
-	if err := json.Unmarshal(b, &vs); err != nil {
-		t.Fatal(err)
-	}
+	vs := loadVectors(t)
 	for _, o := range vs.Scenario.Objects {
 		if o.Block == "" {
 			continue
@@ -586,4 +579,18 @@ func TestDAGCBOR(t *testing.T) {
 			t.Fatalf("%s: not in DAG-CBOR's canonical form", o.What)
 		}
 	}
+}
+
+// loadVectors reads testdata/vectors/vault.json.
+func loadVectors(tb testing.TB) vectorSet {
+	tb.Helper()
+	b, err := os.ReadFile(vectorsFile)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var vs vectorSet
+	if err := json.Unmarshal(b, &vs); err != nil {
+		tb.Fatal(err)
+	}
+	return vs
 }
