@@ -82,3 +82,33 @@ func BenchmarkTransferLoopback(b *testing.B) {
 		}
 	}
 }
+
+// TestBitswapLostPeerRecovers: when Bitswap on both ends has dropped the
+// other (boxo's "unresponsive" marking) but the connection is up, a fetch
+// still finishes, because the node gives the peer back to Bitswap.
+func TestBitswapLostPeerRecovers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a := p2p.TestNode(t, blockstore.ProfileDefault)
+	b := p2p.TestNode(t, blockstore.ProfileDefault)
+	if err := b.Connect(ctx, a.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	first, err := ipfsfile.Add(ctx, a.Store().DAG(), bytes.NewReader(randomBytes(t, 3<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.FetchDAG(ctx, first.Cid(), nil); err != nil {
+		t.Fatal(err)
+	}
+	a.ForgetBitswapPeer(b.Host().ID())
+	b.ForgetBitswapPeer(a.Host().ID())
+	data := randomBytes(t, 5<<20)
+	second, err := ipfsfile.Add(ctx, a.Store().DAG(), bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.FetchDAG(ctx, second.Cid(), nil); err != nil {
+		t.Fatalf("fetch after Bitswap lost its peer: %v", err)
+	}
+}

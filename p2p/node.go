@@ -107,6 +107,11 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.bitswap = bitswap.New(nctx, bsnet.NewFromIpfsHost(n.host), n.dht, cfg.Store.Blockstore(), bitswapOptions(cfg.Store.Profile())...)
 	n.bserv = blockservice.New(cfg.Store.Blockstore(), n.bitswap)
 	n.dag = merkledag.NewDAGService(n.bserv)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.watchBitswap(nctx)
+	}()
 
 	if cfg.ReprovideInterval > 0 {
 		n.provider, err = provider.New(cfg.Store.Datastore(),
