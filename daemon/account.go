@@ -39,6 +39,9 @@ type account struct {
 
 	headMu sync.RWMutex
 	head   *vault.Snapshot // nil before the first change
+
+	cert    []byte        // this device's certificate
+	changed chan struct{} // a new head to publish (coalesces bursts)
 }
 
 // openAccount loads the repo's account (making one for a repo from before
@@ -66,12 +69,18 @@ func openAccount(ctx context.Context, r *repo.Repo, store *blockstore.Store, log
 	if store.Profile() == blockstore.ProfilePi {
 		opts = append(opts, vault.WithBatchBytes(4<<20))
 	}
+	cert, err := r.ReadCert()
+	if err != nil {
+		return nil, err
+	}
 	a := &account{
-		acct:   acct,
-		v:      vault.New(acct, vault.LocalBlocks(store.Blockstore()), opts...),
-		ds:     store.Namespace("vault"),
-		locker: store.Blockstore(),
-		log:    log,
+		cert:    cert,
+		changed: make(chan struct{}, 1),
+		acct:    acct,
+		v:       vault.New(acct, vault.LocalBlocks(store.Blockstore()), opts...),
+		ds:      store.Namespace("vault"),
+		locker:  store.Blockstore(),
+		log:     log,
 	}
 	b, err := a.ds.Get(ctx, headKey)
 	switch {
@@ -166,7 +175,7 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	}
 	s, err := a.v.Commit(ctx, a.tree, parents...)
 	if err == nil {
-		err = a.saveHead(ctx, s)
+		err = a.saveHead(ctx, s, true)
 		a.log.Debug("committed", "change", changed, "commit and sync", time.Since(began)-changed)
 	}
 	// Start the next change from the stored head: the tree would
@@ -186,7 +195,7 @@ func (d *dropChanges) Error() string { return d.err.Error() }
 func (d *dropChanges) Unwrap() error { return d.err }
 
 // saveHead records s as the head, durably, before anyone sees it.
-func (a *account) saveHead(ctx context.Context, s *vault.Snapshot) error {
+func (a *account) saveHead(ctx context.Context, s *vault.Snapshot, publish bool) error {
 	if err := a.ds.Put(ctx, headKey, s.CID.Bytes()); err != nil {
 		return fmt.Errorf("failed to save the account's head: %w", err)
 	}
@@ -196,7 +205,60 @@ func (a *account) saveHead(ctx context.Context, s *vault.Snapshot) error {
 	a.headMu.Lock()
 	a.head = s
 	a.headMu.Unlock()
-	a.log.Debug("committed snapshot", "snapshot", s.CID, "seq", s.Seq)
+	a.log.Debug("new head", "snapshot", s.CID, "seq", s.Seq)
+	if publish {
+		select {
+		case a.changed <- struct{}{}:
+		default: // a publication is already due; it will carry this head
+		}
+	}
+	return nil
+}
+
+// integrate takes in a head written by another device of the account,
+// whose blocks are local: a descendant of ours becomes the head; an
+// ancestor of ours changes nothing; a head that diverged from ours is
+// merged with it.
+func (a *account) integrate(ctx context.Context, theirs cid.Cid) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	unlock := a.locker.PinLock(ctx)
+	defer unlock.Unlock(ctx)
+	s, err := a.v.OpenSnapshot(ctx, theirs)
+	if err != nil {
+		return err
+	}
+	ours := a.Head()
+	switch {
+	case ours == nil:
+	case ours.CID == theirs:
+		return nil
+	default:
+		if ok, err := a.v.IsAncestor(ctx, theirs, ours.CID); err != nil || ok {
+			return err // we are ahead: our next publication carries both
+		}
+		ok, err := a.v.IsAncestor(ctx, ours.CID, theirs)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			merged, err := a.v.Merge(ctx, ours, s)
+			if err != nil {
+				return fmt.Errorf("failed to merge %s into %s: %w", theirs, ours.CID, err)
+			}
+			if err := a.saveHead(ctx, merged, true); err != nil {
+				return err
+			}
+			a.reopen()
+			a.log.Info("merged a diverged head", "ours", ours.CID, "theirs", theirs, "merged", merged.CID)
+			return nil
+		}
+	}
+	if err := a.saveHead(ctx, s, false); err != nil {
+		return err
+	}
+	a.reopen()
+	a.log.Info("took another device's head", "snapshot", theirs, "seq", s.Seq)
 	return nil
 }
 

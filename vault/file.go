@@ -394,7 +394,7 @@ func (v *Vault) sealNode(key *[32]byte, label string, body any, wrap func([]byte
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := sealBody(v.rand, key, ad, plain)
+	sealed, err := sealBody(key, ad, plain)
 	if err != nil {
 		return nil, err
 	}

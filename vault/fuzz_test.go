@@ -92,7 +92,7 @@ func FuzzBodies(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sealed, err := sealBody(v.rand, &key, ad, plain)
+			sealed, err := sealBody(&key, ad, plain)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,9 +4,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 
 	"golang.org/x/crypto/chacha20poly1305"
+	"lukechampine.com/blake3"
 )
 
 // Associated data of sealed bodies, one per node type, so a body sealed for
@@ -75,17 +75,25 @@ func nodeAD(label string, n bodiless) ([]byte, error) {
 // key is not the one it was sealed with, or the bytes were changed.
 var ErrWrongKey = errors.New("does not decrypt: wrong account key or damaged data")
 
-// sealBody encrypts plain with XChaCha20-Poly1305 under key and a random
-// 24-byte nonce from rand: nonce || ciphertext || tag.
-func sealBody(rand io.Reader, key *[32]byte, ad []byte, plain []byte) ([]byte, error) {
+// labelNonce prefixes the input of a body's nonce.
+const labelNonce = "peer/v1 nonce"
+
+// sealBody encrypts plain with XChaCha20-Poly1305 under key: nonce ||
+// ciphertext || tag. The nonce is the first 24 bytes of BLAKE3-keyed(key,
+// label || ad || plain), so equal inputs give equal bytes: two devices
+// that merge the same heads write the same snapshot. (A nonce repeats only
+// with the whole input, where the ciphertext repeats too.)
+func sealBody(key *[32]byte, ad []byte, plain []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(key[:])
 	if err != nil {
 		return nil, err
 	}
+	h := blake3.New(32, key[:])
+	h.Write([]byte(labelNonce))
+	h.Write(ad)
+	h.Write(plain)
 	out := make([]byte, chacha20poly1305.NonceSizeX, chacha20poly1305.NonceSizeX+len(plain)+aead.Overhead())
-	if _, err := io.ReadFull(rand, out); err != nil {
-		return nil, fmt.Errorf("failed to make a nonce: %w", err)
-	}
+	copy(out, h.Sum(nil))
 	return aead.Seal(out, out[:chacha20poly1305.NonceSizeX], plain, ad), nil
 }
 

@@ -40,11 +40,15 @@ type snapBody struct {
 // parents (none for the first). Its sequence number is one more than the
 // highest of its parents.
 func (v *Vault) Commit(ctx context.Context, t *Tree, parents ...*Snapshot) (*Snapshot, error) {
+	return v.commit(ctx, t, parents, v.device, v.now().UnixNano())
+}
+
+func (v *Vault) commit(ctx context.Context, t *Tree, parents []*Snapshot, device string, time int64) (*Snapshot, error) {
 	root, blks, err := t.Flush(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Tree: root, RootKey: t.root.key, Device: v.device, Time: v.now().UnixNano(), Seq: 1}
+	s := &Snapshot{Tree: root, RootKey: t.root.key, Device: device, Time: time, Seq: 1}
 	var links []Link
 	for _, p := range parents {
 		s.Parents = append(s.Parents, p.CID)

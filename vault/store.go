@@ -96,7 +96,7 @@ func getBlock(ctx context.Context, bs Blocks, c cid.Cid, what string) ([]byte, e
 }
 
 // kindNames say what each node type is, for errors.
-var kindNames = map[string]string{"file": "a file version", "part": "part of a file", "dir": "a folder", "snap": "a snapshot", "device": "a device certificate"}
+var kindNames = map[string]string{"file": "a file version", "part": "part of a file", "dir": "a folder", "snap": "a snapshot", "device": "a device certificate", "root": "an account root"}
 
 // decodeNode reads a DAG-CBOR node whose type field must be want into v.
 func decodeNode(ctx context.Context, bs Blocks, c cid.Cid, what, want string, v any) error {

@@ -1,0 +1,292 @@
+// Package namesys publishes and resolves accounts' IPNS names on the LAN:
+// standard signed IPNS V2 records (boxo/ipns), put to the LAN DHT and sent
+// on the standard pubsub record topic at the same moment, so online peers
+// hear of a change in milliseconds and the DHT serves the rest. Sequence
+// numbers are kept in the datastore and only grow across restarts.
+package namesys
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/path"
+	ds "github.com/ipfs/go-datastore"
+	record "github.com/libp2p/go-libp2p-record"
+	psrouter "github.com/libp2p/go-libp2p-pubsub-router"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/routing"
+)
+
+// Lifetimes of the records this node makes.
+const (
+	// Validity is how long a record stays valid after it is made;
+	// republishing renews it.
+	Validity = 48 * time.Hour
+	// TTL tells resolvers how long they may cache a record.
+	TTL = time.Minute
+	// RepublishInterval is how often the names this node publishes or
+	// follows are put again.
+	RepublishInterval = 4 * time.Hour
+)
+
+// Record is a validated IPNS record of a name.
+type Record struct {
+	Name  peer.ID
+	Value path.Path
+	Seq   uint64
+	EOL   time.Time
+	Raw   []byte
+}
+
+// Published says how a publication went.
+type Published struct {
+	Record
+	At          time.Time
+	PubsubPeers int   // peers on the name's topic when it was sent
+	DHTErr      error // nil when the DHT took the record
+}
+
+// System publishes and resolves names over a DHT and pubsub.
+type System struct {
+	host   host.Host
+	dht    routing.ValueStore
+	ps     *psrouter.PubsubValueStore
+	pubsub *pubsub.PubSub
+	ds     ds.Datastore
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	watchers map[peer.ID][]chan Record
+}
+
+// New starts a name system on the node's host, DHT and pubsub, keeping
+// sequence numbers and the latest records in store.
+func New(ctx context.Context, h host.Host, dht routing.ValueStore, ps *pubsub.PubSub, store ds.Datastore, log *slog.Logger) (*System, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &System{host: h, dht: dht, pubsub: ps, ds: store, log: log, watchers: map[peer.ID][]chan Record{}}
+	v := record.NamespacedValidator{
+		"pk":   record.PublicKeyValidator{},
+		"ipns": notifyingValidator{ipns.Validator{KeyBook: h.Peerstore()}, s},
+	}
+	var err error
+	s.ps, err = psrouter.NewPubsubValueStore(ctx, h, ps, v, psrouter.WithRebroadcastInterval(time.Minute))
+	if err != nil {
+		return nil, fmt.Errorf("failed to start IPNS over pubsub: %w", err)
+	}
+	return s, nil
+}
+
+// notifyingValidator validates IPNS records and tells watchers of every
+// valid one that arrives on pubsub.
+type notifyingValidator struct {
+	ipns.Validator
+	s *System
+}
+
+func (v notifyingValidator) Validate(key string, value []byte) error {
+	if err := v.Validator.Validate(key, value); err != nil {
+		return err
+	}
+	if r, err := parse(key, value); err == nil {
+		v.s.notify(r)
+	}
+	return nil
+}
+
+// parse reads a record already validated for key.
+func parse(key string, value []byte) (Record, error) {
+	name, err := ipns.NameFromRoutingKey([]byte(key))
+	if err != nil {
+		return Record{}, err
+	}
+	rec, err := ipns.UnmarshalRecord(value)
+	if err != nil {
+		return Record{}, err
+	}
+	val, err := rec.Value()
+	if err != nil {
+		return Record{}, err
+	}
+	seq, err := rec.Sequence()
+	if err != nil {
+		return Record{}, err
+	}
+	eol, err := rec.Validity()
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Name: name.Peer(), Value: val, Seq: seq, EOL: eol, Raw: value}, nil
+}
+
+func (s *System) notify(r Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.watchers[r.Name] {
+		select {
+		case ch <- r:
+		default:
+			// The watcher is behind: it will see a later record, or
+			// resolve.
+		}
+	}
+}
+
+// Watch subscribes to the name's topic and returns the valid records that
+// arrive on it (newer or not: compare Seq), until ctx ends.
+func (s *System) Watch(ctx context.Context, name peer.ID) (<-chan Record, error) {
+	key := string(ipns.NameFromPeer(name).RoutingKey())
+	if err := s.ps.Subscribe(key); err != nil {
+		return nil, fmt.Errorf("failed to subscribe to %s: %w", name, err)
+	}
+	ch := make(chan Record, 16)
+	s.mu.Lock()
+	s.watchers[name] = append(s.watchers[name], ch)
+	s.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		ws := s.watchers[name]
+		for i, w := range ws {
+			if w == ch {
+				s.watchers[name] = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+	}()
+	return ch, nil
+}
+
+// seqKey is where the last sequence number used for a name is kept.
+func seqKey(name peer.ID) ds.Key { return ds.NewKey("/seq/" + name.String()) }
+
+// nextSeq returns a sequence number above every one this node has used or
+// seen for the name, and stores it (synced) before it is used.
+func (s *System) nextSeq(ctx context.Context, name peer.ID) (uint64, error) {
+	var last uint64
+	b, err := s.ds.Get(ctx, seqKey(name))
+	switch {
+	case err == nil && len(b) == 8:
+		last = binary.BigEndian.Uint64(b)
+	case err != nil && !errors.Is(err, ds.ErrNotFound):
+		return 0, fmt.Errorf("failed to read the sequence number: %w", err)
+	}
+	if r, err := s.Local(ctx, name); err == nil && r.Seq > last {
+		last = r.Seq
+	}
+	next := last + 1
+	var nb [8]byte
+	binary.BigEndian.PutUint64(nb[:], next)
+	if err := s.ds.Put(ctx, seqKey(name), nb[:]); err != nil {
+		return 0, fmt.Errorf("failed to save the sequence number: %w", err)
+	}
+	if err := s.ds.Sync(ctx, seqKey(name)); err != nil {
+		return 0, fmt.Errorf("failed to save the sequence number: %w", err)
+	}
+	return next, nil
+}
+
+// Publish signs a record pointing sk's name at value with the next
+// sequence number and sends it on pubsub and to the DHT at once. Pubsub
+// failing is an error; the DHT failing (no peers yet, say) is reported in
+// the result.
+func (s *System) Publish(ctx context.Context, sk crypto.PrivKey, value path.Path) (Published, error) {
+	name, err := peer.IDFromPrivateKey(sk)
+	if err != nil {
+		return Published{}, err
+	}
+	seq, err := s.nextSeq(ctx, name)
+	if err != nil {
+		return Published{}, err
+	}
+	now := time.Now()
+	rec, err := ipns.NewRecord(sk, value, seq, now.Add(Validity), TTL)
+	if err != nil {
+		return Published{}, fmt.Errorf("failed to make the IPNS record: %w", err)
+	}
+	raw, err := ipns.MarshalRecord(rec)
+	if err != nil {
+		return Published{}, fmt.Errorf("failed to encode the IPNS record: %w", err)
+	}
+	out := Published{Record: Record{Name: name, Value: value, Seq: seq, EOL: now.Add(Validity), Raw: raw}, At: now}
+	return out, s.put(ctx, name, raw, &out)
+}
+
+// put sends a record on pubsub and to the DHT concurrently.
+func (s *System) put(ctx context.Context, name peer.ID, raw []byte, out *Published) error {
+	key := string(ipns.NameFromPeer(name).RoutingKey())
+	dhtDone := make(chan error, 1)
+	go func() {
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		dhtDone <- s.dht.PutValue(dctx, key, raw)
+	}()
+	err := s.ps.PutValue(ctx, key, raw)
+	if t := s.topicPeers(key); out != nil {
+		out.PubsubPeers = t
+	}
+	dhtErr := <-dhtDone
+	if out != nil {
+		out.DHTErr = dhtErr
+	}
+	if err != nil {
+		return fmt.Errorf("failed to send the record on pubsub: %w", err)
+	}
+	return nil
+}
+
+// topicPeers counts the peers on a key's record topic.
+func (s *System) topicPeers(key string) int {
+	return len(s.pubsub.ListPeers(psrouter.KeyToTopic(key)))
+}
+
+// Local returns the best record this node holds for name (from pubsub or
+// its DHT store) without asking the network.
+func (s *System) Local(ctx context.Context, name peer.ID) (Record, error) {
+	key := string(ipns.NameFromPeer(name).RoutingKey())
+	b, err := s.ps.GetValue(ctx, key)
+	if err != nil {
+		return Record{}, err
+	}
+	return parse(key, b)
+}
+
+// Resolve returns the newest valid record for name: the pubsub cache
+// first, then the DHT (within timeout), whichever has the higher sequence.
+func (s *System) Resolve(ctx context.Context, name peer.ID, timeout time.Duration) (Record, error) {
+	key := string(ipns.NameFromPeer(name).RoutingKey())
+	best, perr := s.Local(ctx, name)
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	b, derr := s.dht.GetValue(dctx, key)
+	if derr == nil {
+		if r, err := parse(key, b); err == nil && (perr != nil || r.Seq > best.Seq) {
+			best, perr = r, nil
+		}
+	}
+	if perr != nil {
+		return Record{}, fmt.Errorf("failed to resolve %s: not on pubsub (%v) nor on the DHT (%v)", name, perr, derr)
+	}
+	return best, nil
+}
+
+// Republish puts the best known record of name again (anyone may
+// republish a valid record), so it outlives its publisher's absence.
+func (s *System) Republish(ctx context.Context, name peer.ID) error {
+	r, err := s.Local(ctx, name)
+	if err != nil {
+		return err
+	}
+	return s.put(ctx, name, r.Raw, nil)
+}

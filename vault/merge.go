@@ -1,0 +1,277 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ipfs/go-cid"
+)
+
+// ancestors returns every snapshot reachable from c, c included.
+func (v *Vault) ancestors(ctx context.Context, c cid.Cid) (map[cid.Cid]*Snapshot, error) {
+	out := map[cid.Cid]*Snapshot{}
+	stack := []cid.Cid{c}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if out[x] != nil {
+			continue
+		}
+		s, err := v.OpenSnapshot(ctx, x)
+		if err != nil {
+			return nil, err
+		}
+		out[x] = s
+		stack = append(stack, s.Parents...)
+	}
+	return out, nil
+}
+
+// IsAncestor reports whether snapshot anc is desc or one of its ancestors.
+func (v *Vault) IsAncestor(ctx context.Context, anc, desc cid.Cid) (bool, error) {
+	as, err := v.ancestors(ctx, desc)
+	if err != nil {
+		return false, err
+	}
+	return as[anc] != nil, nil
+}
+
+// MergeBase returns the best common ancestor of a and b: of the common
+// ancestors that are no other common ancestor's ancestor, the one with the
+// highest sequence number (then the greatest CID). Nil when they share no
+// history.
+func (v *Vault) MergeBase(ctx context.Context, a, b cid.Cid) (*Snapshot, error) {
+	as, err := v.ancestors(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := v.ancestors(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	common := map[cid.Cid]*Snapshot{}
+	for c, s := range as {
+		if bs[c] != nil {
+			common[c] = s
+		}
+	}
+	// Drop every common ancestor that is a parent of another's history.
+	below := map[cid.Cid]bool{}
+	for _, s := range common {
+		for _, p := range s.Parents {
+			below[p] = true
+		}
+	}
+	var best *Snapshot
+	for c, s := range common {
+		if below[c] {
+			continue
+		}
+		if best == nil || s.Seq > best.Seq || (s.Seq == best.Seq && s.CID.KeyString() > best.CID.KeyString()) {
+			best = s
+		}
+	}
+	return best, nil
+}
+
+// Merge joins two diverged heads into a snapshot whose parents are both:
+// a three-way merge of their trees against their merge base. A change on
+// one side wins over no change on the other; an edit wins over a delete;
+// two different edits of one file keep both, the older renamed
+// NAME.sync-conflict-YYYYMMDD-HHMMSS-DEVICE.EXT; a file and a folder of
+// one name keep the folder and rename the file so. The result depends
+// only on the two heads, not on which is whose: every device that merges
+// them writes the same snapshot.
+func (v *Vault) Merge(ctx context.Context, a, b *Snapshot) (*Snapshot, error) {
+	if a.CID.KeyString() > b.CID.KeyString() {
+		a, b = b, a
+	}
+	base, err := v.MergeBase(ctx, a.CID, b.CID)
+	if err != nil {
+		return nil, err
+	}
+	var bd *dir
+	if base != nil {
+		bd = v.storedDir(base.Tree, base.RootKey, "/")
+	}
+	root, err := v.mergeDirs(ctx, bd, v.storedDir(a.Tree, a.RootKey, "/"), v.storedDir(b.Tree, b.RootKey, "/"), "/")
+	if err != nil {
+		return nil, err
+	}
+	// A merge is nobody's edit: no device, the later of its parents' times.
+	return v.commit(ctx, &Tree{v: v, root: root}, []*Snapshot{a, b}, "", max(a.Time, b.Time))
+}
+
+// same reports whether two entries (nil: absent) are the same.
+func same(x, y *entry) bool {
+	if x == nil || y == nil {
+		return x == y
+	}
+	return x.Kind == y.Kind && x.CID.Equals(y.CID) && x.Key == y.Key
+}
+
+// mergeDirs merges the folder at p; base may be nil, ours and theirs are
+// both present.
+func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string) (*dir, error) {
+	if ours.cid.Equals(theirs.cid) && ours.key == theirs.key {
+		return ours, nil
+	}
+	if base != nil && base.key == ours.key && base.cid.Equals(ours.cid) {
+		return theirs, nil
+	}
+	if base != nil && base.key == theirs.key && base.cid.Equals(theirs.cid) {
+		return ours, nil
+	}
+	list := func(d *dir) (map[string]*entry, error) {
+		m := map[string]*entry{}
+		if d == nil {
+			return m, nil
+		}
+		es, err := d.list(ctx)
+		for _, e := range es {
+			m[e.Name] = e
+		}
+		return m, err
+	}
+	bm, err := list(base)
+	if err != nil {
+		return nil, err
+	}
+	om, err := list(ours)
+	if err != nil {
+		return nil, err
+	}
+	tm, err := list(theirs)
+	if err != nil {
+		return nil, err
+	}
+	key := ours.key
+	if bytes.Compare(theirs.key[:], key[:]) < 0 {
+		key = theirs.key
+	}
+	out := v.newDir(key, p)
+	names := map[string]bool{}
+	for _, m := range []map[string]*entry{om, tm} {
+		for n := range m {
+			names[n] = true
+		}
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	slices.Sort(sorted)
+	taken := func(n string) bool { return names[n] }
+	put := func(e *entry, name string) error {
+		ne := *e
+		ne.Name = name
+		_, err := out.put(ctx, &ne)
+		return err
+	}
+	for _, n := range sorted {
+		b, o, t := bm[n], om[n], tm[n]
+		var err error
+		switch {
+		case same(o, t):
+			err = put(o, n)
+		case same(o, b):
+			if t != nil {
+				err = put(t, n)
+			}
+		case same(t, b):
+			if o != nil {
+				err = put(o, n)
+			}
+		case o == nil:
+			err = put(t, n) // an edit wins over a delete
+		case t == nil:
+			err = put(o, n)
+		case o.Kind == KindDir && t.Kind == KindDir:
+			var bsub *dir
+			if b != nil && b.Kind == KindDir {
+				bsub = v.storedDir(b.CID, b.Key, path.Join(p, n))
+			}
+			sub, merr := v.mergeDirs(ctx, bsub, v.storedDir(o.CID, o.Key, path.Join(p, n)), v.storedDir(t.CID, t.Key, path.Join(p, n)), path.Join(p, n))
+			if merr != nil {
+				return nil, merr
+			}
+			err = put(&entry{Entry: Entry{Name: n, Kind: KindDir, CID: sub.cid, Key: sub.key, Mtime: max(o.Mtime, t.Mtime), Mode: o.Mode}, sub: sub}, n)
+		default:
+			win, lose, werr := v.conflictOrder(ctx, o, t, path.Join(p, n))
+			if werr != nil {
+				return nil, werr
+			}
+			lname, lerr := v.conflictName(ctx, lose, taken)
+			if lerr != nil {
+				return nil, lerr
+			}
+			names[lname] = true
+			if err = put(win, n); err == nil {
+				err = put(lose, lname)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// conflictOrder decides which of two entries of one name keeps it: a
+// folder over a file, else the newer version (then the greater CID).
+func (v *Vault) conflictOrder(ctx context.Context, o, t *entry, p string) (win, lose *entry, err error) {
+	if o.Kind != t.Kind {
+		if o.Kind == KindDir {
+			return o, t, nil
+		}
+		return t, o, nil
+	}
+	ov, err := v.OpenFileWithKey(ctx, o.CID, o.Key, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	tv, err := v.OpenFileWithKey(ctx, t.CID, t.Key, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ov.Time > tv.Time || (ov.Time == tv.Time && o.CID.KeyString() > t.CID.KeyString()) {
+		return o, t, nil
+	}
+	return t, o, nil
+}
+
+// conflictName names the losing file of a conflict after its version's
+// time and device, as Syncthing does: NAME.sync-conflict-YYYYMMDD-HHMMSS-
+// DEVICE.EXT, with a counter if that is taken too.
+func (v *Vault) conflictName(ctx context.Context, e *entry, taken func(string) bool) (string, error) {
+	var at int64
+	dev := "unknown"
+	if e.Kind == KindFile {
+		fv, err := v.OpenFileWithKey(ctx, e.CID, e.Key, e.Name)
+		if err != nil {
+			return "", err
+		}
+		at = fv.Time
+		if len(fv.Device) >= 7 {
+			dev = fv.Device[len(fv.Device)-7:]
+		}
+	}
+	ext := path.Ext(e.Name)
+	if ext == e.Name {
+		ext = "" // ".bashrc" has no extension
+	}
+	stem := strings.TrimSuffix(e.Name, ext)
+	name := fmt.Sprintf("%s.sync-conflict-%s-%s%s", stem, time.Unix(0, at).UTC().Format("20060102-150405"), dev, ext)
+	for i := 2; taken(name); i++ {
+		name = fmt.Sprintf("%s.sync-conflict-%s-%s-%d%s", stem, time.Unix(0, at).UTC().Format("20060102-150405"), dev, i, ext)
+	}
+	if len(name) > MaxNameBytes {
+		name = name[len(name)-MaxNameBytes:]
+	}
+	return name, nil
+}
