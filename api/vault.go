@@ -68,3 +68,31 @@ type FileVersion struct {
 
 // Content type of add's streamed answer: one JSON object per line.
 const ContentNDJSON = "application/x-ndjson"
+
+// Status describes the account, its last publication and the peers.
+type Status struct {
+	Account     string   `json:"account"`
+	Device      string   `json:"device"`
+	Head        string   `json:"head,omitempty"`
+	Seq         uint64   `json:"seq,omitempty"` // the head snapshot's
+	Devices     []string `json:"devices"`       // devices the account's root lists
+	LastPublish *Publish `json:"last_publish,omitempty"`
+	PublishErr  string   `json:"publish_error,omitempty"`
+	Peers       []Peer   `json:"peers"`
+}
+
+// Publish is one publication of the account's name.
+type Publish struct {
+	Time        time.Time `json:"time"`
+	Root        string    `json:"root"`
+	Seq         uint64    `json:"seq"` // the IPNS record's
+	PubsubPeers int       `json:"pubsub_peers"`
+	DHT         string    `json:"dht"` // "ok", or why the DHT did not take it
+}
+
+// Resolved is where an account's name points.
+type Resolved struct {
+	Account string `json:"account"`
+	Root    string `json:"root"`
+	Seq     uint64 `json:"seq"`
+}

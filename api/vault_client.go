@@ -129,3 +129,21 @@ func (c *Client) Restore(ctx context.Context, p, version string) (Entry, error) 
 	var out Entry
 	return out, c.JSON(ctx, http.MethodPost, "/vault/restore", url.Values{"path": {p}, "version": {version}}, &out)
 }
+
+// Status returns the node's account status.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var out Status
+	return out, c.JSON(ctx, http.MethodGet, "/status", nil, &out)
+}
+
+// Resolve returns where an account's name points.
+func (c *Client) Resolve(ctx context.Context, account string) (Resolved, error) {
+	var out Resolved
+	return out, c.JSON(ctx, http.MethodGet, "/name/resolve/"+url.PathEscape(account), nil, &out)
+}
+
+// PublicLs lists a folder of an account's public index.
+func (c *Client) PublicLs(ctx context.Context, account, p string) ([]Entry, error) {
+	var out []Entry
+	return out, c.JSON(ctx, http.MethodGet, "/name/ls/"+url.PathEscape(account), url.Values{"path": {p}}, &out)
+}

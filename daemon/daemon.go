@@ -19,10 +19,14 @@ import (
 
 // Daemon is a running node.
 type Daemon struct {
-	repo   *repo.Repo
-	store  *blockstore.Store
-	node   *p2p.Node
-	acct   *account
+	repo  *repo.Repo
+	store *blockstore.Store
+	node  *p2p.Node
+	acct  *account
+	names *names
+	// bg runs the name publisher and follower until bgStop.
+	bg     sync.WaitGroup
+	bgStop context.CancelFunc
 	server *http.Server
 	ln     net.Listener
 	log    *slog.Logger
@@ -72,6 +76,11 @@ func Start(ctx context.Context, r *repo.Repo, log *slog.Logger) (d *Daemon, err 
 	if err != nil {
 		return nil, err
 	}
+	bgCtx, bgStop := context.WithCancel(context.Background())
+	d.bgStop = bgStop
+	if err := d.startNames(bgCtx); err != nil {
+		return nil, err
+	}
 	if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
 		return nil, fmt.Errorf("failed to listen for the API on %s (is another daemon running? change api.listen in %s): %w", cfg.API.Listen, repo.ConfigFile, err)
 	}
@@ -116,6 +125,10 @@ func (d *Daemon) close() error {
 	}
 	if d.ln != nil {
 		errs = append(errs, d.repo.RemoveAPIAddr())
+	}
+	if d.bgStop != nil {
+		d.bgStop()
+		d.bg.Wait()
 	}
 	if d.node != nil {
 		errs = append(errs, d.node.Close())

@@ -35,6 +35,11 @@ func (d *Daemon) handlePeers(w http.ResponseWriter, r *http.Request) error {
 			return &httpError{http.StatusGatewayTimeout, err}
 		}
 	}
+	return writeJSON(w, http.StatusOK, d.peerList())
+}
+
+// peerList lists the connected peers, one line per peer.
+func (d *Daemon) peerList() []api.Peer {
 	out := []api.Peer{}
 	seen := map[string]bool{}
 	for _, c := range d.node.Host().Network().Conns() {
@@ -45,7 +50,7 @@ func (d *Daemon) handlePeers(w http.ResponseWriter, r *http.Request) error {
 		seen[id] = true
 		out = append(out, api.Peer{ID: id, Addr: c.RemoteMultiaddr().String(), Direction: c.Stat().Direction.String()})
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 func (d *Daemon) handleRepoStat(w http.ResponseWriter, r *http.Request) error {

@@ -88,8 +88,8 @@ The daemon reads the files itself, so it must be able to read them.`,
 func newLsCommand(g *globals) *cobra.Command {
 	var long bool
 	cmd := &cobra.Command{
-		Use:   "ls [DIR] [-l]",
-		Short: "List a vault folder",
+		Use:   "ls [DIR | ACCOUNT:/DIR] [-l]",
+		Short: "List a vault folder, or a folder of an account's public index",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
@@ -97,36 +97,22 @@ func newLsCommand(g *globals) *cobra.Command {
 				return err
 			}
 			p := "/"
+			var es []api.Entry
 			if len(args) == 1 {
+				if acct, ap, ok := splitAccountPath(args[0]); ok {
+					es, err = c.PublicLs(cmd.Context(), acct, ap)
+					if err != nil {
+						return err
+					}
+					return printEntries(g, es, long)
+				}
 				p = vaultPath(args[0])
 			}
-			es, err := c.VaultLs(cmd.Context(), p)
+			es, err = c.VaultLs(cmd.Context(), p)
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return g.printJSON(es)
-			}
-			if !long {
-				for _, e := range es {
-					if e.Type == "dir" {
-						fmt.Fprintln(g.stdout, e.Name+"/")
-					} else {
-						fmt.Fprintln(g.stdout, e.Name)
-					}
-				}
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			for _, e := range es {
-				name, size := e.Name, humanize.IBytes(e.Size)
-				mode := os.FileMode(e.Mode).String()
-				if e.Type == "dir" {
-					name, size, mode = name+"/", "-", (os.ModeDir | os.FileMode(e.Mode)).String()
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t %s\n", mode, size, e.Mtime.Local().Format("2006-01-02 15:04"), name)
-			}
-			return tw.Flush()
+			return printEntries(g, es, long)
 		},
 	}
 	cmd.Flags().BoolVarP(&long, "long", "l", false, "show mode, size and time")
@@ -383,4 +369,32 @@ this works for deleted files too, and keeps the versions in between. With
 	cmd.Flags().StringVarP(&out, "output", "o", "", "save the version here instead of restoring it in the vault")
 	cmd.MarkFlagRequired("version")
 	return cmd
+}
+
+// printEntries prints a listing: names (folders with a /), or with -l
+// mode, size, time and name.
+func printEntries(g *globals, es []api.Entry, long bool) error {
+	if g.json {
+		return g.printJSON(es)
+	}
+	if !long {
+		for _, e := range es {
+			if e.Type == "dir" {
+				fmt.Fprintln(g.stdout, e.Name+"/")
+			} else {
+				fmt.Fprintln(g.stdout, e.Name)
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	for _, e := range es {
+		name, size := e.Name, humanize.IBytes(e.Size)
+		mode := os.FileMode(e.Mode).String()
+		if e.Type == "dir" {
+			name, size, mode = name+"/", "-", (os.ModeDir | os.FileMode(e.Mode)).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t %s\n", mode, size, e.Mtime.Local().Format("2006-01-02 15:04"), name)
+	}
+	return tw.Flush()
 }

@@ -54,6 +54,9 @@ type PeerOptions struct {
 	Listen []string
 	// API overrides the API address (default 127.0.0.1:5010).
 	API string
+	// Phrase, when set, makes the node a new device of the account with
+	// this recovery phrase (peer init --recover).
+	Phrase string
 }
 
 // Peer is a peer repo on a host, and its daemon when started.
@@ -78,7 +81,11 @@ func NewPeer(t TB, h *Host, o PeerOptions) *Peer {
 	if o.Profile == "" {
 		o.Profile = "default"
 	}
-	if _, err := p.Run("init", "--profile", o.Profile); err != nil {
+	args := []string{"init", "--profile", o.Profile}
+	if o.Phrase != "" {
+		args = append(args, "--recover")
+	}
+	if _, err := p.RunInput(o.Phrase, args...); err != nil {
 		t.Fatal(err)
 	}
 	cfgPath := filepath.Join(p.Repo, "config.toml")
@@ -225,10 +232,14 @@ func (p *Peer) Cmd(ctx context.Context, args ...string) *exec.Cmd {
 
 // Run runs a peer command (bounded to 5 minutes) and returns its stdout;
 // the error includes stderr.
-func (p *Peer) Run(args ...string) (string, error) {
+func (p *Peer) Run(args ...string) (string, error) { return p.RunInput("", args...) }
+
+// RunInput is Run with stdin.
+func (p *Peer) RunInput(stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := p.Cmd(ctx, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

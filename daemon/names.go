@@ -1,0 +1,252 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ipfs/boxo/path"
+	cid "github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+
+	"github.com/peer-cloud/peer/namesys"
+	"github.com/peer-cloud/peer/vault"
+)
+
+// catchUpInterval is how often a device asks the DHT for its account's
+// record, for when pubsub missed a change (pubsub is the fast path).
+const catchUpInterval = 30 * time.Second
+
+// names publishes the account's root after every change and follows the
+// records other devices of the account publish.
+type names struct {
+	d  *Daemon
+	ns *namesys.System
+
+	mu        sync.Mutex
+	last      *namesys.Published
+	lastErr   error
+	lastRoot  cid.Cid
+	lastTaken []byte            // the last record taken in
+	devices   map[string][]byte // device peer ID -> certificate, from roots seen
+}
+
+func (d *Daemon) startNames(ctx context.Context) error {
+	ns, err := namesys.New(ctx, d.node.Host(), d.node.DHT(), d.node.PubSub(), d.store.Namespace("namesys"), d.log.With("part", "namesys"))
+	if err != nil {
+		return err
+	}
+	n := &names{d: d, ns: ns, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.cert}}
+	d.names = n
+	d.store.AddRoots(func(context.Context) ([]cid.Cid, error) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.lastRoot.Defined() {
+			return []cid.Cid{n.lastRoot}, nil
+		}
+		return nil, nil
+	})
+	updates, err := ns.Watch(ctx, d.acct.acct.PeerID())
+	if err != nil {
+		return err
+	}
+	sub, err := d.node.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	if err != nil {
+		return err
+	}
+	d.bg.Add(1)
+	go func() {
+		defer d.bg.Done()
+		defer sub.Close()
+		n.loop(ctx, updates, sub.Out())
+	}()
+	return nil
+}
+
+// loop is the one place the account's name is published and followed, so
+// a publication never races a head taken from another device:
+//   - a record from another device (pubsub) is taken in at once;
+//   - a local change is published (a burst makes one publication: the
+//     signal holds one pending head);
+//   - a new peer, and every catchUpInterval, the DHT is asked for the
+//     latest record (for changes pubsub missed, or made while this device
+//     was off); if the network is behind this device, it publishes;
+//   - every namesys.RepublishInterval it publishes again.
+//
+// A device that starts publishes nothing until it has caught up or changed
+// something, so a stale head never goes out with a fresh sequence number.
+func (n *names) loop(ctx context.Context, updates <-chan namesys.Record, peers <-chan any) {
+	catchUp := time.NewTicker(catchUpInterval)
+	defer catchUp.Stop()
+	// A new connection needs a moment (identify, DHT routing table) before
+	// the DHT can answer: catch up shortly after it.
+	soon := time.NewTimer(time.Hour)
+	soon.Stop()
+	defer soon.Stop()
+	republish := time.NewTicker(namesys.RepublishInterval)
+	defer republish.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-updates:
+			n.take(ctx, r)
+		case <-n.d.acct.changed:
+			n.publish(ctx)
+		case ev := <-peers:
+			if e, ok := ev.(event.EvtPeerConnectednessChanged); ok && e.Connectedness == network.Connected {
+				soon.Reset(500 * time.Millisecond)
+			}
+		case <-soon.C:
+			n.catchUp(ctx)
+		case <-catchUp.C:
+			n.catchUp(ctx)
+		case <-republish.C:
+			n.publish(ctx)
+		}
+	}
+}
+
+// publish writes the account root for the current head and publishes it.
+func (n *names) publish(ctx context.Context) {
+	a := n.d.acct
+	r := vault.Root{Box: a.acct.BoxPublic()}
+	if h := a.Head(); h != nil {
+		r.Head = h.CID
+	}
+	n.mu.Lock()
+	r.Devices = sortedCerts(n.devices)
+	n.mu.Unlock()
+	c, err := a.v.WriteRoot(ctx, r)
+	if err == nil {
+		n.mu.Lock()
+		n.lastRoot = c
+		n.mu.Unlock()
+		var p namesys.Published
+		p, err = n.ns.Publish(ctx, a.acct.SigningKey(), path.FromCid(c))
+		if err == nil {
+			n.mu.Lock()
+			n.last = &p
+			n.mu.Unlock()
+			n.d.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers, "dht", p.DHTErr)
+		}
+	}
+	if err != nil {
+		n.d.log.Warn("failed to publish the account", "err", err)
+	}
+	n.mu.Lock()
+	n.lastErr = err
+	n.mu.Unlock()
+}
+
+// catchUp asks the network for the account's latest record and takes it
+// in; when the network is behind this device, it publishes.
+func (n *names) catchUp(ctx context.Context) {
+	if len(n.d.node.Host().Network().Peers()) == 0 {
+		return
+	}
+	me := n.d.acct.acct.PeerID()
+	r, err := n.ns.Resolve(ctx, me, 5*time.Second)
+	if err != nil {
+		// Nobody has published the account yet: publish if there is
+		// something to say.
+		if n.d.acct.Head() != nil {
+			n.publish(ctx)
+		}
+		return
+	}
+	n.take(ctx, r)
+	if h := n.d.acct.Head(); h != nil {
+		if root, err := n.rootOf(ctx, r); err == nil && !root.Head.Equals(h.CID) {
+			n.publish(ctx) // we hold changes the network lacks
+		}
+	}
+}
+
+// take integrates a record of the account: fetch its root and head, then
+// fast-forward or merge. A record's sequence number says nothing about
+// whether its head is new to this device (a device back from offline
+// publishes a lower one), so every record distinct from the last one taken
+// is looked at; integrate skips heads this device already has.
+func (n *names) take(ctx context.Context, r namesys.Record) {
+	n.mu.Lock()
+	if bytes.Equal(r.Raw, n.lastTaken) {
+		n.mu.Unlock()
+		return
+	}
+	n.mu.Unlock()
+	if err := n.integrate(ctx, r); err != nil {
+		n.d.log.Warn("failed to take in the account's new head", "seq", r.Seq, "err", err)
+		return
+	}
+	n.mu.Lock()
+	n.lastTaken = r.Raw
+	n.mu.Unlock()
+}
+
+// rootOf fetches (if needed) and reads the account root a record names.
+func (n *names) rootOf(ctx context.Context, r namesys.Record) (*vault.Root, error) {
+	ip, err := path.NewImmutablePath(r.Value)
+	if err != nil {
+		return nil, fmt.Errorf("record points at %s, not an immutable path", r.Value)
+	}
+	fctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := n.d.node.DAG().Get(fctx, ip.RootCid()); err != nil {
+		return nil, fmt.Errorf("failed to fetch the account root %s: %w", ip.RootCid(), err)
+	}
+	return vault.ReadRoot(fctx, n.d.acct.v.Blocks(), ip.RootCid())
+}
+
+func (n *names) integrate(ctx context.Context, r namesys.Record) error {
+	root, err := n.rootOf(ctx, r)
+	if err != nil {
+		return err
+	}
+	n.learnDevices(root)
+	if !root.Head.Defined() {
+		return nil
+	}
+	if h := n.d.acct.Head(); h != nil && h.CID.Equals(root.Head) {
+		return nil
+	}
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	// Every block of the head's history, so this device holds a full copy.
+	if err := n.d.node.FetchDAG(fctx, root.Head, nil); err != nil {
+		return fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
+	}
+	return n.d.acct.integrate(ctx, root.Head)
+}
+
+// learnDevices keeps the valid certificates of this account's devices.
+func (n *names) learnDevices(root *vault.Root) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, b := range root.Devices {
+		c, err := vault.ParseDeviceCert(b)
+		if err != nil || c.Account != n.d.acct.acct.PeerID() {
+			continue
+		}
+		n.devices[c.Device.String()] = b
+	}
+}
+
+// sortedCerts returns the certificates in device order, so equal sets
+// make equal roots.
+func sortedCerts(m map[string][]byte) [][]byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}

@@ -1,0 +1,158 @@
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peer-cloud/peer/internal/lantest"
+)
+
+// devicePair makes two devices of one account on the LAN's first two
+// hosts (the second recovered from the first's phrase), finding each other
+// by mDNS, and starts them.
+func devicePair(t *testing.T, lan *lantest.LAN) (a, b *lantest.Peer) {
+	a = lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
+	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
+	b = lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase})
+	a.Start()
+	b.Start()
+	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
+	return a, b
+}
+
+// waitFor runs check every 20 ms until it holds or the bound passes.
+func waitFor(t *testing.T, bound time.Duration, what string, check func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < bound {
+		if check() {
+			return time.Since(start)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %s", what, bound)
+	return 0
+}
+
+func lsHas(p *lantest.Peer, dir, name string) bool {
+	out, err := p.Run("ls", dir)
+	return err == nil && slices.Contains(strings.Fields(out), name)
+}
+
+func head(t *testing.T, p *lantest.Peer) string {
+	t.Helper()
+	var st struct{ Head string }
+	if err := json.Unmarshal([]byte(p.MustRun("status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Head
+}
+
+// TestSecondDevice: a change on one device shows on the other, both ways;
+// the same account; a restarted device catches up.
+func TestSecondDevice(t *testing.T) {
+	lan := lantest.New(t, 2)
+	a, b := devicePair(t, lan)
+	var sa, sb struct{ Account, Device string }
+	json.Unmarshal([]byte(a.MustRun("status", "--json")), &sa)
+	json.Unmarshal([]byte(b.MustRun("status", "--json")), &sb)
+	if sa.Account != sb.Account || sa.Device == sb.Device {
+		t.Fatalf("devices %+v and %+v: want one account, two devices", sa, sb)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "notes.txt")
+	os.WriteFile(src, []byte("written on A"), 0o644)
+	a.MustRun("add", src)
+	took := waitFor(t, 20*time.Second, "A's file on B", func() bool { return lsHas(b, "/", "notes.txt") })
+	t.Logf("A's add visible on B after %s", took)
+	if got := b.MustRun("cat", "/notes.txt"); got != "written on A" {
+		t.Fatalf("B reads %q", got)
+	}
+	os.WriteFile(src, []byte("changed on B"), 0o644)
+	b.MustRun("add", src)
+	waitFor(t, 20*time.Second, "B's change on A", func() bool {
+		out, err := a.Run("cat", "/notes.txt")
+		return err == nil && out == "changed on B"
+	})
+	var vs []struct{ Device string }
+	json.Unmarshal([]byte(a.MustRun("history", "/notes.txt", "--json")), &vs)
+	if len(vs) != 2 || vs[0].Device != sb.Device || vs[1].Device != sa.Device {
+		t.Fatalf("history on A: %+v", vs)
+	}
+
+	// B goes away; A changes; B comes back and catches up.
+	b.Stop()
+	other := filepath.Join(dir, "while-away.txt")
+	os.WriteFile(other, []byte("x"), 0o644)
+	a.MustRun("add", other)
+	b.Start()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("B's log:\n%s\nA's log:\n%s", b.Logs(), a.Logs())
+		}
+	})
+	waitFor(t, 60*time.Second, "B catching up after a restart", func() bool { return lsHas(b, "/", "while-away.txt") })
+	if head(t, a) != head(t, b) {
+		t.Fatal("heads differ after catching up")
+	}
+}
+
+// TestOfflineEditsConverge: both devices change the vault while apart,
+// including the same file; when they meet, both end at one head that
+// keeps every change, the concurrent edit as a conflict copy.
+func TestOfflineEditsConverge(t *testing.T) {
+	lan := lantest.New(t, 2)
+	a, b := devicePair(t, lan)
+	dir := t.TempDir()
+	shared := filepath.Join(dir, "shared.txt")
+	os.WriteFile(shared, []byte("v1"), 0o644)
+	a.MustRun("add", shared)
+	waitFor(t, 20*time.Second, "first file on B", func() bool { return lsHas(b, "/", "shared.txt") })
+
+	b.Stop()
+	os.WriteFile(shared, []byte("A's edit"), 0o644)
+	fa := filepath.Join(dir, "from-a.txt")
+	os.WriteFile(fa, []byte("a"), 0o644)
+	a.MustRun("add", shared, fa)
+	a.Stop()
+
+	b.Start()
+	os.WriteFile(shared, []byte("B's edit, longer"), 0o644)
+	fb := filepath.Join(dir, "from-b.txt")
+	os.WriteFile(fb, []byte("b"), 0o644)
+	b.MustRun("add", shared, fb)
+
+	a.Start()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("B's log:\n%s\nA's log:\n%s", b.Logs(), a.Logs())
+		}
+	})
+	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
+	waitFor(t, 90*time.Second, "the devices converging", func() bool {
+		ha, hb := head(t, a), head(t, b)
+		return ha != "" && ha == hb && lsHas(a, "/", "from-b.txt") && lsHas(b, "/", "from-a.txt")
+	})
+	for _, p := range []*lantest.Peer{a, b} {
+		names := strings.Fields(p.MustRun("ls", "/"))
+		var conflict string
+		for _, n := range names {
+			if strings.HasPrefix(n, "shared.sync-conflict-") {
+				conflict = n
+			}
+		}
+		if conflict == "" {
+			t.Fatalf("no conflict copy in %v", names)
+		}
+		got := []string{p.MustRun("cat", "/shared.txt"), p.MustRun("cat", "/"+conflict)}
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"A's edit", "B's edit, longer"}) {
+			t.Fatalf("the two edits are %q", got)
+		}
+	}
+}
