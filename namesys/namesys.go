@@ -290,3 +290,6 @@ func (s *System) Republish(ctx context.Context, name peer.ID) error {
 	}
 	return s.put(ctx, name, r.Raw, nil)
 }
+
+// Host returns the host the system runs on.
+func (s *System) Host() host.Host { return s.host }
