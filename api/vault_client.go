@@ -136,10 +136,15 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	return out, c.JSON(ctx, http.MethodGet, "/status", nil, &out)
 }
 
-// Resolve returns where an account's name points.
-func (c *Client) Resolve(ctx context.Context, account string) (Resolved, error) {
+// Resolve returns where an account's name points: from pubsub or the
+// DHT, or with dhtOnly from the DHT alone.
+func (c *Client) Resolve(ctx context.Context, account string, dhtOnly bool) (Resolved, error) {
 	var out Resolved
-	return out, c.JSON(ctx, http.MethodGet, "/name/resolve/"+url.PathEscape(account), nil, &out)
+	var q url.Values
+	if dhtOnly {
+		q = url.Values{"via": {"dht"}}
+	}
+	return out, c.JSON(ctx, http.MethodGet, "/name/resolve/"+url.PathEscape(account), q, &out)
 }
 
 // PublicLs lists a folder of an account's public index.

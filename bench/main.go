@@ -8,12 +8,15 @@
 //   - the idle daemon's memory (pi profile), after start and after
 //     receiving 1 GiB;
 //   - peer add (encrypted) and peer get of 1 GiB, and the bytes stored when
-//     the same file is added again and when 1 MiB in its middle changes.
+//     the same file is added again and when 1 MiB in its middle changes;
+//   - from peer add of a small file on one device returning to a second
+//     device of the account listing it, over 100 changes, and resolving a
+//     name through the DHT alone on a 3-node LAN.
 //
 // It needs root, iproute2 and iperf3, and runs everything inside network
 // namespaces it creates and removes. Run it from the repository root:
 //
-//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault]
+//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync]
 package main
 
 import (
@@ -35,9 +38,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "probe" {
+		probe(os.Args[2:])
+		return
+	}
 	size := flag.Int64("size", 256, "MiB moved in the transfer figures")
 	add := flag.Int64("add", 1024, "MiB added in the add figure")
-	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault")
+	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync")
 	flag.Parse()
 	if why := lantest.Available(); why != "" {
 		fail(why)
@@ -59,6 +66,9 @@ func main() {
 	}
 	if !skipped("vault") {
 		r.vault(*add << 20)
+	}
+	if !skipped("sync") {
+		r.sync(100)
 	}
 }
 

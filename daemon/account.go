@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bstore "github.com/ipfs/boxo/blockstore"
+	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -42,6 +43,43 @@ type account struct {
 
 	cert    []byte        // this device's certificate
 	changed chan struct{} // a new head to publish (coalesces bursts)
+
+	rec       *recorder
+	announceM sync.Mutex
+	announce  []blocks.Block // new blocks since the last publication
+	overflow  bool           // some change was too big to announce
+}
+
+// takeAnnounce returns the blocks to announce with the next publication,
+// or nil when a change since the last one was too big to announce.
+func (a *account) takeAnnounce() []blocks.Block {
+	a.announceM.Lock()
+	defer a.announceM.Unlock()
+	out := a.announce
+	if a.overflow {
+		out = nil
+	}
+	a.announce, a.overflow = nil, false
+	return out
+}
+
+// recorded adds a change's blocks to the next announcement; ok false
+// means the change was too big to announce.
+func (a *account) recorded(bs []blocks.Block, ok bool) {
+	a.announceM.Lock()
+	defer a.announceM.Unlock()
+	if !ok || a.overflow {
+		a.overflow, a.announce = true, nil
+		return
+	}
+	a.announce = append(a.announce, bs...)
+	size := 0
+	for _, b := range a.announce {
+		size += len(b.RawData())
+	}
+	if size > maxAnnounce {
+		a.overflow, a.announce = true, nil
+	}
 }
 
 // openAccount loads the repo's account (making one for a repo from before
@@ -73,11 +111,13 @@ func openAccount(ctx context.Context, r *repo.Repo, store *blockstore.Store, log
 	if err != nil {
 		return nil, err
 	}
+	rec := &recorder{Blocks: vault.LocalBlocks(store.Blockstore())}
 	a := &account{
+		rec:     rec,
 		cert:    cert,
 		changed: make(chan struct{}, 1),
 		acct:    acct,
-		v:       vault.New(acct, vault.LocalBlocks(store.Blockstore()), opts...),
+		v:       vault.New(acct, rec, opts...),
 		ds:      store.Namespace("vault"),
 		locker:  store.Blockstore(),
 		log:     log,
@@ -159,6 +199,8 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	unlock := a.locker.PinLock(ctx)
 	defer unlock.Unlock(ctx)
 	began := time.Now()
+	a.rec.start()
+	defer func() { a.recorded(a.rec.stop()) }()
 	ferr := fn(ctx, a.tree)
 	changed := time.Since(began)
 	var drop *dropChanges
@@ -242,7 +284,9 @@ func (a *account) integrate(ctx context.Context, theirs cid.Cid) error {
 			return err
 		}
 		if !ok {
+			a.rec.start()
 			merged, err := a.v.Merge(ctx, ours, s)
+			a.recorded(a.rec.stop())
 			if err != nil {
 				return fmt.Errorf("failed to merge %s into %s: %w", theirs, ours.CID, err)
 			}

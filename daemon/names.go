@@ -9,10 +9,13 @@ import (
 	"time"
 
 	"github.com/ipfs/boxo/path"
+	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/vault"
 )
@@ -24,8 +27,10 @@ const catchUpInterval = 30 * time.Second
 // names publishes the account's root after every change and follows the
 // records other devices of the account publish.
 type names struct {
-	d  *Daemon
-	ns *namesys.System
+	d     *Daemon
+	ns    *namesys.System
+	topic *pubsub.Topic // the account's announced blocks
+	cache blockCache
 
 	mu        sync.Mutex
 	last      *namesys.Published
@@ -54,6 +59,19 @@ func (d *Daemon) startNames(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if n.topic, err = d.node.PubSub().Join(blocksTopic(d.acct.acct.ID())); err != nil {
+		return fmt.Errorf("failed to join the account's blocks topic: %w", err)
+	}
+	bsub, err := n.topic.Subscribe()
+	if err != nil {
+		return fmt.Errorf("failed to join the account's blocks topic: %w", err)
+	}
+	d.bg.Add(1)
+	go func() {
+		defer d.bg.Done()
+		defer bsub.Cancel()
+		n.receiveBlocks(ctx, bsub)
+	}()
 	sub, err := d.node.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
 		return err
@@ -126,6 +144,15 @@ func (n *names) publish(ctx context.Context) {
 		n.mu.Lock()
 		n.lastRoot = c
 		n.mu.Unlock()
+		if bs := a.takeAnnounce(); len(bs) > 0 {
+			if rb, err := n.d.store.Blockstore().Get(ctx, c); err == nil {
+				bs = append(bs, rb)
+			}
+			// Before the record, so it usually arrives first.
+			if err := n.topic.Publish(ctx, encodeBlocks(bs)); err != nil {
+				n.d.log.Debug("failed to announce blocks", "err", err)
+			}
+		}
 		var p namesys.Published
 		p, err = n.ns.Publish(ctx, a.acct.SigningKey(), path.FromCid(c))
 		if err == nil {
@@ -196,6 +223,7 @@ func (n *names) rootOf(ctx context.Context, r namesys.Record) (*vault.Root, erro
 	}
 	fctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	n.prefill(fctx, ip.RootCid())
 	if _, err := n.d.node.DAG().Get(fctx, ip.RootCid()); err != nil {
 		return nil, fmt.Errorf("failed to fetch the account root %s: %w", ip.RootCid(), err)
 	}
@@ -216,11 +244,60 @@ func (n *names) integrate(ctx context.Context, r namesys.Record) error {
 	}
 	fctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
+	n.prefill(fctx, root.Head)
 	// Every block of the head's history, so this device holds a full copy.
 	if err := n.d.node.FetchDAG(fctx, root.Head, nil); err != nil {
 		return fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
 	}
 	return n.d.acct.integrate(ctx, root.Head)
+}
+
+// receiveBlocks keeps the blocks other devices announce.
+func (n *names) receiveBlocks(ctx context.Context, sub *pubsub.Subscription) {
+	me := n.d.node.Host().ID()
+	for {
+		m, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		if m.ReceivedFrom == me {
+			continue
+		}
+		bs, err := decodeBlocks(m.Data)
+		if err != nil {
+			n.d.log.Debug("dropped a block announcement", "from", m.ReceivedFrom, "err", err)
+			continue
+		}
+		n.cache.add(bs)
+	}
+}
+
+// prefill stores the announced blocks that head reaches, walking down
+// from it until blocks already held or not announced; FetchDAG then has
+// little or nothing left to ask the network for.
+func (n *names) prefill(ctx context.Context, head cid.Cid) {
+	bs := n.d.store.Blockstore()
+	stack := []cid.Cid{head}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if has, err := bs.Has(ctx, c); err != nil || has {
+			continue
+		}
+		data, ok := n.cache.get(c)
+		if !ok {
+			continue
+		}
+		b, err := blocks.NewBlockWithCid(data, c)
+		if err != nil || bs.Put(ctx, b) != nil {
+			continue
+		}
+		links, err := blockstore.Links(b)
+		if err != nil {
+			continue
+		}
+		stack = append(stack, links...)
+	}
 }
 
 // learnDevices keeps the valid certificates of this account's devices.

@@ -44,7 +44,11 @@ func (d *Daemon) resolveAccount(ctx context.Context, r *http.Request) (namesys.R
 	if err != nil {
 		return namesys.Record{}, badRequest(err)
 	}
-	rec, err := d.names.ns.Resolve(ctx, id, 10*time.Second)
+	resolve := d.names.ns.Resolve
+	if r.URL.Query().Get("via") == "dht" {
+		resolve = d.names.ns.ResolveDHT
+	}
+	rec, err := resolve(ctx, id, 10*time.Second)
 	if err != nil {
 		return namesys.Record{}, notFound(fmt.Errorf("%w (is a device of that account on this LAN?)", err))
 	}

@@ -265,20 +265,27 @@ func (s *System) Local(ctx context.Context, name peer.ID) (Record, error) {
 // Resolve returns the newest valid record for name: the pubsub cache
 // first, then the DHT (within timeout), whichever has the higher sequence.
 func (s *System) Resolve(ctx context.Context, name peer.ID, timeout time.Duration) (Record, error) {
-	key := string(ipns.NameFromPeer(name).RoutingKey())
 	best, perr := s.Local(ctx, name)
-	dctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	b, derr := s.dht.GetValue(dctx, key)
-	if derr == nil {
-		if r, err := parse(key, b); err == nil && (perr != nil || r.Seq > best.Seq) {
-			best, perr = r, nil
-		}
+	r, derr := s.ResolveDHT(ctx, name, timeout)
+	if derr == nil && (perr != nil || r.Seq > best.Seq) {
+		best, perr = r, nil
 	}
 	if perr != nil {
 		return Record{}, fmt.Errorf("failed to resolve %s: not on pubsub (%v) nor on the DHT (%v)", name, perr, derr)
 	}
 	return best, nil
+}
+
+// ResolveDHT asks the DHT alone for name's newest record.
+func (s *System) ResolveDHT(ctx context.Context, name peer.ID, timeout time.Duration) (Record, error) {
+	key := string(ipns.NameFromPeer(name).RoutingKey())
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	b, err := s.dht.GetValue(dctx, key)
+	if err != nil {
+		return Record{}, err
+	}
+	return parse(key, b)
 }
 
 // Republish puts the best known record of name again (anyone may

@@ -49,7 +49,8 @@ func newStatusCommand(g *globals) *cobra.Command {
 }
 
 func newResolveCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var dhtOnly bool
+	cmd := &cobra.Command{
 		Use:   "resolve ACCOUNT",
 		Short: "Print the CID an account's name points to (its account root)",
 		Args:  cobra.ExactArgs(1),
@@ -58,7 +59,7 @@ func newResolveCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := c.Resolve(cmd.Context(), args[0])
+			r, err := c.Resolve(cmd.Context(), args[0], dhtOnly)
 			if err != nil {
 				return err
 			}
@@ -69,6 +70,8 @@ func newResolveCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&dhtOnly, "dht", false, "ask the DHT alone, not the pubsub cache")
+	return cmd
 }
 
 // splitAccountPath reads "ACCOUNT:/path"; ok is false for a vault path.
