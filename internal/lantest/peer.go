@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,40 @@ var build struct {
 	err  error
 }
 
+// touchSources reads the metadata of every Go file of the module. go test
+// caches a test's result keyed by the files the test process opens or
+// stats; the binary is built by a child process it cannot see, so without
+// this a test of real daemons would pass from the cache after the daemon's
+// code changed.
+func touchSources() {
+	dir, err := os.Getwd()
+	if err != nil {
+		return
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return
+		}
+		dir = parent
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && p != dir {
+			return filepath.SkipDir
+		}
+		if strings.HasSuffix(p, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum" {
+			os.Stat(p)
+		}
+		return nil
+	})
+}
+
 // PeerBinary builds cmd/peer once per test process and returns its path.
 func PeerBinary(t TB) string {
 	t.Helper()
@@ -30,6 +65,7 @@ func PeerBinary(t TB) string {
 			return
 		}
 		build.bin = filepath.Join(dir, "peer")
+		touchSources()
 		out, err := exec.Command("go", "build", "-o", build.bin, "github.com/peer-cloud/peer/cmd/peer").CombinedOutput()
 		if err != nil {
 			build.err = fmt.Errorf("go build: %v: %s", err, out)
