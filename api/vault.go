@@ -87,7 +87,8 @@ type Publish struct {
 	Root        string    `json:"root"`
 	Seq         uint64    `json:"seq"` // the IPNS record's
 	PubsubPeers int       `json:"pubsub_peers"`
-	DHT         string    `json:"dht"` // "ok", or why the DHT did not take it
+	DHTPeers    int       `json:"dht_peers"` // LAN DHT peers known when it was put
+	DHT         string    `json:"dht"`       // "ok", or why the DHT did not take it
 }
 
 // Resolved is where an account's name points.

@@ -20,10 +20,6 @@ import (
 	"github.com/peer-cloud/peer/vault"
 )
 
-// catchUpInterval is how often a device asks the DHT for its account's
-// record, for when pubsub missed a change (pubsub is the fast path).
-const catchUpInterval = 30 * time.Second
-
 // names publishes the account's root after every change and follows the
 // records other devices of the account publish.
 type names struct {
@@ -32,16 +28,23 @@ type names struct {
 	topic *pubsub.Topic // the account's announced blocks
 	cache blockCache
 
-	mu        sync.Mutex
-	last      *namesys.Published
-	lastErr   error
-	lastRoot  cid.Cid
-	lastTaken []byte            // the last record taken in
-	devices   map[string][]byte // device peer ID -> certificate, from roots seen
+	mu       sync.Mutex
+	last     *namesys.Published
+	lastErr  error
+	lastRoot cid.Cid
+	// lastDHTPeers is the DHT routing table's size at the last
+	// publication: the LAN peers the record could reach.
+	lastDHTPeers int
+	lastTaken    []byte            // the last record taken in
+	devices      map[string][]byte // device peer ID -> certificate, from roots seen
 }
 
 func (d *Daemon) startNames(ctx context.Context) error {
-	ns, err := namesys.New(ctx, d.node.Host(), d.node.DHT(), d.node.PubSub(), d.store.Namespace("namesys"), d.log.With("part", "namesys"))
+	ps := d.node.PubSub()
+	if !d.repo.Config.Names.Pubsub {
+		ps = nil
+	}
+	ns, err := namesys.New(ctx, d.node.Host(), d.node.DHT(), ps, d.store.Namespace("namesys"), d.log.With("part", "namesys"))
 	if err != nil {
 		return err
 	}
@@ -55,23 +58,25 @@ func (d *Daemon) startNames(ctx context.Context) error {
 		}
 		return nil, nil
 	})
-	updates, err := ns.Watch(ctx, d.acct.acct.PeerID())
-	if err != nil {
-		return err
+	var updates <-chan namesys.Record // nil without pubsub: never ready
+	if d.repo.Config.Names.Pubsub {
+		if updates, err = ns.Watch(ctx, d.acct.acct.PeerID()); err != nil {
+			return err
+		}
+		if n.topic, err = d.node.PubSub().Join(blocksTopic(d.acct.acct.ID())); err != nil {
+			return fmt.Errorf("failed to join the account's blocks topic: %w", err)
+		}
+		bsub, err := n.topic.Subscribe()
+		if err != nil {
+			return fmt.Errorf("failed to join the account's blocks topic: %w", err)
+		}
+		d.bg.Add(1)
+		go func() {
+			defer d.bg.Done()
+			defer bsub.Cancel()
+			n.receiveBlocks(ctx, bsub)
+		}()
 	}
-	if n.topic, err = d.node.PubSub().Join(blocksTopic(d.acct.acct.ID())); err != nil {
-		return fmt.Errorf("failed to join the account's blocks topic: %w", err)
-	}
-	bsub, err := n.topic.Subscribe()
-	if err != nil {
-		return fmt.Errorf("failed to join the account's blocks topic: %w", err)
-	}
-	d.bg.Add(1)
-	go func() {
-		defer d.bg.Done()
-		defer bsub.Cancel()
-		n.receiveBlocks(ctx, bsub)
-	}()
 	sub, err := d.node.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
 		return err
@@ -90,7 +95,7 @@ func (d *Daemon) startNames(ctx context.Context) error {
 //   - a record from another device (pubsub) is taken in at once;
 //   - a local change is published (a burst makes one publication: the
 //     signal holds one pending head);
-//   - a new peer, and every catchUpInterval, the DHT is asked for the
+//   - a new peer, and every names.catch_up_interval, the DHT is asked for the
 //     latest record (for changes pubsub missed, or made while this device
 //     was off); if the network is behind this device, it publishes;
 //   - every namesys.RepublishInterval it publishes again.
@@ -98,7 +103,7 @@ func (d *Daemon) startNames(ctx context.Context) error {
 // A device that starts publishes nothing until it has caught up or changed
 // something, so a stale head never goes out with a fresh sequence number.
 func (n *names) loop(ctx context.Context, updates <-chan namesys.Record, peers <-chan any) {
-	catchUp := time.NewTicker(catchUpInterval)
+	catchUp := time.NewTicker(n.d.repo.Config.Names.CatchUp.Duration)
 	defer catchUp.Stop()
 	// A new connection needs a moment (identify, DHT routing table) before
 	// the DHT can answer: catch up shortly after it.
@@ -144,7 +149,7 @@ func (n *names) publish(ctx context.Context) {
 		n.mu.Lock()
 		n.lastRoot = c
 		n.mu.Unlock()
-		if bs := a.takeAnnounce(); len(bs) > 0 {
+		if bs := a.takeAnnounce(); len(bs) > 0 && n.topic != nil {
 			if rb, err := n.d.store.Blockstore().Get(ctx, c); err == nil {
 				bs = append(bs, rb)
 			}
@@ -158,6 +163,7 @@ func (n *names) publish(ctx context.Context) {
 		if err == nil {
 			n.mu.Lock()
 			n.last = &p
+			n.lastDHTPeers = n.d.node.DHT().RoutingTable().Size()
 			n.mu.Unlock()
 			n.d.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers, "dht", p.DHTErr)
 		}

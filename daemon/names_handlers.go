@@ -28,7 +28,7 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) error {
 		if p.DHTErr != nil {
 			dht = p.DHTErr.Error()
 		}
-		out.LastPublish = &api.Publish{Time: p.At.UTC(), Root: n.lastRoot.String(), Seq: p.Seq, PubsubPeers: p.PubsubPeers, DHT: dht}
+		out.LastPublish = &api.Publish{Time: p.At.UTC(), Root: n.lastRoot.String(), Seq: p.Seq, PubsubPeers: p.PubsubPeers, DHTPeers: n.lastDHTPeers, DHT: dht}
 	}
 	if n.lastErr != nil {
 		out.PublishErr = n.lastErr.Error()

@@ -69,7 +69,8 @@ type System struct {
 }
 
 // New starts a name system on the node's host, DHT and pubsub, keeping
-// sequence numbers and the latest records in store.
+// sequence numbers and the latest records in store. With ps nil, records
+// go to and come from the DHT only.
 func New(ctx context.Context, h host.Host, dht routing.ValueStore, ps *pubsub.PubSub, store ds.Datastore, log *slog.Logger) (*System, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -78,6 +79,9 @@ func New(ctx context.Context, h host.Host, dht routing.ValueStore, ps *pubsub.Pu
 	v := record.NamespacedValidator{
 		"pk":   record.PublicKeyValidator{},
 		"ipns": notifyingValidator{ipns.Validator{KeyBook: h.Peerstore()}, s},
+	}
+	if ps == nil {
+		return s, nil
 	}
 	var err error
 	s.ps, err = psrouter.NewPubsubValueStore(ctx, h, ps, v, psrouter.WithRebroadcastInterval(time.Minute))
@@ -145,6 +149,9 @@ func (s *System) notify(r Record) {
 // Watch subscribes to the name's topic and returns the valid records that
 // arrive on it (newer or not: compare Seq), until ctx ends.
 func (s *System) Watch(ctx context.Context, name peer.ID) (<-chan Record, error) {
+	if s.ps == nil {
+		return nil, errors.New("no pubsub: records come from the DHT only")
+	}
 	key := string(ipns.NameFromPeer(name).RoutingKey())
 	if err := s.ps.Subscribe(key); err != nil {
 		return nil, fmt.Errorf("failed to subscribe to %s: %w", name, err)
@@ -232,9 +239,12 @@ func (s *System) put(ctx context.Context, name peer.ID, raw []byte, out *Publish
 		defer cancel()
 		dhtDone <- s.dht.PutValue(dctx, key, raw)
 	}()
-	err := s.ps.PutValue(ctx, key, raw)
-	if t := s.topicPeers(key); out != nil {
-		out.PubsubPeers = t
+	var err error
+	if s.ps != nil {
+		err = s.ps.PutValue(ctx, key, raw)
+		if out != nil {
+			out.PubsubPeers = s.topicPeers(key)
+		}
 	}
 	dhtErr := <-dhtDone
 	if out != nil {
@@ -255,6 +265,9 @@ func (s *System) topicPeers(key string) int {
 // its DHT store) without asking the network.
 func (s *System) Local(ctx context.Context, name peer.ID) (Record, error) {
 	key := string(ipns.NameFromPeer(name).RoutingKey())
+	if s.ps == nil {
+		return Record{}, errors.New("no pubsub cache")
+	}
 	b, err := s.ps.GetValue(ctx, key)
 	if err != nil {
 		return Record{}, err

@@ -18,7 +18,20 @@ type Config struct {
 	// Profile picks storage and network limits: "default" or "pi".
 	Profile string  `toml:"profile"`
 	Network Network `toml:"network"`
+	Names   Names   `toml:"names"`
 	API     API     `toml:"api"`
+}
+
+// Names configures how the account is published to its other devices and
+// how their changes are followed.
+type Names struct {
+	// Pubsub sends and receives the account's records and changes on
+	// pubsub, the fast path; off, devices learn of changes through the
+	// LAN DHT only.
+	Pubsub bool `toml:"pubsub"`
+	// CatchUp is how often the LAN DHT is asked for the account's latest
+	// record (it is also asked when a peer connects).
+	CatchUp duration `toml:"catch_up_interval"`
 }
 
 // Network configures the libp2p side.
@@ -85,7 +98,8 @@ func DefaultConfig() Config {
 			FetchWindow:       p2p.DefaultFetchWindow,
 			ReprovideInterval: duration{12 * time.Hour},
 		},
-		API: API{Listen: "127.0.0.1:5010"},
+		Names: Names{Pubsub: true, CatchUp: duration{30 * time.Second}},
+		API:   API{Listen: "127.0.0.1:5010"},
 	}
 }
 
@@ -111,6 +125,15 @@ fetch_window = %d
 # How often pinned content is announced again on the LAN DHT ("0s": never).
 reprovide_interval = %q
 
+[names]
+# Send and receive the account's records and changes on pubsub, so its other
+# devices see a change within milliseconds. Off: they learn of it through the
+# LAN DHT only, within catch_up_interval.
+pubsub = %t
+# How often the LAN DHT is asked for the account's latest record (it is also
+# asked whenever a peer connects).
+catch_up_interval = %q
+
 [api]
 # The daemon's HTTP API (used by the peer command). Every request must carry
 # the token in the repo's api.token file.
@@ -129,7 +152,8 @@ func (c Config) encode() []byte {
 		return s + "]"
 	}
 	return []byte(fmt.Sprintf(configTemplate, c.Profile, list(c.Network.Listen), c.Network.MDNS,
-		list(c.Network.Peers), c.Network.FetchWindow, c.Network.ReprovideInterval.String(), c.API.Listen))
+		list(c.Network.Peers), c.Network.FetchWindow, c.Network.ReprovideInterval.String(),
+		c.Names.Pubsub, c.Names.CatchUp.String(), c.API.Listen))
 }
 
 func loadConfig(path string) (Config, error) {
@@ -169,6 +193,9 @@ func (c Config) Validate() error {
 	}
 	if c.Network.ReprovideInterval.Duration < 0 {
 		return fmt.Errorf("network.reprovide_interval must not be negative")
+	}
+	if c.Names.CatchUp.Duration < 100*time.Millisecond {
+		return fmt.Errorf("names.catch_up_interval must be at least 100ms, e.g. \"30s\"")
 	}
 	if c.API.Listen == "" {
 		return fmt.Errorf("api.listen must be set, e.g. \"127.0.0.1:5010\"")

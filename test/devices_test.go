@@ -156,3 +156,31 @@ func TestOfflineEditsConverge(t *testing.T) {
 		}
 	}
 }
+
+// TestChangesThroughDHTAlone: with pubsub off on both devices, a change
+// still reaches the other device, through the LAN DHT.
+func TestChangesThroughDHTAlone(t *testing.T) {
+	lan := lantest.New(t, 2)
+	opts := lantest.PeerOptions{MDNS: true, Config: []string{"pubsub = false", `catch_up_interval = "500ms"`}}
+	a := lantest.NewPeer(t, lan.Hosts[0], opts)
+	opts.Phrase = strings.TrimSpace(a.MustRun("account", "phrase"))
+	b := lantest.NewPeer(t, lan.Hosts[1], opts)
+	a.Start()
+	b.Start()
+	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
+	src := filepath.Join(t.TempDir(), "via-dht.txt")
+	os.WriteFile(src, []byte("found through the DHT"), 0o644)
+	a.MustRun("add", src)
+	took := waitFor(t, 30*time.Second, "A's change on B through the DHT", func() bool { return lsHas(b, "/", "via-dht.txt") })
+	t.Logf("visible on B through the DHT after %s", took)
+	var st struct {
+		LastPublish struct{ PubsubPeers int } `json:"last_publish"`
+	}
+	json.Unmarshal([]byte(a.MustRun("status", "--json")), &st)
+	if st.LastPublish.PubsubPeers != 0 {
+		t.Fatalf("pubsub off, yet the record went to %d pubsub peers", st.LastPublish.PubsubPeers)
+	}
+	if got := b.MustRun("cat", "/via-dht.txt"); got != "found through the DHT" {
+		t.Fatalf("B reads %q", got)
+	}
+}

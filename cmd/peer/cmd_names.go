@@ -34,7 +34,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(g.stdout, "devices  %d\n", len(st.Devices))
 			if p := st.LastPublish; p != nil {
-				fmt.Fprintf(g.stdout, "published %s: record %d, %d pubsub peers, DHT %s\n", p.Time.Local().Format("2006-01-02 15:04:05.000"), p.Seq, p.PubsubPeers, p.DHT)
+				fmt.Fprintf(g.stdout, "published %s: record %d to %d pubsub peers and %d DHT peers (DHT: %s)\n", p.Time.Local().Format("2006-01-02 15:04:05.000"), p.Seq, p.PubsubPeers, p.DHTPeers, p.DHT)
 			}
 			if st.PublishErr != "" {
 				fmt.Fprintf(g.stdout, "last publication failed: %s\n", st.PublishErr)

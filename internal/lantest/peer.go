@@ -93,6 +93,9 @@ type PeerOptions struct {
 	// Phrase, when set, makes the node a new device of the account with
 	// this recovery phrase (peer init --recover).
 	Phrase string
+	// Config lines ("key = value") that replace the lines of the same key
+	// in config.toml (keys that appear once, such as "pubsub").
+	Config []string
 }
 
 // Peer is a peer repo on a host, and its daemon when started.
@@ -146,6 +149,10 @@ func NewPeer(t TB, h *Host, o PeerOptions) *Peer {
 	}
 	cfg = replaceLine(cfg, "mdns = ", fmt.Sprintf("mdns = %t", o.MDNS))
 	cfg = replaceLine(cfg, "peers = ", "peers = "+quote(o.Peers))
+	for _, line := range o.Config {
+		key, _, _ := strings.Cut(line, "=")
+		cfg = replaceLine(cfg, strings.TrimSpace(key)+" = ", line)
+	}
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
