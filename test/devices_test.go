@@ -100,6 +100,32 @@ func TestSecondDevice(t *testing.T) {
 	if head(t, a) != head(t, b) {
 		t.Fatal("heads differ after catching up")
 	}
+
+	// A restarted publishes a higher sequence number than before.
+	before := recordSeq(t, a)
+	a.Stop()
+	a.Start()
+	os.WriteFile(other, []byte("after A's restart"), 0o644)
+	a.MustRun("add", other)
+	waitFor(t, 20*time.Second, "A's change after its restart on B", func() bool {
+		out, err := b.Run("cat", "/while-away.txt")
+		return err == nil && out == "after A's restart"
+	})
+	if after := recordSeq(t, a); after <= before {
+		t.Fatalf("A published record %d after a restart, %d before", after, before)
+	}
+}
+
+// recordSeq is the sequence number of the node's last IPNS record.
+func recordSeq(t *testing.T, p *lantest.Peer) uint64 {
+	t.Helper()
+	var st struct {
+		LastPublish struct{ Seq uint64 } `json:"last_publish"`
+	}
+	if err := json.Unmarshal([]byte(p.MustRun("status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.LastPublish.Seq
 }
 
 // TestOfflineEditsConverge: both devices change the vault while apart,
