@@ -1,0 +1,106 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peer-cloud/peer/internal/lantest"
+)
+
+// kubo runs a stock IPFS node (Kubo) in a namespace host, from the binary
+// named by $PEER_KUBO.
+type kubo struct {
+	t    *testing.T
+	h    *lantest.Host
+	bin  string
+	repo string
+}
+
+func (k *kubo) run(args ...string) string {
+	k.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := k.h.Command(ctx, k.bin, args...)
+	cmd.Env = append(os.Environ(), "IPFS_PATH="+k.repo)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		k.t.Fatalf("ipfs %s: %v: %s", strings.Join(args, " "), err, errb.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// TestKuboInterop: a stock IPFS node (Kubo, IPNS over pubsub on) on the
+// same LAN resolves an account's name, and peer resolves a name Kubo
+// publishes. Kubo is not installed by CI: set PEER_KUBO to an ipfs binary
+// (v0.43) to run it.
+func TestKuboInterop(t *testing.T) { kuboInterop(t, true) }
+
+// TestKuboInteropDHTOnly is the same with Kubo's IPNS over pubsub off:
+// the names go through the LAN DHT alone.
+func TestKuboInteropDHTOnly(t *testing.T) { kuboInterop(t, false) }
+
+func kuboInterop(t *testing.T, pubsub bool) {
+	bin := os.Getenv("PEER_KUBO")
+	if bin == "" {
+		t.Skip("set PEER_KUBO to a Kubo (ipfs) binary to test interoperability with a stock IPFS node")
+	}
+	lan := lantest.New(t, 2)
+	a := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{})
+	a.Start()
+	k := &kubo{t: t, h: lan.Hosts[1], bin: bin, repo: filepath.Join(t.TempDir(), "kubo")}
+	k.run("init", "--profile", "test")
+	for _, kv := range [][]string{
+		{"--json", "Addresses.Swarm", fmt.Sprintf(`["/ip4/%s/tcp/4001"]`, lan.Hosts[1].IP)},
+		{"Routing.Type", "dhtserver"},
+		{"--json", "Ipns.UsePubsub", fmt.Sprint(pubsub)},
+		{"--json", "Pubsub.Enabled", "true"},
+	} {
+		k.run(append([]string{"config"}, kv...)...)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	args := []string{"daemon"}
+	if pubsub {
+		args = append(args, "--enable-namesys-pubsub")
+	}
+	daemon := k.h.Command(ctx, bin, args...)
+	daemon.Env = append(os.Environ(), "IPFS_PATH="+k.repo)
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); daemon.Wait() })
+	waitFor(t, time.Minute, "Kubo's daemon", func() bool {
+		_, err := os.Stat(filepath.Join(k.repo, "api"))
+		return err == nil
+	})
+	k.run("swarm", "connect", a.Addr())
+
+	src := filepath.Join(t.TempDir(), "f.txt")
+	os.WriteFile(src, []byte("published"), 0o644)
+	a.MustRun("add", src)
+	account := strings.Fields(a.MustRun("account"))[1]
+	root := strings.TrimSpace(a.MustRun("resolve", account))
+	var got string
+	waitFor(t, 30*time.Second, "Kubo resolving the account", func() bool {
+		cmd := k.h.Command(context.Background(), bin, "name", "resolve", "--nocache", "/ipns/"+account)
+		cmd.Env = append(os.Environ(), "IPFS_PATH="+k.repo)
+		out, err := cmd.Output()
+		got = strings.TrimSpace(string(out))
+		return err == nil && got == "/ipfs/"+root
+	})
+
+	// The other way: Kubo publishes its own name; peer resolves it.
+	kid := k.run("id", "-f", "<id>")
+	cid := k.run("add", "-q", "--cid-version", "1", src)
+	k.run("name", "publish", "--allow-offline", "/ipfs/"+cid)
+	waitFor(t, 30*time.Second, "peer resolving Kubo's name", func() bool {
+		out, err := a.Run("resolve", kid)
+		return err == nil && strings.TrimSpace(out) == cid
+	})
+}
