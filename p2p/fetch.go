@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ipfs/boxo/blockservice"
 	blocks "github.com/ipfs/go-block-format"
@@ -64,6 +65,10 @@ func (w *window) free() int {
 	return f
 }
 
+// stallTimeout is how long a batch may go without a block before its
+// session is dropped and the missing keys are asked for in a new one.
+const stallTimeout = 5 * time.Second
+
 func (w *window) request(ks []cid.Cid) {
 	if len(ks) == 0 {
 		return
@@ -73,14 +78,67 @@ func (w *window) request(ks []cid.Cid) {
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
-		for b := range w.bs.GetBlocks(w.ctx, ks) {
+		w.fetchBatch(ks)
+	}()
+}
+
+// fetchBatch gets ks through one Bitswap session, and through a fresh one
+// for what is still missing whenever no block came for stallTimeout. A
+// session can wait on a peer that will never answer: one that restarted
+// mid-transfer forgets the wants of the old connection, and the session
+// does not ask it again for minutes (measured: a 64 MiB stream stalled
+// ~40 s after its source was killed and restarted). A new session asks
+// every connected peer afresh.
+func (w *window) fetchBatch(ks []cid.Cid) {
+	missing := cid.NewSet()
+	for _, k := range ks {
+		missing.Add(k)
+	}
+	timer := time.NewTimer(stallTimeout)
+	defer timer.Stop()
+	for missing.Len() > 0 {
+		ctx, cancel := context.WithCancel(w.ctx)
+		ch := w.bs.GetBlocks(ctx, missing.Keys())
+		timer.Reset(stallTimeout)
+		closed := false
+	session:
+		for {
 			select {
-			case w.recv <- b:
+			case b, ok := <-ch:
+				if !ok {
+					closed = true
+					break session
+				}
+				if !missing.Has(b.Cid()) {
+					continue
+				}
+				missing.Remove(b.Cid())
+				select {
+				case w.recv <- b:
+				case <-w.ctx.Done():
+					cancel()
+					return
+				}
+				timer.Reset(stallTimeout)
+			case <-timer.C:
+				break session // stalled: ask again in a new session
+			case <-w.ctx.Done():
+				cancel()
+				return
+			}
+		}
+		cancel()
+		if closed && missing.Len() > 0 {
+			// The exchange gave up on the session (it is closing, say):
+			// wait before the next, so this does not spin.
+			timer.Reset(stallTimeout)
+			select {
+			case <-timer.C:
 			case <-w.ctx.Done():
 				return
 			}
 		}
-	}()
+	}
 }
 
 // next waits for the next block.
