@@ -186,7 +186,7 @@ func makeVectors(t *testing.T) vectorSet {
 	put("/hello.txt", []byte("hello again\n"), FileInput{Mode: 0o644, Mtime: 1767225603e9})
 	put("/shared.txt", []byte("for a friend\n"), FileInput{Mode: 0o644, Mtime: 1767225604e9, To: [][32]byte{friend.boxPub}})
 	v.fanout = 2
-	put("/docs/parts.bin", testStream("parts", 5*ChunkMin), FileInput{Mode: 0o644, Mtime: 1767225605e9})
+	put("/docs/parts.bin", testStream("parts", 10*ChunkMin), FileInput{Mode: 0o644, Mtime: 1767225605e9})
 	v.fanout = fanout
 	s2, err := v.Commit(ctx, tr, s1)
 	if err != nil {
@@ -405,8 +405,15 @@ func TestVectors(t *testing.T) {
 	if err := json.Unmarshal(want, &vs); err != nil {
 		t.Fatal(err)
 	}
+	kinds := map[string]bool{}
 	for _, o := range vs.Scenario.Objects {
 		checkObject(t, o)
+		kinds[o.Type] = true
+	}
+	for _, k := range []string{"chunk", "file", "part", "dir", "snap", "device"} {
+		if !kinds[k] {
+			t.Errorf("the vectors have no %s object; make the scenario write one", k)
+		}
 	}
 	// Reading the head with the secret alone yields every file.
 	secret, _ := hex.DecodeString(vs.Scenario.Secret)
@@ -426,7 +433,7 @@ func TestVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := s.OpenTree(v)
-	for p, want := range map[string][]byte{"/hello.txt": []byte("hello again\n"), "/docs/stream.bin": testStream("file", 700_000), "/docs/parts.bin": testStream("parts", 5*ChunkMin)} {
+	for p, want := range map[string][]byte{"/hello.txt": []byte("hello again\n"), "/docs/stream.bin": testStream("file", 700_000), "/docs/parts.bin": testStream("parts", 10*ChunkMin)} {
 		e, err := tr.Stat(ctx, p)
 		if err != nil {
 			t.Fatal(err)
