@@ -14,7 +14,7 @@ func newRepoCommand(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "stat",
-		Short: "Show blocks, bytes, disk use and pins",
+		Short: "Show blocks, stored vs logical bytes, disk use and pins",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := g.client()
@@ -28,8 +28,9 @@ func newRepoCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(st)
 			}
-			fmt.Fprintf(g.stdout, "blocks      %d\nblock bytes %d (%s)\ndisk bytes  %d (%s)\npins        %d\nprofile     %s\n",
-				st.Blocks, st.BlockBytes, humanize.IBytes(uint64(st.BlockBytes)), st.DiskBytes, humanize.IBytes(uint64(st.DiskBytes)), st.Pins, st.Profile)
+			fmt.Fprintf(g.stdout, "blocks        %d\nstored bytes  %d (%s): everything held, all history, encrypted and deduplicated\nlogical bytes %d (%s): the files in the vault now\ndisk bytes    %d (%s)\npins          %d\nprofile       %s\n",
+				st.Blocks, st.StoredBytes, humanize.IBytes(uint64(st.StoredBytes)), st.LogicalBytes, humanize.IBytes(st.LogicalBytes),
+				st.DiskBytes, humanize.IBytes(uint64(st.DiskBytes)), st.Pins, st.Profile)
 			return nil
 		},
 	}, &cobra.Command{
