@@ -35,8 +35,16 @@ type names struct {
 	// lastDHTPeers is the DHT routing table's size at the last
 	// publication: the LAN peers the record could reach.
 	lastDHTPeers int
-	lastTaken    []byte            // the last record taken in
 	devices      map[string][]byte // device peer ID -> certificate, from roots seen
+
+	lastTaken []byte // the last record taken in (the worker's own)
+	bestSeq   uint64 // the highest sequence number seen or published
+
+	// The worker's queue.
+	qmu         sync.Mutex
+	queue       []namesys.Record
+	wantCatchUp bool
+	wake        chan struct{}
 }
 
 func (d *Daemon) startNames(ctx context.Context) error {
@@ -48,7 +56,7 @@ func (d *Daemon) startNames(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n := &names{d: d, ns: ns, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.cert}}
+	n := &names{d: d, ns: ns, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.cert}, wake: make(chan struct{}, 1)}
 	d.names = n
 	d.store.AddRoots(func(context.Context) ([]cid.Cid, error) {
 		n.mu.Lock()
@@ -81,18 +89,23 @@ func (d *Daemon) startNames(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.bg.Add(1)
+	d.bg.Add(2)
 	go func() {
 		defer d.bg.Done()
 		defer sub.Close()
 		n.loop(ctx, updates, sub.Out())
+	}()
+	go func() {
+		defer d.bg.Done()
+		n.worker(ctx)
 	}()
 	return nil
 }
 
 // loop is the one place the account's name is published and followed, so
 // a publication never races a head taken from another device:
-//   - a record from another device (pubsub) is taken in at once;
+//   - a record from another device (pubsub) is taken in at once, by the
+//     worker;
 //   - a local change is published (a burst makes one publication: the
 //     signal holds one pending head);
 //   - a new peer, and every names.catch_up_interval, the DHT is asked for the
@@ -117,7 +130,7 @@ func (n *names) loop(ctx context.Context, updates <-chan namesys.Record, peers <
 		case <-ctx.Done():
 			return
 		case r := <-updates:
-			n.take(ctx, r)
+			n.enqueue(&r, false)
 		case <-n.d.acct.changed:
 			n.publish(ctx)
 		case ev := <-peers:
@@ -125,9 +138,9 @@ func (n *names) loop(ctx context.Context, updates <-chan namesys.Record, peers <
 				soon.Reset(500 * time.Millisecond)
 			}
 		case <-soon.C:
-			n.catchUp(ctx)
+			n.enqueue(nil, true)
 		case <-catchUp.C:
-			n.catchUp(ctx)
+			n.enqueue(nil, true)
 		case <-republish.C:
 			n.publish(ctx)
 		}
@@ -163,6 +176,7 @@ func (n *names) publish(ctx context.Context) {
 		if err == nil {
 			n.mu.Lock()
 			n.last = &p
+			n.bestSeq = max(n.bestSeq, p.Seq)
 			n.lastDHTPeers = n.d.node.DHT().RoutingTable().Size()
 			n.mu.Unlock()
 			n.d.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers, "dht", p.DHTErr)
@@ -176,49 +190,99 @@ func (n *names) publish(ctx context.Context) {
 	n.mu.Unlock()
 }
 
+// enqueue hands a record (or a catch-up) to the worker, which takes
+// records in apart from the loop: fetching a head can take long (or wait
+// for a device that went away) and must not hold up publishing.
+func (n *names) enqueue(r *namesys.Record, catchUp bool) {
+	n.qmu.Lock()
+	if r != nil {
+		n.queue = append(n.queue, *r)
+	}
+	n.wantCatchUp = n.wantCatchUp || catchUp
+	n.qmu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// worker takes in queued records and runs catch-ups, one at a time.
+func (n *names) worker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.wake:
+		}
+		for ctx.Err() == nil {
+			n.qmu.Lock()
+			q, cu := n.queue, n.wantCatchUp
+			n.queue, n.wantCatchUp = nil, false
+			n.qmu.Unlock()
+			if len(q) == 0 && !cu {
+				break
+			}
+			if cu {
+				n.catchUp(ctx)
+			}
+			for _, r := range q {
+				n.take(ctx, r)
+			}
+		}
+	}
+}
+
+// schedulePublish asks the loop to publish the current head.
+func (n *names) schedulePublish() {
+	select {
+	case n.d.acct.changed <- struct{}{}:
+	default:
+	}
+}
+
 // catchUp asks the network for the account's latest record and takes it
-// in; when the network is behind this device, it publishes.
+// in; when nobody has published yet and there is a head, it publishes.
 func (n *names) catchUp(ctx context.Context) {
 	if len(n.d.node.Host().Network().Peers()) == 0 {
 		return
 	}
-	me := n.d.acct.acct.PeerID()
-	r, err := n.ns.Resolve(ctx, me, 5*time.Second)
+	r, err := n.ns.Resolve(ctx, n.d.acct.acct.PeerID(), 5*time.Second)
 	if err != nil {
-		// Nobody has published the account yet: publish if there is
-		// something to say.
 		if n.d.acct.Head() != nil {
-			n.publish(ctx)
+			n.schedulePublish()
 		}
 		return
 	}
 	n.take(ctx, r)
-	if h := n.d.acct.Head(); h != nil {
-		if root, err := n.rootOf(ctx, r); err == nil && !root.Head.Equals(h.CID) {
-			n.publish(ctx) // we hold changes the network lacks
-		}
-	}
 }
 
 // take integrates a record of the account: fetch its root and head, then
 // fast-forward or merge. A record's sequence number says nothing about
 // whether its head is new to this device (a device back from offline
 // publishes a lower one), so every record distinct from the last one taken
-// is looked at; integrate skips heads this device already has.
+// is looked at; integrate skips heads this device already has. When this
+// device's head is then not the newest record's (it was ahead), it
+// publishes, so the network learns what it lacks; merges publish anyway.
 func (n *names) take(ctx context.Context, r namesys.Record) {
-	n.mu.Lock()
 	if bytes.Equal(r.Raw, n.lastTaken) {
-		n.mu.Unlock()
 		return
 	}
+	n.mu.Lock()
+	newest := r.Seq >= n.bestSeq
+	n.bestSeq = max(n.bestSeq, r.Seq)
 	n.mu.Unlock()
-	if err := n.integrate(ctx, r); err != nil {
+	root, err := n.integrate(ctx, r)
+	if err != nil {
 		n.d.log.Warn("failed to take in the account's new head", "seq", r.Seq, "err", err)
 		return
 	}
-	n.mu.Lock()
 	n.lastTaken = r.Raw
-	n.mu.Unlock()
+	// Answer only the newest record known: answering stale ones (which
+	// pubsub delivers out of order) made each device republish every
+	// record of the other, a storm that doubled each round.
+	if h := n.d.acct.Head(); newest && h != nil && !h.CID.Equals(root.Head) {
+		n.schedulePublish()
+	}
 }
 
 // rootOf fetches (if needed) and reads the account root a record names.
@@ -236,26 +300,26 @@ func (n *names) rootOf(ctx context.Context, r namesys.Record) (*vault.Root, erro
 	return vault.ReadRoot(fctx, n.d.acct.v.Blocks(), ip.RootCid())
 }
 
-func (n *names) integrate(ctx context.Context, r namesys.Record) error {
+func (n *names) integrate(ctx context.Context, r namesys.Record) (*vault.Root, error) {
 	root, err := n.rootOf(ctx, r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n.learnDevices(root)
 	if !root.Head.Defined() {
-		return nil
+		return root, nil
 	}
 	if h := n.d.acct.Head(); h != nil && h.CID.Equals(root.Head) {
-		return nil
+		return root, nil
 	}
 	fctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	n.prefill(fctx, root.Head)
 	// Every block of the head's history, so this device holds a full copy.
 	if err := n.d.node.FetchDAG(fctx, root.Head, nil); err != nil {
-		return fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
+		return nil, fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
 	}
-	return n.d.acct.integrate(ctx, root.Head)
+	return root, n.d.acct.integrate(ctx, root.Head)
 }
 
 // receiveBlocks keeps the blocks other devices announce.
