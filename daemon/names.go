@@ -102,15 +102,13 @@ func (d *Daemon) startNames(ctx context.Context) error {
 	return nil
 }
 
-// loop is the one place the account's name is published and followed, so
-// a publication never races a head taken from another device:
-//   - a record from another device (pubsub) is taken in at once, by the
-//     worker;
-//   - a local change is published (a burst makes one publication: the
-//     signal holds one pending head);
-//   - a new peer, and every names.catch_up_interval, the DHT is asked for the
-//     latest record (for changes pubsub missed, or made while this device
-//     was off); if the network is behind this device, it publishes;
+// loop publishes the account's name and feeds the worker that follows it:
+//   - a record from another device (pubsub) goes to the worker at once;
+//   - a local change or merge is published (a burst makes one
+//     publication: the signal holds one pending head);
+//   - on a new peer, and every names.catch_up_interval, the worker asks
+//     the DHT for the newest record (for changes pubsub missed, or made
+//     while this device was off);
 //   - every namesys.RepublishInterval it publishes again.
 //
 // A device that starts publishes nothing until it has caught up or changed
