@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -257,52 +258,52 @@ func (a *account) saveHead(ctx context.Context, s *vault.Snapshot, publish bool)
 	return nil
 }
 
-// integrate takes in a head written by another device of the account,
-// whose blocks are local: a descendant of ours becomes the head; an
-// ancestor of ours changes nothing; a head that diverged from ours is
-// merged with it.
-func (a *account) integrate(ctx context.Context, theirs cid.Cid) error {
+// integrate takes in heads written by other devices of the account, whose
+// blocks are local, together with this device's own: when one of them
+// descends from all the others it becomes the head; otherwise they are
+// merged (vault.MergeAll), the same way on every device that knows them.
+func (a *account) integrate(ctx context.Context, theirs []cid.Cid) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	unlock := a.locker.PinLock(ctx)
 	defer unlock.Unlock(ctx)
-	s, err := a.v.OpenSnapshot(ctx, theirs)
-	if err != nil {
-		return err
-	}
+	var heads []*vault.Snapshot
 	ours := a.Head()
-	switch {
-	case ours == nil:
-	case ours.CID == theirs:
-		return nil
-	default:
-		if ok, err := a.v.IsAncestor(ctx, theirs, ours.CID); err != nil || ok {
-			return err // we are ahead: our next publication carries both
-		}
-		ok, err := a.v.IsAncestor(ctx, ours.CID, theirs)
+	if ours != nil {
+		heads = append(heads, ours)
+	}
+	for _, c := range theirs {
+		s, err := a.v.OpenSnapshot(ctx, c)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			a.rec.start()
-			merged, err := a.v.Merge(ctx, ours, s)
-			a.recorded(a.rec.stop())
-			if err != nil {
-				return fmt.Errorf("failed to merge %s into %s: %w", theirs, ours.CID, err)
-			}
-			if err := a.saveHead(ctx, merged, true); err != nil {
-				return err
-			}
-			a.reopen()
-			a.log.Info("merged a diverged head", "ours", ours.CID, "theirs", theirs, "merged", merged.CID)
-			return nil
-		}
+		heads = append(heads, s)
 	}
-	if err := a.saveHead(ctx, s, false); err != nil {
+	if len(heads) == 0 {
+		return nil
+	}
+	a.rec.start()
+	m, err := a.v.MergeAll(ctx, heads)
+	bs, ok := a.rec.stop()
+	if err != nil {
+		return fmt.Errorf("failed to merge the account's heads: %w", err)
+	}
+	if ours != nil && m.CID.Equals(ours.CID) {
+		return nil // ours already holds everything
+	}
+	merged := !slices.ContainsFunc(heads, func(h *vault.Snapshot) bool { return h.CID.Equals(m.CID) })
+	if merged {
+		a.recorded(bs, ok)
+	}
+	if err := a.saveHead(ctx, m, merged); err != nil {
 		return err
 	}
 	a.reopen()
-	a.log.Info("took another device's head", "snapshot", theirs, "seq", s.Seq)
+	if merged {
+		a.log.Info("merged diverged heads", "heads", len(heads), "merged", m.CID)
+	} else {
+		a.log.Info("took another device's head", "snapshot", m.CID, "seq", m.Seq)
+	}
 	return nil
 }
 

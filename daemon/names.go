@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -37,8 +36,8 @@ type names struct {
 	lastDHTPeers int
 	devices      map[string][]byte // device peer ID -> certificate, from roots seen
 
-	lastTaken []byte // the last record taken in (the worker's own)
-	bestSeq   uint64 // the highest sequence number seen or published
+	taken   map[string]bool // records taken in (the worker's own)
+	bestSeq uint64          // the highest sequence number seen or published
 
 	// The worker's queue.
 	qmu         sync.Mutex
@@ -204,7 +203,10 @@ func (n *names) enqueue(r *namesys.Record, catchUp bool) {
 	}
 }
 
-// worker takes in queued records and runs catch-ups, one at a time.
+// worker takes in queued records and runs catch-ups. All the records
+// queued at a time are taken in together: their heads and this device's
+// are merged in one step, so devices that hear of the same heads in a
+// different order still write the same merge.
 func (n *names) worker(ctx context.Context) {
 	for {
 		select {
@@ -221,11 +223,11 @@ func (n *names) worker(ctx context.Context) {
 				break
 			}
 			if cu {
-				n.catchUp(ctx)
+				if r, ok := n.catchUp(ctx); ok {
+					q = append(q, r)
+				}
 			}
-			for _, r := range q {
-				n.take(ctx, r)
-			}
+			n.take(ctx, q)
 		}
 	}
 }
@@ -238,49 +240,76 @@ func (n *names) schedulePublish() {
 	}
 }
 
-// catchUp asks the network for the account's latest record and takes it
-// in; when nobody has published yet and there is a head, it publishes.
-func (n *names) catchUp(ctx context.Context) {
+// catchUp asks the network for the account's newest record; when nobody
+// has published yet and there is a head, it publishes.
+func (n *names) catchUp(ctx context.Context) (namesys.Record, bool) {
 	if len(n.d.node.Host().Network().Peers()) == 0 {
-		return
+		return namesys.Record{}, false
 	}
 	r, err := n.ns.Resolve(ctx, n.d.acct.acct.PeerID(), 5*time.Second)
 	if err != nil {
 		if n.d.acct.Head() != nil {
 			n.schedulePublish()
 		}
-		return
+		return namesys.Record{}, false
 	}
-	n.take(ctx, r)
+	return r, true
 }
 
-// take integrates a record of the account: fetch its root and head, then
-// fast-forward or merge. A record's sequence number says nothing about
-// whether its head is new to this device (a device back from offline
-// publishes a lower one), so every record distinct from the last one taken
-// is looked at; integrate skips heads this device already has. When this
-// device's head is then not the newest record's (it was ahead), it
-// publishes, so the network learns what it lacks; merges publish anyway.
-func (n *names) take(ctx context.Context, r namesys.Record) {
-	if bytes.Equal(r.Raw, n.lastTaken) {
-		return
+// take integrates records of the account: fetch their roots and heads,
+// then fast-forward or merge. A record's sequence number says nothing
+// about whether its head is new to this device (a device back from
+// offline publishes a lower one), so every record not taken in before is
+// looked at. When this device's head is then not the newest record's (it
+// was ahead), it publishes, so the network learns what it lacks; merges
+// publish anyway. Stale records get no answer: answering them made each
+// device republish every record of the others, a storm that doubled each
+// round.
+func (n *names) take(ctx context.Context, rs []namesys.Record) {
+	var heads []cid.Cid
+	var newest *vault.Root
+	for _, r := range rs {
+		key := string(r.Raw)
+		if n.taken[key] {
+			continue
+		}
+		n.mu.Lock()
+		isNewest := r.Seq >= n.bestSeq
+		n.bestSeq = max(n.bestSeq, r.Seq)
+		n.mu.Unlock()
+		root, err := n.fetch(ctx, r)
+		if err != nil {
+			n.d.log.Warn("failed to take in the account's new head", "seq", r.Seq, "err", err)
+			continue
+		}
+		n.remember(key)
+		if root.Head.Defined() {
+			heads = append(heads, root.Head)
+		}
+		if isNewest {
+			newest = root
+		}
 	}
-	n.mu.Lock()
-	newest := r.Seq >= n.bestSeq
-	n.bestSeq = max(n.bestSeq, r.Seq)
-	n.mu.Unlock()
-	root, err := n.integrate(ctx, r)
-	if err != nil {
-		n.d.log.Warn("failed to take in the account's new head", "seq", r.Seq, "err", err)
-		return
+	if len(heads) > 0 {
+		if err := n.d.acct.integrate(ctx, heads); err != nil {
+			n.d.log.Warn("failed to take in the account's new heads", "err", err)
+			return
+		}
 	}
-	n.lastTaken = r.Raw
-	// Answer only the newest record known: answering stale ones (which
-	// pubsub delivers out of order) made each device republish every
-	// record of the other, a storm that doubled each round.
-	if h := n.d.acct.Head(); newest && h != nil && !h.CID.Equals(root.Head) {
+	if h := n.d.acct.Head(); newest != nil && h != nil && !h.CID.Equals(newest.Head) {
 		n.schedulePublish()
 	}
+}
+
+// remember notes a record as taken in, keeping the last few hundred.
+func (n *names) remember(key string) {
+	if n.taken == nil {
+		n.taken = map[string]bool{}
+	}
+	if len(n.taken) > 512 {
+		clear(n.taken)
+	}
+	n.taken[key] = true
 }
 
 // rootOf fetches (if needed) and reads the account root a record names.
@@ -298,7 +327,9 @@ func (n *names) rootOf(ctx context.Context, r namesys.Record) (*vault.Root, erro
 	return vault.ReadRoot(fctx, n.d.acct.v.Blocks(), ip.RootCid())
 }
 
-func (n *names) integrate(ctx context.Context, r namesys.Record) (*vault.Root, error) {
+// fetch reads the root a record names and makes every block of its head's
+// history local (each device holds a full copy).
+func (n *names) fetch(ctx context.Context, r namesys.Record) (*vault.Root, error) {
 	root, err := n.rootOf(ctx, r)
 	if err != nil {
 		return nil, err
@@ -313,11 +344,10 @@ func (n *names) integrate(ctx context.Context, r namesys.Record) (*vault.Root, e
 	fctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	n.prefill(fctx, root.Head)
-	// Every block of the head's history, so this device holds a full copy.
 	if err := n.d.node.FetchDAG(fctx, root.Head, nil); err != nil {
 		return nil, fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
 	}
-	return root, n.d.acct.integrate(ctx, root.Head)
+	return root, nil
 }
 
 // receiveBlocks keeps the blocks other devices announce.

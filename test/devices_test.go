@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -209,4 +210,59 @@ func TestChangesThroughDHTAlone(t *testing.T) {
 	if got := b.MustRun("cat", "/via-dht.txt"); got != "found through the DHT" {
 		t.Fatalf("B reads %q", got)
 	}
+}
+
+// TestThreeDevicesConverge: three devices of one account each change the
+// vault at once, twice; all end at one head holding every change.
+func TestThreeDevicesConverge(t *testing.T) {
+	lan := lantest.New(t, 3)
+	a := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
+	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
+	b := lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase})
+	c := lantest.NewPeer(t, lan.Hosts[2], lantest.PeerOptions{MDNS: true, Phrase: phrase})
+	devs := []*lantest.Peer{a, b, c}
+	for _, p := range devs {
+		p.Start()
+	}
+	for _, p := range devs {
+		p.MustRun("peers", "--wait", "2", "--timeout", "60s")
+	}
+	dir := t.TempDir()
+	var names []string
+	for round := range 2 {
+		done := make(chan error, len(devs))
+		for i, p := range devs {
+			name := fmt.Sprintf("r%d-dev%d.txt", round, i)
+			names = append(names, name)
+			f := filepath.Join(dir, name)
+			os.WriteFile(f, []byte(name), 0o644)
+			go func() { _, err := p.Run("add", f); done <- err }()
+		}
+		for range devs {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i, p := range devs {
+				t.Logf("device %d head %s ls %q\n%s", i, head(t, p), p.MustRun("ls", "/"), p.Logs())
+			}
+		}
+	})
+	waitFor(t, 30*time.Second, "three devices converging", func() bool {
+		h := head(t, a)
+		for _, p := range devs {
+			if head(t, p) != h {
+				return false
+			}
+			for _, n := range names {
+				if !lsHas(p, "/", n) {
+					return false
+				}
+			}
+		}
+		return true
+	})
 }

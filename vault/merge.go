@@ -275,3 +275,50 @@ func (v *Vault) conflictName(ctx context.Context, e *entry, taken func(string) b
 	}
 	return name, nil
 }
+
+// MergeAll joins any number of heads: the ones that are no other's
+// ancestor, sorted by CID, merged left to right. Devices that know the same
+// heads get the same snapshot, whatever order the heads reached them in, so
+// several devices that changed the vault at once converge in one round
+// instead of merging different pairs forever. With one head left it is
+// returned as it is.
+func (v *Vault) MergeAll(ctx context.Context, heads []*Snapshot) (*Snapshot, error) {
+	anc := map[cid.Cid]map[cid.Cid]*Snapshot{}
+	uniq := map[cid.Cid]*Snapshot{}
+	for _, h := range heads {
+		if uniq[h.CID] != nil {
+			continue
+		}
+		uniq[h.CID] = h
+		as, err := v.ancestors(ctx, h.CID)
+		if err != nil {
+			return nil, err
+		}
+		anc[h.CID] = as
+	}
+	var top []*Snapshot
+	for c, h := range uniq {
+		covered := false
+		for d := range uniq {
+			if d != c && anc[d][c] != nil {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			top = append(top, h)
+		}
+	}
+	if len(top) == 0 {
+		return nil, fmt.Errorf("no heads to merge")
+	}
+	slices.SortFunc(top, func(x, y *Snapshot) int { return strings.Compare(x.CID.KeyString(), y.CID.KeyString()) })
+	m := top[0]
+	for _, h := range top[1:] {
+		var err error
+		if m, err = v.Merge(ctx, m, h); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

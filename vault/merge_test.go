@@ -110,3 +110,45 @@ func TestMerge(t *testing.T) {
 		t.Fatal("head B is not a parent of the merge")
 	}
 }
+
+// TestMergeAllOrder: three diverged heads give one snapshot whatever order
+// they come in, and a head that descends from the others is taken as is.
+func TestMergeAllOrder(t *testing.T) {
+	ctx := context.Background()
+	mem := newMem()
+	v := New(testAccount(t, 1), mem, WithClock(func() time.Time { return time.Unix(5, 0) }))
+	tr, _ := v.NewTree()
+	putSmall(t, v, tr, "/base.txt", "base")
+	base, err := v.Commit(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var heads []*Snapshot
+	for _, n := range []string{"/x", "/y", "/z"} {
+		t2 := base.OpenTree(v)
+		putSmall(t, v, t2, n, n)
+		h, err := v.Commit(ctx, t2, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heads = append(heads, h)
+	}
+	m1, err := v.MergeAll(ctx, heads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := v.MergeAll(ctx, []*Snapshot{heads[2], heads[0], heads[1], base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m1.CID.Equals(m2.CID) {
+		t.Fatalf("merging in another order gave %s, not %s", m2.CID, m1.CID)
+	}
+	es, _ := m1.OpenTree(v).List(ctx, "/")
+	if !slices.Equal(names(es), []string{"base.txt", "x", "y", "z"}) {
+		t.Fatalf("merged tree %v", names(es))
+	}
+	if m3, err := v.MergeAll(ctx, []*Snapshot{base, m1}); err != nil || !m3.CID.Equals(m1.CID) {
+		t.Fatalf("a descendant of all was not taken as is: %v", err)
+	}
+}
