@@ -312,19 +312,28 @@ func (n *names) remember(key string) {
 	n.taken[key] = true
 }
 
-// rootOf fetches (if needed) and reads the account root a record names.
-func (n *names) rootOf(ctx context.Context, r namesys.Record) (*vault.Root, error) {
+// rootCID is the account root a record points at.
+func rootCID(r namesys.Record) (cid.Cid, error) {
 	ip, err := path.NewImmutablePath(r.Value)
 	if err != nil {
-		return nil, fmt.Errorf("record points at %s, not an immutable path", r.Value)
+		return cid.Undef, fmt.Errorf("the record points at %s, not an immutable path", r.Value)
+	}
+	return ip.RootCid(), nil
+}
+
+// rootOf fetches (if needed) and reads the account root a record names.
+func (n *names) rootOf(ctx context.Context, r namesys.Record) (*vault.Root, error) {
+	c, err := rootCID(r)
+	if err != nil {
+		return nil, err
 	}
 	fctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	n.prefill(fctx, ip.RootCid())
-	if _, err := n.d.node.DAG().Get(fctx, ip.RootCid()); err != nil {
-		return nil, fmt.Errorf("failed to fetch the account root %s: %w", ip.RootCid(), err)
+	n.prefill(fctx, c)
+	if _, err := n.d.node.DAG().Get(fctx, c); err != nil {
+		return nil, fmt.Errorf("failed to fetch the account root %s: %w", c, err)
 	}
-	return vault.ReadRoot(fctx, n.d.acct.v.Blocks(), ip.RootCid())
+	return vault.ReadRoot(fctx, n.d.acct.v.Blocks(), c)
 }
 
 // fetch reads the root a record names and makes every block of its head's

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ipfs/boxo/path"
-
 	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/vault"
@@ -60,11 +58,11 @@ func (d *Daemon) handleResolve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ip, err := path.NewImmutablePath(rec.Value)
+	c, err := rootCID(rec)
 	if err != nil {
-		return fmt.Errorf("the record points at %s, not an immutable path", rec.Value)
+		return err
 	}
-	return writeJSON(w, http.StatusOK, api.Resolved{Account: vault.AccountID(rec.Name), Root: ip.RootCid().String(), Seq: rec.Seq})
+	return writeJSON(w, http.StatusOK, api.Resolved{Account: vault.AccountID(rec.Name), Root: c.String(), Seq: rec.Seq})
 }
 
 // handlePublicLs lists an account's public index. Publishing files there
@@ -76,16 +74,7 @@ func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ip, err := path.NewImmutablePath(rec.Value)
-	if err != nil {
-		return fmt.Errorf("the record points at %s, not an immutable path", rec.Value)
-	}
-	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := d.node.DAG().Get(fctx, ip.RootCid()); err != nil {
-		return fmt.Errorf("failed to fetch the account root %s: %w", ip.RootCid(), err)
-	}
-	if _, err := vault.ReadRoot(ctx, d.acct.v.Blocks(), ip.RootCid()); err != nil {
+	if _, err := d.names.rootOf(ctx, rec); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, []api.Entry{})

@@ -197,8 +197,9 @@ func newGetCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// saveFile writes a downloaded file to out, which must not exist; a short
-// download leaves no file behind.
+// saveFile writes a downloaded file to out, which must not exist; size is
+// the length announced (-1: unknown). A short or failed download leaves no
+// file behind.
 func saveFile(out string, r io.Reader, size int64) error {
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {

@@ -110,7 +110,7 @@ func extractTar(r io.Reader, out string, count func(io.Reader) io.Reader) error 
 				return err
 			}
 		case tar.TypeReg:
-			if err := writeFile(dst, count(tr)); err != nil {
+			if err := saveFile(dst, count(tr), -1); err != nil {
 				return err
 			}
 		default:
@@ -119,21 +119,6 @@ func extractTar(r io.Reader, out string, count func(io.Reader) io.Reader) error 
 	}
 	if top == "" {
 		return errors.New("the download was empty")
-	}
-	return nil
-}
-
-func writeFile(dst string, r io.Reader) error {
-	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("failed to create %s: %w", dst, err)
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to write %s: %w", dst, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("failed to write %s: %w", dst, err)
 	}
 	return nil
 }
