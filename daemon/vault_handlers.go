@@ -41,13 +41,20 @@ func vaultErr(err error) error {
 	return badRequest(err)
 }
 
-// versionErr explains a version ID that does not open as a version.
-func versionErr(id, p string, err error) error {
+// openVersion opens the file version the request's "version" names (a
+// version ID from 'peer history' of p), explaining an ID that is not one.
+func (d *Daemon) openVersion(ctx context.Context, r *http.Request, p string) (*vault.FileVersion, error) {
+	s := r.URL.Query().Get("version")
+	c, err := cid.Decode(s)
+	if err != nil {
+		return nil, badRequest(fmt.Errorf("version %q is not a version ID (see 'peer history %s'): %w", s, p, err))
+	}
+	fv, err := d.acct.v.OpenFile(ctx, c, p)
 	var de *vault.DamagedError
 	if errors.As(err, &de) {
-		return badRequest(fmt.Errorf("%s is not a version this account wrote (%v); pick an ID from 'peer history %s'", id, de.Err, p))
+		return nil, badRequest(fmt.Errorf("%s is not a version this account wrote (%v); pick an ID from 'peer history %s'", s, de.Err, p))
 	}
-	return vaultErr(err)
+	return fv, vaultErr(err)
 }
 
 // queryPath reads a vault path parameter ("/" when empty).
@@ -193,16 +200,8 @@ func (d *Daemon) fileAt(ctx context.Context, r *http.Request) (*vault.FileVersio
 	if err != nil {
 		return nil, err
 	}
-	if s := r.URL.Query().Get("version"); s != "" {
-		c, err := cid.Decode(s)
-		if err != nil {
-			return nil, badRequest(fmt.Errorf("version %q is not a version ID (see 'peer history %s'): %w", s, p, err))
-		}
-		fv, err := d.acct.v.OpenFile(ctx, c, p)
-		if err != nil {
-			return nil, versionErr(s, p, err)
-		}
-		return fv, nil
+	if r.URL.Query().Get("version") != "" {
+		return d.openVersion(ctx, r, p)
 	}
 	t, err := d.acct.readTree()
 	if err != nil {
@@ -431,17 +430,12 @@ func (d *Daemon) handleVaultRestore(w http.ResponseWriter, r *http.Request) erro
 	if p == "/" {
 		return badRequest(errors.New("give the path of a file to restore"))
 	}
-	s := r.URL.Query().Get("version")
-	c, err := cid.Decode(s)
+	old, err := d.openVersion(r.Context(), r, p)
 	if err != nil {
-		return badRequest(fmt.Errorf("version %q is not a version ID (see 'peer history %s'): %w", s, p, err))
+		return err
 	}
 	var out api.Entry
 	_, err = d.acct.change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
-		old, err := d.acct.v.OpenFile(ctx, c, p)
-		if err != nil {
-			return versionErr(s, p, err)
-		}
 		var prev cid.Cid
 		if e, err := t.Stat(ctx, p); err == nil {
 			if e.Kind == vault.KindDir {

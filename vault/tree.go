@@ -46,9 +46,6 @@ func (v *Vault) newKey() (k [32]byte, err error) {
 	return k, nil
 }
 
-// RootKey is the key of the tree's root directory.
-func (t *Tree) RootKey() [32]byte { return t.root.key }
-
 // Dirty reports whether the tree has changes not yet flushed.
 func (t *Tree) Dirty() bool { return t.root.dirty }
 
