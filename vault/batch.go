@@ -83,7 +83,9 @@ func (b *Batch) Flush(ctx context.Context) error {
 
 // WithBlocks returns a vault like v that reads and writes through bs.
 func (v *Vault) WithBlocks(bs Blocks) *Vault {
-	return &Vault{acct: v.acct, blocks: bs, rand: v.rand, now: v.now, device: v.device, workers: v.workers, batch: v.batch, fanout: v.fanout}
+	nv := *v
+	nv.blocks = bs
+	return &nv
 }
 
 // Blocks returns the store the vault uses.

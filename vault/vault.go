@@ -19,8 +19,9 @@ type Vault struct {
 	batch   int
 	fanout  int // links per file or part node; smaller in tests
 	// bufs recycles chunk buffers (ChunkMax+16 bytes): fresh memory for
-	// every chunk costs page faults and GC cycles.
-	bufs sync.Pool
+	// every chunk costs page faults and GC cycles. Shared with the vaults
+	// WithBlocks derives.
+	bufs *sync.Pool
 }
 
 func (v *Vault) getBuf() []byte {
@@ -80,6 +81,7 @@ func New(acct *Account, bs Blocks, opts ...Option) *Vault {
 		workers: runtime.GOMAXPROCS(0),
 		batch:   16 << 20,
 		fanout:  fanout,
+		bufs:    &sync.Pool{},
 	}
 	for _, o := range opts {
 		o(v)
