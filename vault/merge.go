@@ -7,7 +7,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ipfs/go-cid"
 )
@@ -168,6 +167,11 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 	slices.Sort(sorted)
 	taken := func(n string) bool { return names[n] }
 	put := func(e *entry, name string) error {
+		// A merge never writes a name the tree would refuse: every
+		// device would write the same unreadable folder.
+		if err := checkName(name); err != nil {
+			return fmt.Errorf("failed to merge %s: %w", p, err)
+		}
 		ne := *e
 		ne.Name = name
 		_, err := out.put(ctx, &ne)
@@ -243,37 +247,6 @@ func (v *Vault) conflictOrder(ctx context.Context, o, t *entry, p string) (win, 
 		return o, t, nil
 	}
 	return t, o, nil
-}
-
-// conflictName names the losing file of a conflict after its version's
-// time and device, as Syncthing does: NAME.sync-conflict-YYYYMMDD-HHMMSS-
-// DEVICE.EXT, with a counter if that is taken too.
-func (v *Vault) conflictName(ctx context.Context, e *entry, taken func(string) bool) (string, error) {
-	var at int64
-	dev := "unknown"
-	if e.Kind == KindFile {
-		fv, err := v.OpenFileWithKey(ctx, e.CID, e.Key, e.Name)
-		if err != nil {
-			return "", err
-		}
-		at = fv.Time
-		if len(fv.Device) >= 7 {
-			dev = fv.Device[len(fv.Device)-7:]
-		}
-	}
-	ext := path.Ext(e.Name)
-	if ext == e.Name {
-		ext = "" // ".bashrc" has no extension
-	}
-	stem := strings.TrimSuffix(e.Name, ext)
-	name := fmt.Sprintf("%s.sync-conflict-%s-%s%s", stem, time.Unix(0, at).UTC().Format("20060102-150405"), dev, ext)
-	for i := 2; taken(name); i++ {
-		name = fmt.Sprintf("%s.sync-conflict-%s-%s-%d%s", stem, time.Unix(0, at).UTC().Format("20060102-150405"), dev, i, ext)
-	}
-	if len(name) > MaxNameBytes {
-		name = name[len(name)-MaxNameBytes:]
-	}
-	return name, nil
 }
 
 // MergeAll joins any number of heads: the ones that are no other's
