@@ -2,7 +2,9 @@ package repo
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -156,6 +158,25 @@ func (c Config) encode() []byte {
 		c.Names.Pubsub, c.Names.CatchUp.String(), c.API.Listen))
 }
 
+// requiredKeys are the keys every config.toml written by 'peer init' has
+// held since the first release. A config without one of them is damaged
+// (emptied or cut short), and its defaults (mDNS on, listening on every
+// interface) are not what its owner chose. Keys added later (names.*) may
+// be missing and take their defaults, so older repos keep working.
+var requiredKeys = []toml.Key{
+	{"profile"},
+	{"network", "listen"},
+	{"network", "mdns"},
+	{"network", "peers"},
+	{"network", "fetch_window"},
+	{"network", "reprovide_interval"},
+	{"api", "listen"},
+}
+
+// freshConfigHint says how to get a config back without touching the
+// repo's keys ('peer init' over the repo would make a new account).
+const freshConfigHint = "restore config.toml from a backup, or copy the one of a fresh repo ('peer init --repo NEWDIR') and edit it"
+
 func loadConfig(path string) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -164,10 +185,18 @@ func loadConfig(path string) (Config, error) {
 	c := DefaultConfig()
 	md, err := toml.Decode(string(b), &c)
 	if err != nil {
-		return Config{}, fmt.Errorf("failed to parse %s: %w", path, err)
+		return Config{}, fmt.Errorf("failed to parse %s (%s): %w", path, freshConfigHint, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		return Config{}, fmt.Errorf("failed to parse %s: unknown key %q (see the comments in a fresh config from 'peer init')", path, und[0].String())
+	}
+	if len(md.Keys()) == 0 {
+		return Config{}, fmt.Errorf("%s is empty: %s", path, freshConfigHint)
+	}
+	for _, k := range requiredKeys {
+		if !md.IsDefined(k...) {
+			return Config{}, fmt.Errorf("%s lacks %s: it may be truncated; %s", path, k, freshConfigHint)
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("invalid %s: %w", path, err)
@@ -179,6 +208,9 @@ func loadConfig(path string) (Config, error) {
 func (c Config) Validate() error {
 	if _, err := blockstore.ParseProfile(c.Profile); err != nil {
 		return err
+	}
+	if len(c.Network.Listen) == 0 {
+		return fmt.Errorf("network.listen is empty: the node needs an address to listen on, e.g. [\"/ip4/0.0.0.0/tcp/4010\", \"/ip4/0.0.0.0/udp/4010/quic-v1\"]")
 	}
 	for _, a := range c.Network.Listen {
 		if _, err := ma.NewMultiaddr(a); err != nil {
@@ -197,8 +229,24 @@ func (c Config) Validate() error {
 	if c.Names.CatchUp.Duration < 100*time.Millisecond {
 		return fmt.Errorf("names.catch_up_interval must be at least 100ms, e.g. \"30s\"")
 	}
-	if c.API.Listen == "" {
-		return fmt.Errorf("api.listen must be set, e.g. \"127.0.0.1:5010\"")
+	return checkAPIListen(c.API.Listen)
+}
+
+// checkAPIListen accepts a host:port on loopback only: the API is plain
+// HTTP, so its token would cross the network in clear.
+func checkAPIListen(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("api.listen %q is not host:port, e.g. \"127.0.0.1:5010\"", s)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || port != strconv.FormatUint(n, 10) {
+		return fmt.Errorf("api.listen %q: the port must be a number from 0 to 65535, e.g. \"127.0.0.1:5010\"", s)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("api.listen %q is not a loopback address: the API is plain HTTP and its token would cross the network in clear; use 127.0.0.1, [::1] or localhost", s)
 	}
 	return nil
 }

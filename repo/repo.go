@@ -73,6 +73,13 @@ func Init(dir string, cfg Config, accountSecret []byte) (*Repo, error) {
 	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
 		return nil, fmt.Errorf("failed to init %s: %w", dir, ErrExists)
 	}
+	// A repo that lost its config still holds its account: a new
+	// account.key over it would make the vault unreadable.
+	for _, f := range []string{AccountFile, BlocksDir} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return nil, fmt.Errorf("failed to init %s: it holds %s but no %s (its config was lost, or an init was interrupted): %s, or move the folder away to start afresh", dir, f, ConfigFile, freshConfigHint)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create repo folder: %w", err)
 	}
