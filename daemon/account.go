@@ -78,7 +78,7 @@ func (a *account) recorded(bs []blocks.Block, ok bool) {
 	for _, b := range a.announce {
 		size += len(b.RawData())
 	}
-	if size > maxAnnounce {
+	if size > maxAnnounce || len(a.announce) >= maxAnnounceBlocks {
 		a.overflow, a.announce = true, nil
 	}
 }

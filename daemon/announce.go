@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	blocks "github.com/ipfs/go-block-format"
@@ -25,8 +27,16 @@ import (
 // at most 1 MiB).
 const maxAnnounce = 900 << 10
 
-// maxBlockCache bounds the announced blocks a device keeps in memory.
+// maxBlockCache bounds the memory the announced blocks a device keeps
+// may take.
 const maxBlockCache = 16 << 20
+
+// maxAnnounceMessage and maxAnnounceBlocks bound one announcement: the
+// blocks' bytes plus their framing, and how many blocks it holds.
+const (
+	maxAnnounceMessage = maxAnnounce + 64<<10
+	maxAnnounceBlocks  = 1024
+)
 
 // blocksTopic is the pubsub topic of an account's announced blocks.
 func blocksTopic(account string) string { return "/peer/blocks/1/" + account }
@@ -53,7 +63,7 @@ func (r *recorder) Put(ctx context.Context, bs []blocks.Block) error {
 	}
 	for _, b := range bs {
 		r.size += len(b.RawData())
-		if r.size > maxAnnounce {
+		if r.size > maxAnnounce || len(r.blks) >= maxAnnounceBlocks-1 {
 			r.over, r.blks = true, nil
 			return nil
 		}
@@ -98,10 +108,18 @@ func encodeBlocks(bs []blocks.Block) []byte {
 }
 
 // decodeBlocks reads what encodeBlocks wrote and checks every block
-// against its CID.
+// against its CID. Only blocks the vault writes are accepted (CIDv1,
+// SHA-256, dag-cbor or raw), at most maxAnnounceBlocks of them. The blocks
+// share data's memory.
 func decodeBlocks(data []byte) ([]blocks.Block, error) {
+	if len(data) > maxAnnounceMessage {
+		return nil, fmt.Errorf("block announcement of %d bytes; at most %d", len(data), maxAnnounceMessage)
+	}
 	var out []blocks.Block
 	for len(data) > 0 {
+		if len(out) == maxAnnounceBlocks {
+			return nil, fmt.Errorf("block announcement of more than %d blocks", maxAnnounceBlocks)
+		}
 		field := func() ([]byte, error) {
 			n, k := binary.Uvarint(data)
 			if k <= 0 || n > uint64(len(data)-k) {
@@ -123,6 +141,9 @@ func decodeBlocks(data []byte) ([]blocks.Block, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bad CID in block announcement: %w", err)
 		}
+		if err := vault.CheckCID(c); err != nil {
+			return nil, err
+		}
 		got, err := c.Prefix().Sum(d)
 		if err != nil || !got.Equals(c) {
 			return nil, fmt.Errorf("announced block does not match its CID %s", c)
@@ -136,13 +157,25 @@ func decodeBlocks(data []byte) ([]blocks.Block, error) {
 	return out, nil
 }
 
+// Bounds of the announced-block cache. Each entry is charged its data,
+// its CID and cacheEntryOverhead, so a flood of tiny blocks is bounded
+// too; data is copied in, so a kept block does not pin the message it
+// came in.
+const (
+	maxCacheEntries    = 4096
+	cacheEntryOverhead = 160 // map entry, CID string, slice headers, order slot
+)
+
 // blockCache holds announced blocks until a head that reaches them comes.
+// It forgets the oldest first.
 type blockCache struct {
 	mu    sync.Mutex
 	m     map[cid.Cid][]byte
 	order []cid.Cid
-	size  int
+	cost  int
 }
+
+func entryCost(c cid.Cid, data []byte) int { return len(data) + c.ByteLen() + cacheEntryOverhead }
 
 func (bc *blockCache) add(bs []blocks.Block) {
 	bc.mu.Lock()
@@ -154,15 +187,20 @@ func (bc *blockCache) add(bs []blocks.Block) {
 		if _, ok := bc.m[b.Cid()]; ok {
 			continue
 		}
-		bc.m[b.Cid()] = b.RawData()
+		bc.m[b.Cid()] = bytes.Clone(b.RawData())
 		bc.order = append(bc.order, b.Cid())
-		bc.size += len(b.RawData())
+		bc.cost += entryCost(b.Cid(), b.RawData())
 	}
-	for bc.size > maxBlockCache && len(bc.order) > 0 {
+	for (bc.cost > maxBlockCache || len(bc.m) > maxCacheEntries) && len(bc.order) > 0 {
 		c := bc.order[0]
 		bc.order = bc.order[1:]
-		bc.size -= len(bc.m[c])
+		bc.cost -= entryCost(c, bc.m[c])
 		delete(bc.m, c)
+	}
+	// order's backing array only grows at its end: copy it down when
+	// most of it is behind the head.
+	if cap(bc.order) > 2*maxCacheEntries && len(bc.order) < cap(bc.order)/4 {
+		bc.order = slices.Clone(bc.order)
 	}
 }
 
@@ -171,4 +209,11 @@ func (bc *blockCache) get(c cid.Cid) ([]byte, bool) {
 	defer bc.mu.Unlock()
 	d, ok := bc.m[c]
 	return d, ok
+}
+
+// stats returns the entries held and their cost in bytes.
+func (bc *blockCache) stats() (entries, cost int) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	return len(bc.m), bc.cost
 }

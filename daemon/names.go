@@ -36,14 +36,8 @@ type names struct {
 	lastDHTPeers int
 	devices      map[string][]byte // device peer ID -> certificate, from roots seen
 
-	taken   map[string]bool // records taken in (the worker's own)
-	bestSeq uint64          // the highest sequence number seen or published
-
-	// The worker's queue.
-	qmu         sync.Mutex
-	queue       []namesys.Record
-	wantCatchUp bool
-	wake        chan struct{}
+	follow  *follower
+	rejects rejecter // peers sending refused announcements
 }
 
 func (d *Daemon) startNames(ctx context.Context) error {
@@ -55,8 +49,11 @@ func (d *Daemon) startNames(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n := &names{d: d, ns: ns, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.cert}, wake: make(chan struct{}, 1)}
+	n := &names{d: d, ns: ns, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.cert}}
+	n.follow = newFollower(n)
+	n.rejects = rejecter{ps: d.node.PubSub(), log: d.log}
 	d.names = n
+	d.store.AddRoots(n.follow.gcRoots)
 	d.store.AddRoots(func(context.Context) ([]cid.Cid, error) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
@@ -70,7 +67,11 @@ func (d *Daemon) startNames(ctx context.Context) error {
 		if updates, err = ns.Watch(ctx, d.acct.acct.PeerID()); err != nil {
 			return err
 		}
-		if n.topic, err = d.node.PubSub().Join(blocksTopic(d.acct.acct.ID())); err != nil {
+		topic := blocksTopic(d.acct.acct.ID())
+		if err := d.node.PubSub().RegisterTopicValidator(topic, n.validateAnnouncement, pubsub.WithValidatorConcurrency(4)); err != nil {
+			return fmt.Errorf("failed to join the account's blocks topic: %w", err)
+		}
+		if n.topic, err = d.node.PubSub().Join(topic); err != nil {
 			return fmt.Errorf("failed to join the account's blocks topic: %w", err)
 		}
 		bsub, err := n.topic.Subscribe()
@@ -88,31 +89,44 @@ func (d *Daemon) startNames(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.bg.Add(2)
+	d.bg.Add(3)
 	go func() {
 		defer d.bg.Done()
 		defer sub.Close()
-		n.loop(ctx, updates, sub.Out())
+		n.loop(ctx, sub.Out())
 	}()
 	go func() {
 		defer d.bg.Done()
-		n.worker(ctx)
+		n.follow.run(ctx)
+	}()
+	// Records are handed to the follower as they come, apart from the
+	// loop (a publication can take seconds): a full channel would drop
+	// them.
+	go func() {
+		defer d.bg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case r := <-updates:
+				n.follow.enqueue(r)
+			}
+		}
 	}()
 	return nil
 }
 
-// loop publishes the account's name and feeds the worker that follows it:
-//   - a record from another device (pubsub) goes to the worker at once;
+// loop publishes the account's name and asks the follower to catch up:
 //   - a local change or merge is published (a burst makes one
 //     publication: the signal holds one pending head);
-//   - on a new peer, and every names.catch_up_interval, the worker asks
+//   - on a new peer, and every names.catch_up_interval, the follower asks
 //     the DHT for the newest record (for changes pubsub missed, or made
 //     while this device was off);
 //   - every namesys.RepublishInterval it publishes again.
 //
 // A device that starts publishes nothing until it has caught up or changed
 // something, so a stale head never goes out with a fresh sequence number.
-func (n *names) loop(ctx context.Context, updates <-chan namesys.Record, peers <-chan any) {
+func (n *names) loop(ctx context.Context, peers <-chan any) {
 	catchUp := time.NewTicker(n.d.repo.Config.Names.CatchUp.Duration)
 	defer catchUp.Stop()
 	// A new connection needs a moment (identify, DHT routing table) before
@@ -126,8 +140,6 @@ func (n *names) loop(ctx context.Context, updates <-chan namesys.Record, peers <
 		select {
 		case <-ctx.Done():
 			return
-		case r := <-updates:
-			n.enqueue(&r, false)
 		case <-n.d.acct.changed:
 			n.publish(ctx)
 		case ev := <-peers:
@@ -135,9 +147,9 @@ func (n *names) loop(ctx context.Context, updates <-chan namesys.Record, peers <
 				soon.Reset(500 * time.Millisecond)
 			}
 		case <-soon.C:
-			n.enqueue(nil, true)
+			n.follow.catchUp(ctx)
 		case <-catchUp.C:
-			n.enqueue(nil, true)
+			n.follow.catchUp(ctx)
 		case <-republish.C:
 			n.publish(ctx)
 		}
@@ -173,9 +185,9 @@ func (n *names) publish(ctx context.Context) {
 		if err == nil {
 			n.mu.Lock()
 			n.last = &p
-			n.bestSeq = max(n.bestSeq, p.Seq)
 			n.lastDHTPeers = n.d.node.DHT().RoutingTable().Size()
 			n.mu.Unlock()
+			n.follow.published(p.Seq)
 			n.d.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers, "dht", p.DHTErr)
 		}
 	}
@@ -185,51 +197,6 @@ func (n *names) publish(ctx context.Context) {
 	n.mu.Lock()
 	n.lastErr = err
 	n.mu.Unlock()
-}
-
-// enqueue hands a record (or a catch-up) to the worker, which takes
-// records in apart from the loop: fetching a head can take long (or wait
-// for a device that went away) and must not hold up publishing.
-func (n *names) enqueue(r *namesys.Record, catchUp bool) {
-	n.qmu.Lock()
-	if r != nil {
-		n.queue = append(n.queue, *r)
-	}
-	n.wantCatchUp = n.wantCatchUp || catchUp
-	n.qmu.Unlock()
-	select {
-	case n.wake <- struct{}{}:
-	default:
-	}
-}
-
-// worker takes in queued records and runs catch-ups. All the records
-// queued at a time are taken in together: their heads and this device's
-// are merged in one step, so devices that hear of the same heads in a
-// different order still write the same merge.
-func (n *names) worker(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.wake:
-		}
-		for ctx.Err() == nil {
-			n.qmu.Lock()
-			q, cu := n.queue, n.wantCatchUp
-			n.queue, n.wantCatchUp = nil, false
-			n.qmu.Unlock()
-			if len(q) == 0 && !cu {
-				break
-			}
-			if cu {
-				if r, ok := n.catchUp(ctx); ok {
-					q = append(q, r)
-				}
-			}
-			n.take(ctx, q)
-		}
-	}
 }
 
 // schedulePublish asks the loop to publish the current head.
@@ -256,62 +223,6 @@ func (n *names) catchUp(ctx context.Context) (namesys.Record, bool) {
 	return r, true
 }
 
-// take integrates records of the account: fetch their roots and heads,
-// then fast-forward or merge. A record's sequence number says nothing
-// about whether its head is new to this device (a device back from
-// offline publishes a lower one), so every record not taken in before is
-// looked at. When this device's head is then not the newest record's (it
-// was ahead), it publishes, so the network learns what it lacks; merges
-// publish anyway. Stale records get no answer: answering them made each
-// device republish every record of the others, a storm that doubled each
-// round.
-func (n *names) take(ctx context.Context, rs []namesys.Record) {
-	var heads []cid.Cid
-	var newest *vault.Root
-	for _, r := range rs {
-		key := string(r.Raw)
-		if n.taken[key] {
-			continue
-		}
-		n.mu.Lock()
-		isNewest := r.Seq >= n.bestSeq
-		n.bestSeq = max(n.bestSeq, r.Seq)
-		n.mu.Unlock()
-		root, err := n.fetch(ctx, r)
-		if err != nil {
-			n.d.log.Warn("failed to take in the account's new head", "seq", r.Seq, "err", err)
-			continue
-		}
-		n.remember(key)
-		if root.Head.Defined() {
-			heads = append(heads, root.Head)
-		}
-		if isNewest {
-			newest = root
-		}
-	}
-	if len(heads) > 0 {
-		if err := n.d.acct.integrate(ctx, heads); err != nil {
-			n.d.log.Warn("failed to take in the account's new heads", "err", err)
-			return
-		}
-	}
-	if h := n.d.acct.Head(); newest != nil && h != nil && !h.CID.Equals(newest.Head) {
-		n.schedulePublish()
-	}
-}
-
-// remember notes a record as taken in, keeping the last few hundred.
-func (n *names) remember(key string) {
-	if n.taken == nil {
-		n.taken = map[string]bool{}
-	}
-	if len(n.taken) > 512 {
-		clear(n.taken)
-	}
-	n.taken[key] = true
-}
-
 // rootCID is the account root a record points at.
 func rootCID(r namesys.Record) (cid.Cid, error) {
 	ip, err := path.NewImmutablePath(r.Value)
@@ -319,44 +230,6 @@ func rootCID(r namesys.Record) (cid.Cid, error) {
 		return cid.Undef, fmt.Errorf("the record points at %s, not an immutable path", r.Value)
 	}
 	return ip.RootCid(), nil
-}
-
-// rootOf fetches (if needed) and reads the account root a record names.
-func (n *names) rootOf(ctx context.Context, r namesys.Record) (*vault.Root, error) {
-	c, err := rootCID(r)
-	if err != nil {
-		return nil, err
-	}
-	fctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	n.prefill(fctx, c)
-	if _, err := n.d.node.DAG().Get(fctx, c); err != nil {
-		return nil, fmt.Errorf("failed to fetch the account root %s: %w", c, err)
-	}
-	return vault.ReadRoot(fctx, n.d.acct.v.Blocks(), c)
-}
-
-// fetch reads the root a record names and makes every block of its head's
-// history local (each device holds a full copy).
-func (n *names) fetch(ctx context.Context, r namesys.Record) (*vault.Root, error) {
-	root, err := n.rootOf(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	n.learnDevices(root)
-	if !root.Head.Defined() {
-		return root, nil
-	}
-	if h := n.d.acct.Head(); h != nil && h.CID.Equals(root.Head) {
-		return root, nil
-	}
-	fctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	n.prefill(fctx, root.Head)
-	if err := n.d.node.FetchDAG(fctx, root.Head, nil); err != nil {
-		return nil, fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
-	}
-	return root, nil
 }
 
 // receiveBlocks keeps the blocks other devices announce.
@@ -370,12 +243,9 @@ func (n *names) receiveBlocks(ctx context.Context, sub *pubsub.Subscription) {
 		if m.ReceivedFrom == me {
 			continue
 		}
-		bs, err := decodeBlocks(m.Data)
-		if err != nil {
-			n.d.log.Debug("dropped a block announcement", "from", m.ReceivedFrom, "err", err)
-			continue
+		if a, ok := m.ValidatorData.(announcement); ok {
+			n.cache.add(a.blocks)
 		}
-		n.cache.add(bs)
 	}
 }
 

@@ -74,7 +74,13 @@ func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.names.rootOf(ctx, rec); err != nil {
+	c, err := rootCID(rec)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := d.names.rootOf(ctx, c); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, []api.Entry{})

@@ -1,0 +1,143 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	blocks "github.com/ipfs/go-block-format"
+	cid "github.com/ipfs/go-cid"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peer-cloud/peer/p2p"
+	"github.com/peer-cloud/peer/vault"
+)
+
+// Every message on an account's blocks topic is checked before it is
+// delivered or forwarded: it must decode (decodeBlocks: size, count, CID
+// kinds, hashes), hold the account root it announces, and be signed by a
+// device that root certifies for this account. Anything else is refused,
+// so a stranger's flood goes no further than the first device, and a peer
+// that keeps sending refused messages is cut off for a while.
+
+// Limits for peers sending refused announcements.
+const (
+	// rejectLimit refused messages within rejectWindow get the peer that
+	// sent them blacklisted by pubsub (streams closed, messages dropped).
+	rejectLimit  = 3
+	rejectWindow = 10 * time.Minute
+)
+
+// announcement is what the validator found in a message: its blocks.
+type announcement struct{ blocks []blocks.Block }
+
+// errNotDevice says an announcement's signer is not a device of the
+// account.
+var errNotDevice = errors.New("not signed by a device the account certifies")
+
+// validateAnnouncement checks one message of the blocks topic; the
+// decoded blocks go to the receiver in m.ValidatorData.
+func (n *names) validateAnnouncement(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	bs, err := n.checkAnnouncement(ctx, m.GetFrom(), m.Data)
+	if err != nil {
+		n.rejects.refused(from, err)
+		return pubsub.ValidationReject
+	}
+	m.ValidatorData = announcement{bs}
+	return pubsub.ValidationAccept
+}
+
+// checkAnnouncement decodes data and checks that author is a device the
+// announced account root certifies for this account.
+func (n *names) checkAnnouncement(ctx context.Context, author peer.ID, data []byte) ([]blocks.Block, error) {
+	bs, err := decodeBlocks(data)
+	if err != nil {
+		return nil, err
+	}
+	if author == n.d.node.Host().ID() {
+		return bs, nil
+	}
+	held := announcedBlocks{}
+	var roots []cid.Cid
+	for _, b := range bs {
+		held[b.Cid()] = b.RawData()
+		if k, err := vault.BlockKind(b.Cid(), b.RawData()); err != nil {
+			return nil, err
+		} else if k == "root" {
+			roots = append(roots, b.Cid())
+		}
+	}
+	if len(roots) != 1 {
+		return nil, fmt.Errorf("announcement holds %d account roots, want 1", len(roots))
+	}
+	root, err := vault.ReadRoot(ctx, held, roots[0])
+	if err != nil {
+		return nil, err
+	}
+	account := n.d.acct.acct.PeerID()
+	for _, cb := range root.Devices {
+		c, err := vault.ParseDeviceCert(cb)
+		if err == nil && c.Account == account && c.Device == author {
+			return bs, nil
+		}
+	}
+	return nil, errNotDevice
+}
+
+// announcedBlocks lets the vault read an account root from an
+// announcement.
+type announcedBlocks map[cid.Cid][]byte
+
+func (a announcedBlocks) Get(_ context.Context, c cid.Cid) ([]byte, error) {
+	if b, ok := a[c]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%s: %w", c, vault.ErrMissing)
+}
+
+func (announcedBlocks) Put(context.Context, []blocks.Block) error {
+	return errors.New("announcements are read-only")
+}
+
+// rejecter counts refused messages per sending peer and blacklists those
+// that keep sending them.
+type rejecter struct {
+	ps  *pubsub.PubSub
+	log interface {
+		Warn(msg string, args ...any)
+		Debug(msg string, args ...any)
+	}
+	mu    sync.Mutex
+	peers map[peer.ID][]time.Time
+}
+
+func (r *rejecter) refused(p peer.ID, why error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.peers == nil {
+		r.peers = map[peer.ID][]time.Time{}
+	}
+	now := time.Now()
+	// Forget old refusals and, so the map stays small, peers with none.
+	if len(r.peers) > 256 {
+		for q, ts := range r.peers {
+			if now.Sub(ts[len(ts)-1]) > rejectWindow {
+				delete(r.peers, q)
+			}
+		}
+	}
+	ts := r.peers[p]
+	for len(ts) > 0 && now.Sub(ts[0]) > rejectWindow {
+		ts = ts[1:]
+	}
+	ts = append(ts, now)
+	r.peers[p] = ts
+	r.log.Debug("refused a block announcement", "from", p, "err", why)
+	if len(ts) == rejectLimit {
+		r.log.Warn("cutting off a LAN peer that keeps sending invalid announcements", "peer", p, "for", p2p.BanDuration, "last", why)
+		r.ps.BlacklistPeer(p)
+	}
+}

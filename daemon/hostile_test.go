@@ -1,0 +1,258 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	blocks "github.com/ipfs/go-block-format"
+	cid "github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multihash"
+
+	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/internal/hostile"
+	"github.com/peer-cloud/peer/repo"
+	"github.com/peer-cloud/peer/vault"
+)
+
+// device is a daemon of a test account on 127.0.0.1.
+type device struct {
+	d *Daemon
+	c *api.Client
+	r *repo.Repo
+}
+
+// startDevice starts a device of the account with secret (a new account
+// when nil), dialling peers.
+func startDevice(t *testing.T, secret []byte, peers ...peer.AddrInfo) *device {
+	t.Helper()
+	cfg := repo.DefaultConfig()
+	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Network.MDNS = false
+	cfg.API.Listen = "127.0.0.1:0"
+	for _, p := range peers {
+		for _, a := range p.Addrs {
+			cfg.Network.Peers = append(cfg.Network.Peers, a.String()+"/p2p/"+p.ID.String())
+		}
+	}
+	if secret == nil {
+		a, err := vault.NewAccount(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret = a.Secret()
+	}
+	r, err := repo.Init(t.TempDir(), cfg, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Start(context.Background(), r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return &device{d: d, c: &api.Client{Base: d.APIURL(), Token: r.Token}, r: r}
+}
+
+// devicePair starts two devices of one account, connected.
+func devicePair(t *testing.T) (a, b *device) {
+	t.Helper()
+	a = startDevice(t, nil)
+	b = startDevice(t, a.r.AccountSecret, a.d.node.AddrInfo())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := b.d.node.WaitPeers(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
+// add writes a file of n random bytes into the device's vault at /name.
+func (dv *device) add(t *testing.T, name string, n int) []byte {
+	t.Helper()
+	data := make([]byte, n)
+	io.ReadFull(rand.Reader, data)
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dv.c.VaultAdd(context.Background(), "/", []string{p}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// has reports whether /name is in the device's vault with these bytes.
+func (dv *device) has(name string, want []byte) bool {
+	resp, err := dv.c.VaultCat(context.Background(), "/"+name, "", 0, -1)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	return err == nil && bytes.Equal(got, want)
+}
+
+// waitUntil polls check every 10 ms until it holds or bound passes.
+func waitUntil(t *testing.T, bound time.Duration, what string, check func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !check() {
+		if time.Since(start) > bound {
+			t.Fatalf("%s: not within %s", what, bound)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func newHostile(t *testing.T, targets ...*device) *hostile.Peer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := hostile.New(ctx, "/ip4/127.0.0.1/tcp/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	for _, dv := range targets {
+		if err := h.Connect(ctx, dv.d.node.AddrInfo()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+func rawBlock(t testing.TB, data []byte) blocks.Block {
+	c, err := cid.Prefix{Version: 1, Codec: cid.Raw, MhType: multihash.SHA2_256, MhLength: -1}.Sum(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := blocks.NewBlockWithCid(data, c)
+	return b
+}
+
+// TestAnnouncementFloodRefused: a stranger flooding an account's blocks
+// topic with well-formed announcements of tiny blocks (the flood that took
+// a daemon from 322 MiB to 1.5 GiB) gets nothing kept, is cut off, and
+// gossip does not carry its messages to the account's other device; the
+// account's own changes still arrive.
+func TestAnnouncementFloodRefused(t *testing.T) {
+	a, b := devicePair(t)
+	h := newHostile(t, a)
+	topic := blocksTopic(a.d.acct.acct.ID())
+	waitUntil(t, 10*time.Second, "hostile peer on the blocks topic", func() bool {
+		return slices.Contains(h.TopicPeers(topic), a.d.node.Host().ID())
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sent, err := h.Flood(ctx, topic, 400, func(i int) []byte {
+		var bs []blocks.Block
+		for j := 0; j < 1000; j++ {
+			bs = append(bs, rawBlock(t, []byte{byte(i), byte(i >> 8), byte(j), byte(j >> 8)}))
+		}
+		return encodeBlocks(bs)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A change made after the flood reaches b: everything before it on
+	// the topic has been handled.
+	data := a.add(t, "after-flood.txt", 1000)
+	waitUntil(t, 10*time.Second, "a's change on b during the flood", func() bool { return b.has("after-flood.txt", data) })
+	for name, dv := range map[string]*device{"a": a, "b": b} {
+		entries, cost := dv.d.names.cache.stats()
+		if entries > 64 {
+			t.Errorf("%s keeps %d announced blocks (%d bytes) after %d hostile messages", name, entries, cost, sent)
+		}
+	}
+	a.d.names.rejects.mu.Lock()
+	refused := len(a.d.names.rejects.peers[h.Host.ID()])
+	a.d.names.rejects.mu.Unlock()
+	if refused < rejectLimit {
+		t.Errorf("a refused %d messages of the hostile peer; want at least %d, then a ban", refused, rejectLimit)
+	}
+}
+
+// TestAnnouncementsOnlyFromDevices: a well-formed announcement that holds
+// an account root is refused unless its signer is a device the root
+// certifies for the account.
+func TestAnnouncementsOnlyFromDevices(t *testing.T) {
+	a := startDevice(t, nil)
+	ctx := context.Background()
+	n := a.d.names
+	me := a.d.node.Host().ID()
+	root, err := a.d.acct.v.WriteRoot(ctx, vault.Root{Box: a.d.acct.acct.BoxPublic(), Devices: sortedCerts(n.devices)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := a.d.store.Blockstore().Get(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := encodeBlocks([]blocks.Block{rawBlock(t, []byte("chunk")), rb})
+	h := newHostile(t)
+	other := startDevice(t, nil)
+	for who, signer := range map[string]peer.ID{"stranger": h.Host.ID(), "another account's device": other.d.node.Host().ID()} {
+		if _, err := n.checkAnnouncement(ctx, signer, msg); err == nil {
+			t.Errorf("an announcement signed by a %s was accepted", who)
+		}
+	}
+	// a itself and, through the root, any certified device are accepted.
+	if _, err := n.checkAnnouncement(ctx, me, msg); err != nil {
+		t.Errorf("a's own announcement: %v", err)
+	}
+	cert, err := a.d.acct.acct.CertifyDevice(h.Host.ID(), "new", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := cert.Marshal()
+	root2, err := a.d.acct.v.WriteRoot(ctx, vault.Root{Box: a.d.acct.acct.BoxPublic(), Devices: [][]byte{cb}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb2, _ := a.d.store.Blockstore().Get(ctx, root2)
+	if _, err := n.checkAnnouncement(ctx, h.Host.ID(), encodeBlocks([]blocks.Block{rb2})); err != nil {
+		t.Errorf("an announcement of a device certified in its root: %v", err)
+	}
+	// Without a root, or with two, nothing is accepted from others.
+	if _, err := n.checkAnnouncement(ctx, h.Host.ID(), encodeBlocks([]blocks.Block{rawBlock(t, []byte("x"))})); err == nil {
+		t.Error("an announcement with no account root was accepted")
+	}
+}
+
+// TestBlockCacheBounded: the cache is bounded by entries and by bytes
+// with their overhead, and does not keep the messages blocks came in.
+func TestBlockCacheBounded(t *testing.T) {
+	var bc blockCache
+	for i := 0; i < 50_000; i++ {
+		bc.add([]blocks.Block{rawBlock(t, []byte{byte(i), byte(i >> 8), byte(i >> 16)})})
+	}
+	if n, cost := bc.stats(); n > maxCacheEntries || cost > maxBlockCache {
+		t.Fatalf("cache holds %d entries costing %d bytes; bounds %d and %d", n, cost, maxCacheEntries, maxBlockCache)
+	}
+	big := make([]byte, 1<<20)
+	b := rawBlock(t, big[:10])
+	bc.add([]blocks.Block{b})
+	got, _ := bc.get(b.Cid())
+	if cap(got) >= 1<<20 {
+		t.Fatal("the cache keeps the whole buffer a block came in")
+	}
+	for i := 0; i < 40; i++ {
+		bc.add([]blocks.Block{rawBlock(t, append(big[:1<<20-1:1<<20-1], byte(i)))})
+	}
+	if n, cost := bc.stats(); cost > maxBlockCache {
+		t.Fatalf("cache holds %d entries costing %d bytes; bound %d", n, cost, maxBlockCache)
+	}
+}
