@@ -37,33 +37,49 @@ type Daemon struct {
 }
 
 // Start opens the repo's store, starts the node and serves the API. The
-// caller must Close the daemon.
-func Start(ctx context.Context, r *repo.Repo, log *slog.Logger) (d *Daemon, err error) {
+// caller must Close the daemon. When Start fails, what it had started is
+// stopped again and the repo is left as it was (the store closed, no
+// api.addr), so a later Start works once the cause is fixed.
+func Start(ctx context.Context, r *repo.Repo, log *slog.Logger) (*Daemon, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	d := &Daemon{repo: r, log: log, done: make(chan error, 1)}
+	if err := d.start(ctx); err != nil {
+		if cerr := d.Close(); cerr != nil {
+			log.Warn("failed to stop what had started", "err", cerr)
+		}
+		return nil, err
+	}
+	log.Info("daemon ready", "api", d.APIURL(), "id", d.node.Host().ID())
+	return d, nil
+}
+
+// start fills in d's parts one by one; Close stops those it made.
+func (d *Daemon) start(ctx context.Context) error {
+	r, log := d.repo, d.log
 	cfg := r.Config
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid %s in %s: %w", repo.ConfigFile, r.Dir, err)
+	}
 	profile, err := blockstore.ParseProfile(cfg.Profile)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	peers, err := cfg.StaticPeers()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	d = &Daemon{repo: r, log: log, done: make(chan error, 1)}
-	defer func() {
-		if err != nil {
-			d.Close()
-		}
-	}()
 	if d.store, err = blockstore.Open(ctx, r.BlocksDir(), profile, log.With("part", "blockstore")); err != nil {
-		return nil, err
+		if errors.Is(err, blockstore.ErrLocked) {
+			return fmt.Errorf("failed to start: another daemon is running on %s (stop it first, or use another repo): %w", r.Dir, err)
+		}
+		return err
 	}
 	if d.acct, err = openAccount(ctx, r, d.store, log.With("part", "vault")); err != nil {
-		return nil, err
+		return err
 	}
-	d.node, err = p2p.New(ctx, p2p.Config{
+	if d.node, err = p2p.New(ctx, p2p.Config{
 		Identity:          r.Identity,
 		Store:             d.store,
 		ListenAddrs:       cfg.Network.Listen,
@@ -72,17 +88,16 @@ func Start(ctx context.Context, r *repo.Repo, log *slog.Logger) (d *Daemon, err 
 		FetchWindow:       cfg.Network.FetchWindow,
 		ReprovideInterval: cfg.Network.ReprovideInterval.Duration,
 		Log:               log.With("part", "p2p"),
-	})
-	if err != nil {
-		return nil, err
+	}); err != nil {
+		return err
 	}
 	bgCtx, bgStop := context.WithCancel(context.Background())
 	d.bgStop = bgStop
 	if err := d.startNames(bgCtx); err != nil {
-		return nil, err
+		return err
 	}
 	if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
-		return nil, fmt.Errorf("failed to listen for the API on %s (is another daemon running? change api.listen in %s): %w", cfg.API.Listen, repo.ConfigFile, err)
+		return fmt.Errorf("failed to listen for the API on %s (is another daemon running? change api.listen in %s): %w", cfg.API.Listen, repo.ConfigFile, err)
 	}
 	d.server = &http.Server{
 		Handler:           d.routes(),
@@ -90,11 +105,7 @@ func Start(ctx context.Context, r *repo.Repo, log *slog.Logger) (d *Daemon, err 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	go func() { d.done <- d.server.Serve(d.ln) }()
-	if err := r.WriteAPIAddr(d.APIURL()); err != nil {
-		return nil, err
-	}
-	log.Info("daemon ready", "api", d.APIURL(), "id", d.node.Host().ID())
-	return d, nil
+	return r.WriteAPIAddr(d.APIURL())
 }
 
 // APIURL returns the base URL of the API.
@@ -124,6 +135,12 @@ func (d *Daemon) close() error {
 		cancel()
 	}
 	if d.ln != nil {
+		// Serve closes it too, unless Start failed before it ran.
+		d.ln.Close()
+	}
+	if d.store != nil {
+		// This daemon holds the store's lock, so no other daemon runs on
+		// the repo: an api.addr there is this one's, or a crashed one's.
 		errs = append(errs, d.repo.RemoveAPIAddr())
 	}
 	if d.bgStop != nil {
