@@ -4,7 +4,9 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -57,7 +59,41 @@ func (d *Daemon) routes() http.Handler {
 	handle("POST /vault/rm", d.handleVaultRm)
 	handle("GET /vault/history", d.handleVaultHistory)
 	handle("POST /vault/restore", d.handleVaultRestore)
-	return d.auth(mux)
+	return d.checkHost(d.auth(mux))
+}
+
+// checkHost refuses requests addressed to any host but a loopback one or
+// the API's own address, before the token is looked at. A web page whose
+// name is made to resolve to 127.0.0.1 (DNS rebinding) reaches the API
+// with that name as Host.
+func (d *Daemon) checkHost(next http.Handler) http.Handler {
+	own := d.ln.Addr().String()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != own && !loopbackHost(r.Host) {
+			writeJSON(w, http.StatusForbidden, api.Error{Error: fmt.Sprintf(
+				"refused a request for host %q: the API answers only requests addressed to 127.0.0.1, [::1], localhost or %s (so a web page cannot reach it by pointing its name at this machine)", r.Host, own)})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether a Host header names a loopback IP or
+// localhost, with or without a port.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	} else if strings.Contains(host, ":") {
+		return false // an IPv6 address must be in brackets
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // auth refuses requests without the repo's token.
