@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -179,7 +180,9 @@ func (s *System) Watch(ctx context.Context, name peer.ID) (<-chan Record, error)
 func seqKey(name peer.ID) ds.Key { return ds.NewKey("/seq/" + name.String()) }
 
 // nextSeq returns a sequence number above every one this node has used or
-// seen for the name, and stores it (synced) before it is used.
+// seen for the name, and stores it (synced) before it is used. After
+// 2^64-1 it fails: the next number would wrap to 0, a record every peer
+// drops as older.
 func (s *System) nextSeq(ctx context.Context, name peer.ID) (uint64, error) {
 	var last uint64
 	b, err := s.ds.Get(ctx, seqKey(name))
@@ -191,6 +194,9 @@ func (s *System) nextSeq(ctx context.Context, name peer.ID) (uint64, error) {
 	}
 	if r, err := s.Local(ctx, name); err == nil && r.Seq > last {
 		last = r.Seq
+	}
+	if last == math.MaxUint64 {
+		return 0, errors.New("the name's sequence number is exhausted (2^64-1, a record only the account's key can sign: it may have leaked): no later record can replace it; make a new account and move the files to it")
 	}
 	next := last + 1
 	var nb [8]byte
