@@ -1,0 +1,144 @@
+package daemon
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ipfs/boxo/path"
+
+	"github.com/peer-cloud/peer/internal/hostile"
+	"github.com/peer-cloud/peer/vault"
+)
+
+// headOf returns a device's head snapshot CID, "" before the first.
+func (dv *device) headOf(t *testing.T) string {
+	t.Helper()
+	st, err := dv.c.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Head
+}
+
+// TestReplayedRecordsDoNotStall: old, valid records of the account whose
+// roots nobody holds any more, replayed by a LAN peer, do not hold up a
+// real change (3 replays once delayed one by 178 s: each copy blocked the
+// follower for a minute).
+func TestReplayedRecordsDoNotStall(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	a := startDevice(t, nil)
+	h := newHostile(t, a)
+	rec, err := h.Record(ctx, a.d.acct.acct.PeerID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the eavesdropper on the record topic", func() bool {
+		return slices.Contains(a.d.node.PubSub().ListPeers(recordTopic(a)), h.Host.ID())
+	})
+	for _, name := range []string{"one", "two", "three"} {
+		a.add(t, name, 100)
+	}
+	waitUntil(t, 10*time.Second, "three records overheard", func() bool { return len(rec.Records()) >= 3 })
+	if _, err := a.c.RepoGC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A new device joins after the old roots are gone, and catches up.
+	b := startDevice(t, a.r.AccountSecret, a.d.node.AddrInfo())
+	if err := h.Connect(ctx, b.d.node.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "b caught up", func() bool { return b.headOf(t) == a.headOf(t) })
+	old := rec.Records()
+	old = old[:len(old)-1]
+	if err := h.Replay(ctx, a.d.acct.acct.PeerID(), old, 3); err != nil {
+		t.Fatal(err)
+	}
+	data := a.add(t, "real.txt", 1000)
+	took := waitUntil(t, 5*time.Second, "a's change on b while old records are replayed", func() bool { return b.has("real.txt", data) })
+	t.Logf("a's change reached b %s after %d replayed records", took, 3*len(old))
+	// The replays go on; a second change is not held up either.
+	if err := h.Replay(ctx, a.d.acct.acct.PeerID(), old, 3); err != nil {
+		t.Fatal(err)
+	}
+	data = a.add(t, "real2.txt", 1000)
+	waitUntil(t, 5*time.Second, "a's second change on b", func() bool { return b.has("real2.txt", data) })
+}
+
+func recordTopic(dv *device) string { return hostile.RecordTopic(dv.d.acct.acct.PeerID()) }
+
+// TestGCDuringFetchKeepsHead: a garbage collection while a device fetches
+// another's head neither drops blocks of it nor leaves the device behind.
+func TestGCDuringFetchKeepsHead(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	a, b := devicePair(t)
+	data := a.add(t, "big.bin", 48<<20)
+	want := a.headOf(t)
+	gcs := 0
+	for b.headOf(t) != want {
+		if ctx.Err() != nil {
+			t.Fatalf("b did not take a's head within the bound (%d collections)", gcs)
+		}
+		if _, err := b.c.RepoGC(ctx); err != nil {
+			t.Fatal(err)
+		}
+		gcs++
+	}
+	if _, err := b.c.RepoGC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !b.has("big.bin", data) {
+		t.Fatalf("b cannot read a's file after %d collections during its fetch", gcs+1)
+	}
+}
+
+// TestRecordNotNamingSnapshot: a record (validly signed) whose root's head
+// is not a snapshot makes a device fetch one block of it, not the DAG
+// below, and changes nothing.
+func TestRecordNotNamingSnapshot(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	a, b := devicePair(t)
+	// Another account's device holds a big file; its version node is
+	// dag-cbor and a vault kind, but no snapshot.
+	x := startDevice(t, nil, b.d.node.AddrInfo())
+	x.add(t, "big.bin", 16<<20)
+	tr, err := x.d.acct.readTree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := tr.Stat(ctx, "/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := x.d.acct.v.WriteRoot(ctx, vault.Root{Box: a.d.acct.acct.BoxPublic(), Head: e.CID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := a.headOf(t)
+	stat0, err := b.c.RepoStat(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The account's key signs it: only the owner (or a thief of the key)
+	// can; the device must still not fetch what is not its vault.
+	if _, err := a.d.names.ns.Publish(ctx, a.d.acct.acct.SigningKey(), path.FromCid(root)); err != nil {
+		t.Fatal(err)
+	}
+	// A real change after it arrives; then nothing of the file is held.
+	data := a.add(t, "after.txt", 100)
+	waitUntil(t, 20*time.Second, "a's change on b after the bad record", func() bool { return b.has("after.txt", data) })
+	stat1, err := b.c.RepoStat(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grew := stat1.BlockBytes - stat0.BlockBytes; grew > 1<<20 {
+		t.Fatalf("b stored %d bytes for a record whose head is a file version", grew)
+	}
+	if before == b.headOf(t) {
+		t.Fatal("b's head did not move")
+	}
+}
