@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -23,8 +22,9 @@ type globals struct {
 	stdin    io.Reader
 }
 
-func newRootCommand() *cobra.Command {
-	g := &globals{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}
+// newRootCommand returns the peer command; g holds its output and input
+// streams, and the global flags once parsed.
+func newRootCommand(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "peer",
 		Short: "A personal cloud on IPFS parts, for LANs without internet",
@@ -33,7 +33,11 @@ the LAN. 'peer add' puts files into your vault; 'peer ls', 'get', 'history'
 and 'restore' read them back, any version.
 
 Start the node with 'peer daemon' (the first run creates the repo in
-$PEER_PATH, default ~/.peer); the other commands talk to the running daemon.`,
+$PEER_PATH, default ~/.peer); the other commands talk to the running daemon.
+
+A failure exits non-zero with one line on stderr. Names are shown with
+control characters, bidi overrides and invalid UTF-8 escaped (\x1b,
+\u202e); --json prints them exactly.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
