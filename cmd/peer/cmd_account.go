@@ -26,9 +26,9 @@ func newAccountCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(a)
 			}
-			fmt.Fprintf(g.stdout, "account %s\ndevice  %s\n", a.Account, a.Device)
+			fmt.Fprintf(g.stdout, "account %s\ndevice  %s\n", escape(a.Account), escape(a.Device))
 			if a.Head != "" {
-				fmt.Fprintf(g.stdout, "head    %s (seq %d, %s)\n", a.Head, a.Seq, a.Time.Local().Format("2006-01-02 15:04:05"))
+				fmt.Fprintf(g.stdout, "head    %s (seq %d, %s)\n", escape(a.Head), a.Seq, a.Time.Local().Format("2006-01-02 15:04:05"))
 			} else {
 				fmt.Fprintln(g.stdout, "head    none yet (the vault is empty)")
 			}

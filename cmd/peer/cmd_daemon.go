@@ -42,7 +42,7 @@ use. The first run creates the repo with default settings (see 'peer init').`,
 				if r, acct, err = initRepo(dir, profile, nil); err == nil {
 					// A daemon's output often ends up in logs: the phrase
 					// is shown only on request.
-					fmt.Fprintf(g.stderr, "initialised new repo in %s with a new account %s\nwrite down its recovery phrase: 'peer account phrase'\n", dir, acct.ID())
+					fmt.Fprintf(g.stderr, "initialised new repo in %s with a new account %s\nwrite down its recovery phrase: 'peer account phrase'\n", escape(dir), acct.ID())
 				}
 			}
 			if err != nil {

@@ -23,7 +23,7 @@ func newIDCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(id)
 			}
-			fmt.Fprintln(g.stdout, id.ID)
+			fmt.Fprintln(g.stdout, escape(id.ID))
 			return nil
 		},
 	}

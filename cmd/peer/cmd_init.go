@@ -64,7 +64,7 @@ terminal, or from stdin when that is not a terminal. Needs no terminal.`,
 			if g.json {
 				return g.printJSON(res)
 			}
-			fmt.Fprintf(g.stdout, "initialised %s (profile %s)\naccount %s\ndevice  %s\n", dir, res.Profile, res.Account, res.Device)
+			fmt.Fprintf(g.stdout, "initialised %s (profile %s)\naccount %s\ndevice  %s\n", escape(dir), res.Profile, res.Account, res.Device)
 			if !recover {
 				fmt.Fprintf(g.stdout, "\nRecovery phrase (write it down now; it is the only way to restore this account):\n\n  %s\n\n", res.Recovery)
 			}

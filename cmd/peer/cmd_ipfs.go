@@ -61,7 +61,7 @@ func newIPFSAddCommand(g *globals) *cobra.Command {
 				pr, pw := io.Pipe()
 				go func() {
 					pw.CloseWithError(writeTree(p, pw, func(r io.Reader) io.Reader { return withProgress(r, bar) }, func(s string) {
-						fmt.Fprintf(g.stderr, "skipped %s: not a regular file or folder\n", s)
+						fmt.Fprintf(g.stderr, "skipped %s: not a regular file or folder\n", escape(s))
 					}))
 				}()
 				added, err = c.Add(cmd.Context(), api.ContentTar, pr, pin)
@@ -76,7 +76,7 @@ func newIPFSAddCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(added)
 			}
-			fmt.Fprintln(g.stdout, added.CID)
+			fmt.Fprintln(g.stdout, escape(added.CID))
 			return nil
 		},
 	}
@@ -136,7 +136,7 @@ func newIPFSGetCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(map[string]string{"cid": args[0], "path": out})
 			}
-			fmt.Fprintf(g.stdout, "saved %s to %s\n", args[0], out)
+			fmt.Fprintf(g.stdout, "saved %s to %s\n", escape(args[0]), escape(out))
 			return nil
 		},
 	}
@@ -165,7 +165,7 @@ func newPinCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(res)
 			}
-			fmt.Fprintf(g.stdout, "pinned %s\n", res.CID)
+			fmt.Fprintf(g.stdout, "pinned %s\n", escape(res.CID))
 			return nil
 		},
 	}, &cobra.Command{
@@ -183,7 +183,7 @@ func newPinCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(map[string]string{"cid": args[0]})
 			}
-			fmt.Fprintf(g.stdout, "unpinned %s\n", args[0])
+			fmt.Fprintf(g.stdout, "unpinned %s\n", escape(args[0]))
 			return nil
 		},
 	}, &cobra.Command{
@@ -203,7 +203,7 @@ func newPinCommand(g *globals) *cobra.Command {
 				return g.printJSON(pins)
 			}
 			for _, p := range pins {
-				fmt.Fprintf(g.stdout, "%s %s\n", p.CID, p.Type)
+				fmt.Fprintf(g.stdout, "%s %s\n", escape(p.CID), escape(p.Type))
 			}
 			return nil
 		},

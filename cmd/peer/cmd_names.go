@@ -26,22 +26,22 @@ func newStatusCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(st)
 			}
-			fmt.Fprintf(g.stdout, "account  %s\ndevice   %s\n", st.Account, st.Device)
+			fmt.Fprintf(g.stdout, "account  %s\ndevice   %s\n", escape(st.Account), escape(st.Device))
 			if st.Head != "" {
-				fmt.Fprintf(g.stdout, "head     %s (snapshot %d)\n", st.Head, st.Seq)
+				fmt.Fprintf(g.stdout, "head     %s (snapshot %d)\n", escape(st.Head), st.Seq)
 			} else {
 				fmt.Fprintln(g.stdout, "head     none (the vault is empty)")
 			}
 			fmt.Fprintf(g.stdout, "devices  %d\n", len(st.Devices))
 			if p := st.LastPublish; p != nil {
-				fmt.Fprintf(g.stdout, "published %s: record %d to %d pubsub peers and %d DHT peers (DHT: %s)\n", p.Time.Local().Format("2006-01-02 15:04:05.000"), p.Seq, p.PubsubPeers, p.DHTPeers, p.DHT)
+				fmt.Fprintf(g.stdout, "published %s: record %d to %d pubsub peers and %d DHT peers (DHT: %s)\n", p.Time.Local().Format("2006-01-02 15:04:05.000"), p.Seq, p.PubsubPeers, p.DHTPeers, escape(p.DHT))
 			}
 			if st.PublishErr != "" {
-				fmt.Fprintf(g.stdout, "last publication failed: %s\n", st.PublishErr)
+				fmt.Fprintf(g.stdout, "last publication failed: %s\n", escape(st.PublishErr))
 			}
 			fmt.Fprintf(g.stdout, "peers    %d\n", len(st.Peers))
 			for _, p := range st.Peers {
-				fmt.Fprintf(g.stdout, "  %s %s\n", p.ID, p.Addr)
+				fmt.Fprintf(g.stdout, "  %s %s\n", escape(p.ID), escape(p.Addr))
 			}
 			return nil
 		},
@@ -66,7 +66,7 @@ func newResolveCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(r)
 			}
-			fmt.Fprintln(g.stdout, r.Root)
+			fmt.Fprintln(g.stdout, escape(r.Root))
 			return nil
 		},
 	}

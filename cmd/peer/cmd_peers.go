@@ -27,7 +27,7 @@ func newPeersCommand(g *globals) *cobra.Command {
 				return g.printJSON(peers)
 			}
 			for _, p := range peers {
-				fmt.Fprintf(g.stdout, "%s %s\n", p.ID, p.Addr)
+				fmt.Fprintf(g.stdout, "%s %s\n", escape(p.ID), escape(p.Addr))
 			}
 			return nil
 		},

@@ -60,7 +60,7 @@ The daemon reads the files itself, so it must be able to read them.`,
 			})
 			finish(bar)
 			for _, s := range res.Skipped {
-				fmt.Fprintf(g.stderr, "skipped %s\n", s)
+				fmt.Fprintf(g.stderr, "skipped %s\n", escape(s))
 			}
 			if err != nil {
 				return err
@@ -70,7 +70,7 @@ The daemon reads the files itself, so it must be able to read them.`,
 			}
 			if len(res.Added) <= 20 {
 				for _, e := range res.Added {
-					fmt.Fprintf(g.stdout, "added %s (%s)\n", e.Path, humanize.IBytes(e.Size))
+					fmt.Fprintf(g.stdout, "added %s (%s)\n", escape(e.Path), humanize.IBytes(e.Size))
 				}
 			}
 			fmt.Fprintf(g.stdout, "%d files, %d new folders, %s", res.Files, res.Dirs, humanize.IBytes(res.Bytes))
@@ -189,7 +189,7 @@ func newGetCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(map[string]string{"path": p, "output": out})
 			}
-			fmt.Fprintf(g.stdout, "saved %s to %s\n", p, out)
+			fmt.Fprintf(g.stdout, "saved %s to %s\n", escape(p), escape(out))
 			return nil
 		},
 	}
@@ -296,7 +296,7 @@ func newHistoryCommand(g *globals) *cobra.Command {
 					return g.printJSON(snaps)
 				}
 				for _, s := range snaps {
-					fmt.Fprintf(tw, "%s\t%s\tseq %d\t%s\n", s.ID, s.Time.Local().Format("2006-01-02 15:04:05"), s.Seq, short(s.Device))
+					fmt.Fprintf(tw, "%s\t%s\tseq %d\t%s\n", escape(s.ID), s.Time.Local().Format("2006-01-02 15:04:05"), s.Seq, escape(short(s.Device)))
 				}
 				return tw.Flush()
 			}
@@ -308,7 +308,7 @@ func newHistoryCommand(g *globals) *cobra.Command {
 				return g.printJSON(vs)
 			}
 			for _, v := range vs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.ID, v.Time.Local().Format("2006-01-02 15:04:05"), humanize.IBytes(v.Size), short(v.Device))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", escape(v.ID), v.Time.Local().Format("2006-01-02 15:04:05"), humanize.IBytes(v.Size), escape(short(v.Device)))
 			}
 			return tw.Flush()
 		},
@@ -352,7 +352,7 @@ this works for deleted files too, and keeps the versions in between. With
 				if g.json {
 					return g.printJSON(map[string]string{"path": p, "version": version, "output": out})
 				}
-				fmt.Fprintf(g.stdout, "saved version %s of %s to %s\n", version, p, out)
+				fmt.Fprintf(g.stdout, "saved version %s of %s to %s\n", escape(version), escape(p), escape(out))
 				return nil
 			}
 			e, err := c.Restore(cmd.Context(), p, version)
@@ -362,7 +362,7 @@ this works for deleted files too, and keeps the versions in between. With
 			if g.json {
 				return g.printJSON(e)
 			}
-			fmt.Fprintf(g.stdout, "restored %s (%s) as version %s\n", p, humanize.IBytes(e.Size), e.ID)
+			fmt.Fprintf(g.stdout, "restored %s (%s) as version %s\n", escape(p), humanize.IBytes(e.Size), escape(e.ID))
 			return nil
 		},
 	}
@@ -381,16 +381,16 @@ func printEntries(g *globals, es []api.Entry, long bool) error {
 	if !long {
 		for _, e := range es {
 			if e.Type == "dir" {
-				fmt.Fprintln(g.stdout, e.Name+"/")
+				fmt.Fprintln(g.stdout, escape(e.Name)+"/")
 			} else {
-				fmt.Fprintln(g.stdout, e.Name)
+				fmt.Fprintln(g.stdout, escape(e.Name))
 			}
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	for _, e := range es {
-		name, size := e.Name, humanize.IBytes(e.Size)
+		name, size := escape(e.Name), humanize.IBytes(e.Size)
 		mode := os.FileMode(e.Mode).String()
 		if e.Type == "dir" {
 			name, size, mode = name+"/", "-", (os.ModeDir | os.FileMode(e.Mode)).String()
