@@ -138,7 +138,8 @@ catch_up_interval = %q
 
 [api]
 # The daemon's HTTP API (used by the peer command). Every request must carry
-# the token in the repo's api.token file.
+# the token in the repo's api.token file. Loopback only (127.0.0.1, [::1] or
+# localhost): the API is plain HTTP.
 listen = %q
 `
 
