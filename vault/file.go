@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,6 +15,11 @@ import (
 	"golang.org/x/sync/errgroup"
 	"lukechampine.com/blake3"
 )
+
+// ErrForged is wrapped by the errors about a file version whose content
+// is not the content its key was derived from: sealed by someone who held
+// one version's key (SPEC.md, "Checks against forged versions").
+var ErrForged = errors.New("refusing a forged version")
 
 // fanout is the most links a file or part node holds.
 const fanout = 4096
@@ -89,6 +95,10 @@ type FileVersion struct {
 	depth  int
 	links  []Link
 	parts  []partEntry
+	// byID: opened by its ID alone (OpenFile), not reached through the
+	// account's tree, so it may be a forgery whose chunks only their
+	// plaintexts can tell apart: every chunk read is checked.
+	byID bool
 }
 
 type leaf struct {
@@ -265,17 +275,33 @@ const labelContentHash = "peer/v1 content hash"
 // then each chunk's key and 8-byte little-endian plaintext size in order.
 // Chunk keys are keyed hashes of the plaintext, so this names the content
 // within one account without a second pass over the bytes.
-func contentHash(leaves []leaf) (h [32]byte) {
-	hs := blake3.New(32, nil)
-	hs.Write([]byte(labelContentHash))
-	var n [8]byte
+func contentHash(leaves []leaf) [32]byte {
+	h := newContentHasher()
 	for _, l := range leaves {
-		hs.Write(l.key[:])
-		binary.LittleEndian.PutUint64(n[:], l.size)
-		hs.Write(n[:])
+		h.add(l.key[:], l.size)
 	}
-	hs.Sum(h[:0])
-	return h
+	return h.sum()
+}
+
+// contentHasher computes a content hash one chunk at a time.
+type contentHasher struct{ h *blake3.Hasher }
+
+func newContentHasher() contentHasher {
+	h := blake3.New(32, nil)
+	h.Write([]byte(labelContentHash))
+	return contentHasher{h}
+}
+
+func (c contentHasher) add(key []byte, size uint64) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], size)
+	c.h.Write(key)
+	c.h.Write(n[:])
+}
+
+func (c contentHasher) sum() (out [32]byte) {
+	c.h.Sum(out[:0])
+	return out
 }
 
 // writeVersion builds the part tree over leaves, seals and stores it with
@@ -361,7 +387,8 @@ func (v *Vault) sealVersion(fv *FileVersion, kid []byte, recipients [][32]byte) 
 
 // Revive writes a new version with the content, name, mode and mtime of
 // old that follows prev (the path's current version, if any): a restore
-// that re-uses every chunk and part of old.
+// that re-uses every chunk and part of old. A version opened by ID
+// (OpenFile) is read whole first, so a forgery never enters the tree.
 func (v *Vault) Revive(ctx context.Context, old *FileVersion, name string, prev cid.Cid) (*FileVersion, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
@@ -370,8 +397,17 @@ func (v *Vault) Revive(ctx context.Context, old *FileVersion, name string, prev 
 	if v.acct.fileKey(kid) != old.Key {
 		return nil, fmt.Errorf("failed to restore %s: the version was not written by this account", name)
 	}
+	// A version named by ID enters the tree, whose reads trust their
+	// chunks, only once every chunk has been checked.
+	check := v.checkContent(ctx, old, "version of "+old.Name)
+	if old.byID {
+		check = v.ReadRange(ctx, old, io.Discard, 0, -1)
+	}
+	if check != nil {
+		return nil, fmt.Errorf("failed to restore %s: %w", name, check)
+	}
 	fv := *old
-	fv.Name, fv.Prev, fv.Time, fv.Device = name, prev, v.now().UnixNano(), v.device
+	fv.Name, fv.Prev, fv.Time, fv.Device, fv.byID = name, prev, v.now().UnixNano(), v.device, false
 	blk, err := v.sealVersion(&fv, kid, nil)
 	if err != nil {
 		return nil, err
@@ -405,13 +441,26 @@ func (v *Vault) sealNode(key *[32]byte, label string, body any, wrap func([]byte
 	return newBlock(cborPrefix, data)
 }
 
-// OpenFile reads the file version c with the key the account derives for
-// it.
+// OpenFile reads the file version c, named by its ID alone, with the key
+// the account derives for it. It refuses (ErrForged) a version not sealed
+// under its own content's key, or whose chunks are not the content its
+// hash names, and reads of it check every chunk against its key (SPEC.md,
+// "Checks against forged versions").
 func (v *Vault) OpenFile(ctx context.Context, c cid.Cid, what string) (*FileVersion, error) {
-	return v.openFile(ctx, c, func(n *fileNode) ([32]byte, error) { return v.acct.fileKey(n.Kid), nil }, what)
+	fv, err := v.openFile(ctx, c, func(n *fileNode) ([32]byte, error) { return v.acct.fileKey(n.Kid), nil }, what)
+	if err != nil {
+		return nil, err
+	}
+	fv.byID = true
+	return fv, nil
 }
 
-// OpenFileWithKey reads a file version with a key someone shared.
+// OpenFileWithKey reads a file version with the key a folder entry holds
+// or someone shared. It checks what a holder of the key can: that the
+// chunk list is the content its hash names, and, with a key of this
+// account, that the key is its content's. It trusts the chunks as it
+// trusts where the key came from; open a version named from outside
+// with OpenFile.
 func (v *Vault) OpenFileWithKey(ctx context.Context, c cid.Cid, key [32]byte, what string) (*FileVersion, error) {
 	return v.openFile(ctx, c, func(*fileNode) ([32]byte, error) { return key, nil }, what)
 }
@@ -447,7 +496,56 @@ func (v *Vault) openFile(ctx context.Context, c cid.Cid, keyOf func(*fileNode) (
 	fv.Name, fv.Size, fv.Mode, fv.Mtime, fv.Time, fv.Device = b.Name, b.Size, b.Mode, b.Mtime, b.Time, b.Device
 	copy(fv.Hash[:], b.Hash)
 	fv.depth, fv.links, fv.parts = b.Depth, n.Links, b.Parts
+	// Anyone given this key can seal a body under it (SPEC.md, "Checks
+	// against forged versions"): the owner checks that the key is its
+	// content's, everyone that the chunk list is the content hash's.
+	own := v.acct.fileKey(n.Kid)
+	if subtle.ConstantTimeCompare(own[:], key[:]) == 1 && !bytes.Equal(n.Kid, v.acct.fileID(fv.Hash)) {
+		return nil, damaged(fmt.Errorf("the version is not sealed under its own content's key: %w", ErrForged))
+	}
+	if fv.depth == 0 {
+		if err := v.checkContent(ctx, fv, what); err != nil {
+			return nil, err
+		}
+	}
 	return fv, nil
+}
+
+// checkContent checks that the chunk keys and sizes under fv hash to its
+// content hash, loading its part nodes (one per 4096 chunks) if it has
+// any.
+func (v *Vault) checkContent(ctx context.Context, fv *FileVersion, what string) error {
+	h := newContentHasher()
+	var walk func(depth int, links []Link, parts []partEntry) error
+	walk = func(depth int, links []Link, parts []partEntry) error {
+		for i, p := range parts {
+			if depth == 0 {
+				h.add(p.Key, p.Size)
+				continue
+			}
+			ls, ps, err := v.openPart(ctx, fv, links[i].Cid, depth, p.Size)
+			if err != nil {
+				return err
+			}
+			if err := walk(depth-1, ls, ps); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(fv.depth, fv.links, fv.parts); err != nil {
+		return err
+	}
+	return fv.checkHash(h.sum(), what)
+}
+
+// checkHash compares the content hash of the chunks found under fv with
+// the one its body gives.
+func (fv *FileVersion) checkHash(got [32]byte, what string) error {
+	if got != fv.Hash {
+		return &DamagedError{CID: fv.CID, What: what, Err: fmt.Errorf("its chunks are not the content its hash names: %w", ErrForged)}
+	}
+	return nil
 }
 
 // checkParts checks that a node's links and entries agree: one entry per
@@ -506,23 +604,11 @@ func (v *Vault) leaves(ctx context.Context, fv *FileVersion, off, end uint64) ([
 				out = append(out, leaf{links[i].Cid, p.Size, k})
 				continue
 			}
-			what := fmt.Sprintf("part of %s", fv.Name)
-			var n partNode
-			if err := decodeNode(ctx, v.blocks, links[i].Cid, what, "part", &n); err != nil {
+			ls, ps, err := v.openPart(ctx, fv, links[i].Cid, depth, p.Size)
+			if err != nil {
 				return err
 			}
-			damaged := func(err error) error { return &DamagedError{CID: links[i].Cid, What: what, Err: err} }
-			var b partBody
-			if err := openNode(n, adPart, &fv.Key, &b); err != nil {
-				return damaged(err)
-			}
-			if b.Depth != depth-1 {
-				return damaged(fmt.Errorf("depth %d below depth %d", b.Depth, depth))
-			}
-			if err := checkParts(b.Depth, n.Links, b.Parts, p.Size); err != nil {
-				return damaged(err)
-			}
-			if err := walk(b.Depth, n.Links, b.Parts, lo); err != nil {
+			if err := walk(depth-1, ls, ps, lo); err != nil {
 				return err
 			}
 		}
@@ -532,6 +618,28 @@ func (v *Vault) leaves(ctx context.Context, fv *FileVersion, off, end uint64) ([
 		return nil, 0, err
 	}
 	return out, first, nil
+}
+
+// openPart loads the part node c of fv, which its parent at depth says
+// holds size bytes, and returns its links and entries.
+func (v *Vault) openPart(ctx context.Context, fv *FileVersion, c cid.Cid, depth int, size uint64) ([]Link, []partEntry, error) {
+	what := fmt.Sprintf("part of %s", fv.Name)
+	var n partNode
+	if err := decodeNode(ctx, v.blocks, c, what, "part", &n); err != nil {
+		return nil, nil, err
+	}
+	damaged := func(err error) error { return &DamagedError{CID: c, What: what, Err: err} }
+	var b partBody
+	if err := openNode(n, adPart, &fv.Key, &b); err != nil {
+		return nil, nil, damaged(err)
+	}
+	if b.Depth != depth-1 {
+		return nil, nil, damaged(fmt.Errorf("depth %d below depth %d", b.Depth, depth))
+	}
+	if err := checkParts(b.Depth, n.Links, b.Parts, size); err != nil {
+		return nil, nil, damaged(err)
+	}
+	return n.Links, b.Parts, nil
 }
 
 // ReadRange writes bytes [off, off+n) of the file to w, fetching only the
@@ -549,9 +657,22 @@ func (v *Vault) ReadRange(ctx context.Context, fv *FileVersion, w io.Writer, off
 	if uint64(off) == end {
 		return nil
 	}
+	// A version with part nodes has its content hash checked here, not
+	// when opened: listing history must not load every part node.
+	whole := off == 0 && end == fv.Size
+	if fv.depth > 0 && !whole {
+		if err := v.checkContent(ctx, fv, "version of "+fv.Name); err != nil {
+			return err
+		}
+	}
 	ls, first, err := v.leaves(ctx, fv, uint64(off), end)
 	if err != nil {
 		return err
+	}
+	if fv.depth > 0 && whole {
+		if err := fv.checkHash(contentHash(ls), "version of "+fv.Name); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -620,6 +741,11 @@ func (v *Vault) readChunk(ctx context.Context, fv *FileVersion, i int, l leaf) (
 	}
 	if uint64(len(plain)) != l.size {
 		return nil, &DamagedError{CID: l.c, What: what, Err: fmt.Errorf("%d bytes, want %d", len(plain), l.size)}
+	}
+	// Whoever holds the file key knows the chunk keys and can seal other
+	// bytes under them; only the owner can tell.
+	if fv.byID && v.acct.chunkKey(plain) != l.key {
+		return nil, &DamagedError{CID: l.c, What: what, Err: fmt.Errorf("its bytes are not the content its key names: %w", ErrForged)}
 	}
 	return plain, nil
 }

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,10 +80,19 @@ type objectVector struct {
 }
 
 type badVector struct {
-	What  string `json:"what"`
-	Type  string `json:"type"`
+	What   string `json:"what"`
+	Type   string `json:"type"`
+	CID    string `json:"cid"`
+	Key    string `json:"key,omitempty"` // a folder's key
+	Block  string `json:"block"`
+	Forged bool   `json:"forged,omitempty"` // refused as a forged version, when opened or read
+	// Blocks the bad block links to, that a reader needs to find the
+	// forgery.
+	Blocks []badBlock `json:"blocks,omitempty"`
+}
+
+type badBlock struct {
 	CID   string `json:"cid"`
-	Key   string `json:"key,omitempty"` // a folder's key
 	Block string `json:"block"`
 }
 
@@ -365,7 +376,75 @@ func makeVectors(t *testing.T) vectorSet {
 	v2.V = 2
 	b, _ = marshal(v2)
 	addBad("file node of version 2", "file", b)
+	addForged(t, &vs, v, tr)
 	return vs
+}
+
+// addForged adds versions sealed by the recipient of /shared.txt, who
+// holds its file key and nothing else of the account: other content under
+// the key, each of which the owner must refuse (SPEC.md, "Checks against
+// forged versions").
+func addForged(t *testing.T, vs *vectorSet, v *Vault, tr *Tree) {
+	ctx := context.Background()
+	e, err := tr.Stat(ctx, "/shared.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fv, err := v.OpenFile(ctx, e.CID, "/shared.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n fileNode
+	if err := decodeNode(ctx, v.blocks, fv.CID, "", "file", &n); err != nil {
+		t.Fatal(err)
+	}
+	chunk := func(key [32]byte, plain string) (leaf, badBlock) {
+		blk, _ := newBlock(rawPrefix, sealChunk(&key, append([]byte(plain), make([]byte, 16)...)[:len(plain)]))
+		return leaf{blk.Cid(), uint64(len(plain)), key}, badBlock{blk.Cid().String(), hex.EncodeToString(blk.RawData())}
+	}
+	entries := func(ls []leaf) ([]Link, []partEntry) {
+		var links []Link
+		var parts []partEntry
+		for _, l := range ls {
+			links = append(links, Link{l.c})
+			parts = append(parts, partEntry{Size: l.size, Key: bytes.Clone(l.key[:])})
+		}
+		return links, parts
+	}
+	version := func(what string, hash [32]byte, depth int, links []Link, parts []partEntry, extra ...badBlock) {
+		var size uint64
+		for _, p := range parts {
+			size += p.Size
+		}
+		body := fileBody{Name: fv.Name, Size: size, Mode: fv.Mode, Mtime: fv.Mtime, Time: fv.Time + 1, Device: fv.Device, Hash: hash[:], Depth: depth, Parts: parts}
+		blk, err := v.sealNode(&fv.Key, adFile, body, func(b []byte) bodiless {
+			return fileNode{Type: "file", V: 1, Kid: n.Kid, Links: links, Body: b}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs.Bad = append(vs.Bad, badVector{What: "forged version of /shared.txt: " + what, Type: "file", CID: blk.Cid().String(), Block: hex.EncodeToString(blk.RawData()), Forged: true, Blocks: extra})
+	}
+	var other [32]byte
+	copy(other[:], "a chunk key of the forger's own.")
+	forged, forgedBlock := chunk(other, "forged\n")
+	links, parts := entries([]leaf{forged})
+	version("other content, the original content hash (refused when opened)", fv.Hash, 0, links, parts, forgedBlock)
+	version("other content with its own content hash (refused when opened: kid is not the hash's)", contentHash([]leaf{forged}), 0, links, parts, forgedBlock)
+	var orig [32]byte
+	copy(orig[:], fv.parts[0].Key)
+	swapped, swappedBlock := chunk(orig, strings.Repeat("?", int(fv.parts[0].Size)))
+	links, parts = entries([]leaf{swapped})
+	version("other bytes under the original chunk key (refused when read: the chunk is not its key's)", fv.Hash, 0, links, parts, swappedBlock)
+	links, parts = entries([]leaf{forged})
+	part, err := v.sealNode(&fv.Key, adPart, partBody{Depth: 0, Parts: parts}, func(b []byte) bodiless {
+		return partNode{Type: "part", V: 1, Links: links, Body: b}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	version("other content in a part node (refused when read: the parts are not the hash's)", fv.Hash, 1, []Link{{part.Cid()}}, []partEntry{{Size: forged.size}},
+		badBlock{part.Cid().String(), hex.EncodeToString(part.RawData())}, forgedBlock)
 }
 
 // recover derives the key of a version this account wrote.
@@ -529,11 +608,23 @@ func checkBad(t *testing.T, acct *Account, bad badVector) {
 	mem := newMem()
 	blk, _ := blocks.NewBlockWithCid(b, c)
 	mem.Put(ctx, []blocks.Block{blk})
+	for _, x := range bad.Blocks {
+		xb, _ := hex.DecodeString(x.Block)
+		xc, _ := cid.Decode(x.CID)
+		if got, _ := xc.Prefix().Sum(xb); !got.Equals(xc) {
+			t.Fatalf("%s: a block does not hash to %s", bad.What, x.CID)
+		}
+		xblk, _ := blocks.NewBlockWithCid(xb, xc)
+		mem.Put(ctx, []blocks.Block{xblk})
+	}
 	v := New(acct, mem)
 	var err error
 	switch bad.Type {
 	case "file":
-		_, err = v.OpenFile(ctx, c, bad.What)
+		var fv *FileVersion
+		if fv, err = v.OpenFile(ctx, c, bad.What); err == nil {
+			err = v.ReadRange(ctx, fv, io.Discard, 0, -1)
+		}
 	case "snap":
 		_, err = v.OpenSnapshot(ctx, c)
 	case "dir":
@@ -544,6 +635,9 @@ func checkBad(t *testing.T, acct *Account, bad badVector) {
 	var de *DamagedError
 	if !errors.As(err, &de) {
 		t.Fatalf("%s: got %v, want a damaged-block error", bad.What, err)
+	}
+	if bad.Forged != errors.Is(err, ErrForged) {
+		t.Fatalf("%s: got %v, want forged = %v", bad.What, err, bad.Forged)
 	}
 }
 
