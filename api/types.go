@@ -60,6 +60,16 @@ type RepoStat struct {
 	// snapshot.
 	StoredBytes  int64  `json:"stored_bytes"`
 	LogicalBytes uint64 `json:"logical_bytes"`
+	// DHTRecords and DHTRecordBytes are the LAN DHT records (IPNS names,
+	// public keys) held, this node's and others'; DHTMaxRecords and
+	// DHTMaxBytes the quota beyond which puts from others are refused;
+	// DHTRefused how many puts were refused since the daemon started (over
+	// the quota or a peer's rate).
+	DHTRecords     int    `json:"dht_records"`
+	DHTRecordBytes int64  `json:"dht_record_bytes"`
+	DHTMaxRecords  int    `json:"dht_max_records"`
+	DHTMaxBytes    int64  `json:"dht_max_bytes"`
+	DHTRefused     uint64 `json:"dht_refused"`
 }
 
 // GCResult says what a garbage collection removed.

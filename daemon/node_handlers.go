@@ -62,13 +62,19 @@ func (d *Daemon) handleRepoStat(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	rs := d.node.RecordStat()
 	return writeJSON(w, http.StatusOK, api.RepoStat{
 		Blocks: st.Blocks, BlockBytes: st.BlockBytes, DiskBytes: st.DiskBytes, Pins: st.Pins, Profile: string(st.Profile),
 		StoredBytes: st.BlockBytes, LogicalBytes: logical,
+		DHTRecords: rs.Records, DHTRecordBytes: rs.Bytes, DHTMaxRecords: rs.MaxRecords, DHTMaxBytes: rs.MaxBytes, DHTRefused: rs.Refused,
 	})
 }
 
 func (d *Daemon) handleRepoGC(w http.ResponseWriter, r *http.Request) error {
+	// Expired DHT records go too (the node also sweeps them on its own).
+	if _, err := d.node.SweepRecords(r.Context()); err != nil {
+		return err
+	}
 	res, err := d.store.GC(r.Context())
 	if err != nil {
 		return err

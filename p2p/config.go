@@ -30,6 +30,9 @@ type Config struct {
 	// ReprovideInterval is how often pinned roots are announced to the
 	// DHT again; 0 turns reproviding off.
 	ReprovideInterval time.Duration
+	// Records bound the DHT records other peers can make the node store.
+	// Default: the profile's (see profileLimits).
+	Records RecordLimits
 	// Log receives the node's structured log. Default: discard.
 	Log *slog.Logger
 }
@@ -44,11 +47,19 @@ type limits struct {
 	connLow, connHigh int
 	memory            int64
 	fds               int
+	records           RecordLimits
 }
 
 func profileLimits(p blockstore.Profile) limits {
 	if p == blockstore.ProfilePi {
-		return limits{connLow: 32, connHigh: 64, memory: 64 << 20, fds: 256}
+		return limits{connLow: 32, connHigh: 64, memory: 64 << 20, fds: 256,
+			records: RecordLimits{MaxRecords: 2048, MaxBytes: 4 << 20, PeerRate: 10, PeerBurst: 100}}
 	}
-	return limits{connLow: 100, connHigh: 400, memory: 512 << 20, fds: 2048}
+	// A household's LAN has a few dozen names; 8192 records of a few
+	// hundred bytes leave room for far more, and 16 MiB bounds records
+	// padded to IPNS's 10 KiB maximum. A device publishes a record per
+	// change, a donor a burst per republication: 10 puts a second with
+	// bursts of 100 leave both unhindered.
+	return limits{connLow: 100, connHigh: 400, memory: 512 << 20, fds: 2048,
+		records: RecordLimits{MaxRecords: 8192, MaxBytes: 16 << 20, PeerRate: 10, PeerBurst: 100}}
 }

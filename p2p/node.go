@@ -52,6 +52,8 @@ type Node struct {
 	mdns     mdns.Service
 	peering  *peering.PeeringService
 	store    *blockstore.Store
+	records  *recordStore
+	guard    *putGuard
 	window   int
 	log      *slog.Logger
 
@@ -89,10 +91,16 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		"pk":   record.PublicKeyValidator{},
 		"ipns": ipns.Validator{KeyBook: n.host.Peerstore()},
 	}
+	if n.records, err = newRecordStore(ctx, cfg.Store.Namespace("dht"), recordMaxAge); err != nil {
+		return nil, err
+	}
+	n.guard = newPutGuard(n.records, cfg.Records.withDefaults(profileLimits(cfg.Store.Profile()).records), log)
 	n.dht, err = dht.New(n.host,
 		dht.Mode(dht.ModeServer),
 		dht.ProtocolExtension(dual.LanExtension),
-		dht.Datastore(cfg.Store.Namespace("dht")),
+		dht.Datastore(n.records),
+		dht.MaxRecordAge(recordMaxAge),
+		dht.OnRequestHook(n.guard.onRequest),
 		dht.Validator(validator),
 		dht.QueryFilter(dht.PrivateQueryFilter),
 		dht.RoutingTableFilter(lanRoutingTableFilter),
@@ -107,10 +115,14 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	n.bitswap = bitswap.New(nctx, bsnet.NewFromIpfsHost(n.host), n.dht, cfg.Store.Blockstore(), bitswapOptions(cfg.Store.Profile())...)
 	n.bserv = blockservice.New(cfg.Store.Blockstore(), n.bitswap)
 	n.dag = merkledag.NewDAGService(n.bserv)
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
 		n.watchBitswap(nctx)
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.sweepRecordsLoop(nctx)
 	}()
 
 	if cfg.ReprovideInterval > 0 {

@@ -31,6 +31,8 @@ func newRepoCommand(g *globals) *cobra.Command {
 			fmt.Fprintf(g.stdout, "blocks        %d\nstored bytes  %d (%s): everything held, all history, encrypted and deduplicated\nlogical bytes %d (%s): the files in the vault now\ndisk bytes    %d (%s)\npins          %d\nprofile       %s\n",
 				st.Blocks, st.StoredBytes, humanize.IBytes(uint64(st.StoredBytes)), st.LogicalBytes, humanize.IBytes(st.LogicalBytes),
 				st.DiskBytes, humanize.IBytes(uint64(st.DiskBytes)), st.Pins, st.Profile)
+			fmt.Fprintf(g.stdout, "dht records   %d of %d, %s of %s: names and keys held for this node and others; %d puts refused since start\n",
+				st.DHTRecords, st.DHTMaxRecords, humanize.IBytes(uint64(st.DHTRecordBytes)), humanize.IBytes(uint64(st.DHTMaxBytes)), st.DHTRefused)
 			return nil
 		},
 	}, &cobra.Command{
