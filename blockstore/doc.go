@@ -17,4 +17,9 @@
 // Blocks larger than the profile's value threshold land in Badger's value
 // log, so LSM compactions do not rewrite them; value-log GC reclaims the
 // space of deleted blocks on a timer.
+//
+// Open checks the folder before Badger sees it (opencheck.go): Badger
+// would empty a store whose MANIFEST is missing, delete table files the
+// MANIFEST does not list, and crash on a truncated table. [Store.Verify]
+// re-hashes every block and walks what GC keeps, as `peer repo verify`.
 package blockstore

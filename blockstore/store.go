@@ -41,6 +41,8 @@ type Store struct {
 	rootsMu  sync.Mutex
 	roots    []RootsFunc
 	prealloc *preallocator
+	// lock holds the folder for this process.
+	lock *dirLock
 	// stop and done end the trim loop; nil when the profile does not trim.
 	stop chan struct{}
 	done chan struct{}
@@ -60,23 +62,36 @@ func (s *Store) AddRoots(f RootsFunc) {
 
 // Open opens (creating if needed) the store in dir with the options of
 // profile. The caller must Close it.
-func Open(ctx context.Context, dir string, profile Profile, log *slog.Logger) (*Store, error) {
+//
+// Open refuses, with an error matching [ErrDamaged] that names dir and what
+// to do, a store Badger would empty or crash on: data files without a
+// MANIFEST, a MANIFEST it cannot read, a missing or truncated table file.
+func Open(ctx context.Context, dir string, profile Profile, log *slog.Logger) (s *Store, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create block store folder: %w", err)
 	}
-	o := profile.badgerOptions()
-	o.Options = o.Options.WithLogger(badgerLogger{log})
-	d, err := badger4.NewDatastore(dir, &o)
+	lock, err := lockDir(dir)
 	if err != nil {
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("failed to open %s: %w", dir, ErrLocked)
-		}
-		return nil, fmt.Errorf("failed to open block store %s: %w", dir, err)
+		return nil, err
 	}
-	s := &Store{dir: dir, profile: profile, ds: d, log: log}
+	defer func() {
+		if err != nil {
+			lock.unlock()
+		}
+	}()
+	o := profile.badgerOptions()
+	o.Options = o.Options.WithLogger(badgerLogger{log}).WithBypassLockGuard(ownsLock)
+	if err := checkDir(dir, o.ExternalMagicVersion, log); err != nil {
+		return nil, err
+	}
+	d, err := openBadger(dir, &o)
+	if err != nil {
+		return nil, err
+	}
+	s = &Store{dir: dir, profile: profile, ds: d, log: log, lock: lock}
 	base := bstore.NewBlockstore(d, bstore.WriteThrough(true))
 	cached, err := bstore.CachedBlockstore(ctx, base, cacheOpts(profile))
 	if err != nil {
@@ -107,6 +122,24 @@ func Open(ctx context.Context, dir string, profile Profile, log *slog.Logger) (*
 		go s.trimLoop(abs, every)
 	}
 	return s, nil
+}
+
+// openBadger opens the Badger database in dir, turning a panic in this
+// goroutine into an error that names dir.
+func openBadger(dir string, o *badger4.Options) (d *badger4.Datastore, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = damaged(dir, fmt.Sprintf("Badger failed opening it (%s)", firstLine(fmt.Sprint(r))), restoreHint(dir))
+		}
+	}()
+	d, err = badger4.NewDatastore(dir, o)
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("failed to open %s: %w", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("failed to open block store %s: %s (if its files were damaged, restore the folder from a backup)", dir, firstLine(err.Error()))
+	}
+	return d, nil
 }
 
 // trimLoop drops resident pages of Badger's mapped files under dir every
@@ -180,6 +213,9 @@ func (s *Store) Close() error {
 	}
 	if err := s.ds.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("failed to close block store: %w", err))
+	}
+	if err := s.lock.unlock(); err != nil {
+		errs = append(errs, fmt.Errorf("failed to unlock block store: %w", err))
 	}
 	return errors.Join(errs...)
 }
