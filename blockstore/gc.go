@@ -74,21 +74,9 @@ func (s *Store) mark(ctx context.Context) (map[string]struct{}, error) {
 		set[k] = struct{}{}
 		return true
 	}
-	pins, err := s.Pins(ctx)
+	pins, err := s.allRoots(ctx)
 	if err != nil {
 		return nil, err
-	}
-	s.rootsMu.Lock()
-	fns := append([]RootsFunc(nil), s.roots...)
-	s.rootsMu.Unlock()
-	for _, f := range fns {
-		roots, err := f(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("failed to list roots to keep: %w", err)
-		}
-		for _, r := range roots {
-			pins = append(pins, Pin{Key: r, Recursive: true})
-		}
 	}
 	for _, p := range pins {
 		if !p.Recursive {

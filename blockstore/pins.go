@@ -31,3 +31,25 @@ func (s *Store) Pins(ctx context.Context) ([]Pin, error) {
 	}
 	return out, nil
 }
+
+// allRoots returns the pins and the kept roots (as recursive pins): what
+// GC keeps and Verify checks.
+func (s *Store) allRoots(ctx context.Context) ([]Pin, error) {
+	pins, err := s.Pins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.rootsMu.Lock()
+	fns := append([]RootsFunc(nil), s.roots...)
+	s.rootsMu.Unlock()
+	for _, f := range fns {
+		roots, err := f(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("failed to list roots to keep: %w", err)
+		}
+		for _, r := range roots {
+			pins = append(pins, Pin{Key: r, Recursive: true})
+		}
+	}
+	return pins, nil
+}
