@@ -204,3 +204,22 @@ func FuzzPhrase(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAccountID checks that an account ID read from anywhere formats
+// back to one that reads as the same account.
+func FuzzParseAccountID(f *testing.F) {
+	a, _ := AccountFromSecret(bytes.Repeat([]byte{3}, 32))
+	f.Add(a.ID())
+	f.Add(a.PeerID().String())
+	f.Add("k51")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ParseAccountID(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseAccountID(AccountID(id))
+		if err != nil || again != id {
+			t.Fatalf("%q read as %s, which formats as %q and reads back as %s (%v)", s, id, AccountID(id), again, err)
+		}
+	})
+}
