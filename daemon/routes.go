@@ -46,6 +46,7 @@ func (d *Daemon) routes() http.Handler {
 	handle("GET /stats/bitswap", d.handleBitswapStat)
 	handle("GET /repo/stat", d.handleRepoStat)
 	handle("POST /repo/gc", d.handleRepoGC)
+	handle("GET /repo/verify", d.handleRepoVerify)
 	handle("GET /account", d.handleAccount)
 	handle("GET /status", d.handleStatus)
 	handle("GET /name/resolve/{account}", d.handleResolve)
