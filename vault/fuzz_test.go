@@ -78,6 +78,9 @@ func FuzzOpenNode(f *testing.F) {
 			d.list(ctx)
 		}
 		ParseDeviceCert(data)
+		if k, err := BlockKind(blk.Cid(), data); err == nil && kindNames[k] == "" {
+			t.Fatalf("a dag-cbor block of kind %q", k)
+		}
 		if r, err := ReadRoot(ctx, mem, blk.Cid()); err == nil {
 			again, err := v.WriteRoot(ctx, *r)
 			if err != nil || !again.Equals(blk.Cid()) {
