@@ -181,7 +181,8 @@ func verifyFailure(rep api.VerifyReport) error {
 	if len(rep.Missing) > 0 {
 		hints = append(hints, "fetch missing blocks again with 'peer ipfs pin add ROOT' (the root that needs them) while a device that holds them is on the LAN")
 	}
-	if stray > 0 {
+	if stray > 0 && len(rep.Missing) == 0 {
+		// GC stops at a missing block, so this helps only once none is.
 		hints = append(hints, "'peer repo gc' removes damaged blocks nothing needs")
 	}
 	return fmt.Errorf("%d damaged and %d missing blocks: %s", len(rep.Damaged), len(rep.Missing), strings.Join(hints, "; "))
