@@ -107,8 +107,9 @@ func (s *Store) verifyBlocks(ctx context.Context, rep *VerifyReport, progress fu
 		reason := ""
 		if err != nil {
 			reason = "cannot be read: " + firstLine(err.Error())
-		} else {
-			reason = checkHash(mh, data)
+		} else if reason = checkHash(mh, data); reason != "" && len(data) == 0 {
+			// Badger logs a value it cannot read and returns none.
+			reason = "it reads back empty (cut short or unreadable)"
 		}
 		if reason != "" {
 			damaged[string(mh)] = len(rep.Damaged)

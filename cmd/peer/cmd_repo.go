@@ -122,6 +122,7 @@ func (g *globals) verify(ctx context.Context) (api.VerifyReport, error) {
 	if err != nil {
 		return api.VerifyReport{}, err
 	}
+	quietDependencies(g.logLevel) // Badger logs each unreadable block, key in bytes
 	log, err := g.logger()
 	if err != nil {
 		return api.VerifyReport{}, err
