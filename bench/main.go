@@ -29,7 +29,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -38,10 +37,6 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "probe" {
-		probe(os.Args[2:])
-		return
-	}
 	size := flag.Int64("size", 256, "MiB moved in the transfer figures")
 	add := flag.Int64("add", 1024, "MiB added in the add figure")
 	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync")
@@ -284,22 +279,9 @@ func (r *runner) memory() {
 
 // procMem reads RssAnon and VmRSS of pid, in bytes.
 func procMem(r *runner, pid int) (anon, rss int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	anon, rss, err := lantest.Mem(pid)
 	if err != nil {
 		r.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "RssAnon:":
-			anon = v << 10
-		case "VmRSS:":
-			rss = v << 10
-		}
 	}
 	return anon, rss
 }

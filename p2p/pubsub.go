@@ -12,7 +12,7 @@ const BanDuration = time.Hour
 
 // pubsubOptions bound what peers can make gossipsub hold: messages are
 // at most 1 MiB (the largest a change's announcement takes), at most 64
-// are validated at once and 256 wait (more are dropped, not queued), and
+// are validated at once and 64 wait (more are dropped, not queued), and
 // blacklisted peers are forgotten after BanDuration.
 func pubsubOptions() ([]pubsub.Option, error) {
 	bl, err := pubsub.NewTimeCachedBlacklist(BanDuration)
@@ -23,7 +23,7 @@ func pubsubOptions() ([]pubsub.Option, error) {
 		pubsub.WithFloodPublish(true),
 		pubsub.WithMaxMessageSize(1 << 20),
 		pubsub.WithValidateThrottle(64),
-		pubsub.WithValidateQueueSize(256),
+		pubsub.WithValidateQueueSize(64),
 		pubsub.WithBlacklist(bl),
 	}, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -48,14 +49,16 @@ use. The first run creates the repo with default settings (see 'peer init').`,
 			if err != nil {
 				return err
 			}
+			mem := defaultMemory
 			if r.Config.Profile == string(blockstore.ProfilePi) {
 				// Collect garbage sooner on small boards: the heap stays
-				// near its live size instead of doubling between cycles,
-				// and a soft limit makes the runtime return freed memory
-				// to the system promptly.
+				// near its live size instead of doubling between cycles.
 				debug.SetGCPercent(50)
-				debug.SetMemoryLimit(40 << 20)
+				mem = piMemory
 			}
+			memCtx, stopMem := context.WithCancel(cmd.Context())
+			defer stopMem()
+			go governMemory(memCtx, mem)
 			d, err := daemon.Start(cmd.Context(), r, log)
 			if err != nil {
 				return err

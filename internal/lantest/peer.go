@@ -15,12 +15,6 @@ import (
 	"time"
 )
 
-var build struct {
-	once sync.Once
-	bin  string
-	err  error
-}
-
 // touchSources reads the metadata of every Go file of the module. go test
 // caches a test's result keyed by the files the test process opens or
 // stats; the binary is built by a child process it cannot see, so without
@@ -58,23 +52,7 @@ func touchSources() {
 // PeerBinary builds cmd/peer once per test process and returns its path.
 func PeerBinary(t TB) string {
 	t.Helper()
-	build.once.Do(func() {
-		dir, err := os.MkdirTemp("", "peer-bin-")
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.bin = filepath.Join(dir, "peer")
-		touchSources()
-		out, err := exec.Command("go", "build", "-o", build.bin, "github.com/peer-cloud/peer/cmd/peer").CombinedOutput()
-		if err != nil {
-			build.err = fmt.Errorf("go build: %v: %s", err, out)
-		}
-	})
-	if build.err != nil {
-		t.Fatal(build.err)
-	}
-	return build.bin
+	return Binary(t, "github.com/peer-cloud/peer/cmd/peer")
 }
 
 // PeerOptions configure a node made by NewPeer.

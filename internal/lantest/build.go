@@ -1,0 +1,55 @@
+package lantest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sync"
+)
+
+// built holds the binaries built by this test process, by package.
+var built struct {
+	mu   sync.Mutex
+	bins map[string]*binary
+}
+
+type binary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Binary builds the command in package pkg once per test process and
+// returns its path.
+func Binary(t TB, pkg string) string {
+	t.Helper()
+	built.mu.Lock()
+	if built.bins == nil {
+		built.bins = map[string]*binary{}
+	}
+	b := built.bins[pkg]
+	if b == nil {
+		b = &binary{}
+		built.bins[pkg] = b
+	}
+	built.mu.Unlock()
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "peer-bin-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, path.Base(pkg))
+		touchSources()
+		out, err := exec.Command("go", "build", "-o", b.path, pkg).CombinedOutput()
+		if err != nil {
+			b.err = fmt.Errorf("go build %s: %v: %s", pkg, err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}

@@ -1,0 +1,59 @@
+// Command probe runs inside a node's namespace (lantest.StartProbe starts
+// it there) and times what the node sees, talking to its API directly so
+// no process start is in the figure. It reads commands from stdin and
+// answers each with a duration in nanoseconds, or "error ...":
+//
+//	ls DIR NAME       wait (polling every millisecond, up to 10 s) until NAME is in DIR
+//	resolve ACCOUNT   resolve the account's name through the DHT alone
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/peer-cloud/peer/api"
+)
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: probe API-URL TOKEN")
+		os.Exit(2)
+	}
+	c := &api.Client{Base: os.Args[1], Token: os.Args[2]}
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var err error
+		switch {
+		case len(f) == 3 && f[0] == "ls":
+			for {
+				var es []api.Entry
+				if es, err = c.VaultLs(ctx, f[1]); err == nil && slices.ContainsFunc(es, func(e api.Entry) bool { return e.Name == f[2] }) {
+					break
+				}
+				if ctx.Err() != nil {
+					err = fmt.Errorf("%s not in %s within 10 s", f[2], f[1])
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		case len(f) == 2 && f[0] == "resolve":
+			_, err = c.Resolve(ctx, f[1], true)
+		default:
+			err = fmt.Errorf("unknown probe command %q", sc.Text())
+		}
+		cancel()
+		if err != nil {
+			fmt.Println("error", err)
+			continue
+		}
+		fmt.Println(time.Since(start).Nanoseconds())
+	}
+}
