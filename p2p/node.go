@@ -53,6 +53,7 @@ type Node struct {
 	peering  *peering.PeeringService
 	store    *blockstore.Store
 	records  *recordStore
+	reconn   *reconnects
 	guard    *putGuard
 	window   int
 	log      *slog.Logger
@@ -112,8 +113,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if n.pubsub, err = pubsub.NewGossipSub(nctx, n.host, pubsub.WithFloodPublish(true)); err != nil {
 		return nil, fmt.Errorf("failed to start pubsub: %w", err)
 	}
-	n.bitswap = bitswap.New(nctx, bsnet.NewFromIpfsHost(n.host), n.dht, cfg.Store.Blockstore(), bitswapOptions(cfg.Store.Profile())...)
+	n.bitswap = bitswap.New(nctx, replyNet{bsnet.NewFromIpfsHost(n.host)}, n.dht, cfg.Store.Blockstore(), bitswapOptions(cfg.Store.Profile())...)
 	n.bserv = blockservice.New(cfg.Store.Blockstore(), n.bitswap)
+	n.reconn = n.watchReconnects()
 	n.dag = merkledag.NewDAGService(n.bserv)
 	n.wg.Add(2)
 	go func() {
@@ -306,6 +308,9 @@ func (n *Node) Close() error {
 	}
 	if n.dht != nil {
 		errs = append(errs, n.dht.Close())
+	if n.reconn != nil {
+		n.reconn.stop()
+	}
 	}
 	n.cancel()
 	n.wg.Wait()

@@ -1,0 +1,115 @@
+package p2p
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
+	msmux "github.com/multiformats/go-multistream"
+)
+
+// deadConnTimeout is how long an older connection to a peer that connected
+// again may take to answer a ping before it is closed.
+const deadConnTimeout = time.Second
+
+// reconnects watches for peers that connect while an older connection to
+// them is still open, which is what a restarted peer looks like from here:
+// a killed process sends nothing, so a QUIC connection to it stays up until
+// it times out. Bitswap counts a peer connected while any connection is, so
+// it keeps the dead process's wantlist and its queue of blocks to send;
+// those blocks then go to the new process, which did not ask for them or
+// asks again for what it still lacks, so they come twice (seen as a
+// restarted fetcher "fetching 65 blocks while holding 9"). And libp2p
+// opens new streams on the connection with the most streams, the dead one,
+// so what is sent to the peer waits until that connection times out.
+//
+// So when a peer connects again, the node drops Bitswap's state for it at
+// once (libp2p tells before it handles any stream of the new connection,
+// so the new process's wants are kept), then pings each older connection
+// over itself and closes those that do not answer (a restarted peer
+// answers the old QUIC connection with a stateless reset at once). Peers
+// that merely dialled each other twice at once lose wants sent in the
+// moment between; a fetch asks again within its stall timeout.
+type reconnects struct {
+	n      *Node
+	notify *network.NotifyBundle
+}
+
+func (n *Node) watchReconnects() *reconnects {
+	r := &reconnects{n: n}
+	r.notify = &network.NotifyBundle{ConnectedF: r.connected}
+	n.host.Network().Notify(r.notify)
+	return r
+}
+
+func (r *reconnects) stop() { r.n.host.Network().StopNotify(r.notify) }
+
+func (r *reconnects) connected(net network.Network, c network.Conn) {
+	n := r.n
+	if n.ctx.Err() != nil {
+		return
+	}
+	p := c.RemotePeer()
+	var older []network.Conn
+	for _, o := range net.ConnsToPeer(p) {
+		if o != c && !o.Stat().Opened.After(c.Stat().Opened) {
+			older = append(older, o)
+		}
+	}
+	if len(older) == 0 {
+		return
+	}
+	n.log.Debug("peer connected again; dropping Bitswap's state of its older connections", "peer", p)
+	n.bitswap.PeerDisconnected(p)
+	n.bitswap.PeerConnected(p)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		for _, o := range older {
+			ctx, cancel := context.WithTimeout(n.ctx, deadConnTimeout)
+			err := pingConn(ctx, o)
+			cancel()
+			var se *network.StreamError
+			if err == nil || errors.As(err, &se) && se.Remote || n.ctx.Err() != nil {
+				continue // answered, if only with a reset: alive
+			}
+			n.log.Debug("closing a dead connection of a peer that connected again", "peer", p, "addr", o.RemoteMultiaddr(), "err", err)
+			o.Close()
+		}
+	}()
+}
+
+// pingConn runs libp2p's ping protocol once over c itself (the host's
+// Ping picks a connection of its own).
+func pingConn(ctx context.Context, c network.Conn) error {
+	s, err := c.NewStream(ctx)
+	if err != nil {
+		return fmt.Errorf("failed to open a stream: %w", err)
+	}
+	defer s.Reset()
+	if d, ok := ctx.Deadline(); ok {
+		s.SetDeadline(d)
+	}
+	if err := msmux.SelectProtoOrFail(ping.ID, s); err != nil {
+		return fmt.Errorf("failed to negotiate ping: %w", err)
+	}
+	out := make([]byte, ping.PingSize)
+	rand.Read(out)
+	if _, err := s.Write(out); err != nil {
+		return fmt.Errorf("failed to ping: %w", err)
+	}
+	in := make([]byte, len(out))
+	if _, err := io.ReadFull(s, in); err != nil {
+		return fmt.Errorf("failed to read the ping's answer: %w", err)
+	}
+	if !bytes.Equal(in, out) {
+		return fmt.Errorf("ping answered with other bytes")
+	}
+	return nil
+}
