@@ -25,7 +25,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	"github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
@@ -49,7 +48,7 @@ type Node struct {
 	bserv    blockservice.BlockService
 	dag      ipld.DAGService
 	provider provider.System
-	mdns     mdns.Service
+	mdns     *mdnsRunner
 	peering  *peering.PeeringService
 	store    *blockstore.Store
 	records  *recordStore
@@ -151,10 +150,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		}
 	}
 	if cfg.MDNS {
-		n.mdns = mdns.NewMdnsService(n.host, "", &mdnsNotifee{n: n})
-		if err := n.mdns.Start(); err != nil {
-			return nil, fmt.Errorf("failed to start mDNS: %w", err)
-		}
+		// Without a multicast interface yet, discovery starts when one
+		// comes up (see mdnsRunner).
+		n.mdns = n.startMDNS()
 	}
 	log.Info("node started", "id", n.host.ID(), "addrs", n.host.Addrs())
 	return n, nil
