@@ -52,8 +52,8 @@ type Node struct {
 	peering  *peering.PeeringService
 	store    *blockstore.Store
 	records  *recordStore
-	reconn   *reconnects
 	guard    *putGuard
+	reconn   *reconnects
 	window   int
 	log      *slog.Logger
 
@@ -64,7 +64,7 @@ type Node struct {
 
 // New starts a node. The caller must Close it; Close does not close the
 // store.
-func New(ctx context.Context, cfg Config) (n *Node, err error) {
+func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if cfg.Identity == nil || cfg.Store == nil || len(cfg.ListenAddrs) == 0 {
 		return nil, errors.New("p2p: Config.Identity, Store and ListenAddrs are required")
 	}
@@ -77,7 +77,9 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		window = DefaultFetchWindow
 	}
 	nctx, cancel := context.WithCancel(context.Background())
-	n = &Node{store: cfg.Store, window: window, log: log, ctx: nctx, cancel: cancel}
+	n := &Node{store: cfg.Store, window: window, log: log, ctx: nctx, cancel: cancel}
+	// The results are not named n: a failure returns nil, and this must
+	// close what was started.
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -109,13 +111,17 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to start DHT: %w", err)
 	}
-	if n.pubsub, err = pubsub.NewGossipSub(nctx, n.host, pubsub.WithFloodPublish(true)); err != nil {
+	psOpts, err := pubsubOptions()
+	if err != nil {
+		return nil, fmt.Errorf("failed to start pubsub: %w", err)
+	}
+	if n.pubsub, err = pubsub.NewGossipSub(nctx, n.host, psOpts...); err != nil {
 		return nil, fmt.Errorf("failed to start pubsub: %w", err)
 	}
 	n.bitswap = bitswap.New(nctx, replyNet{bsnet.NewFromIpfsHost(n.host)}, n.dht, cfg.Store.Blockstore(), bitswapOptions(cfg.Store.Profile())...)
 	n.bserv = blockservice.New(cfg.Store.Blockstore(), n.bitswap)
-	n.reconn = n.watchReconnects()
 	n.dag = merkledag.NewDAGService(n.bserv)
+	n.reconn = n.watchReconnects()
 	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
@@ -306,9 +312,9 @@ func (n *Node) Close() error {
 	}
 	if n.dht != nil {
 		errs = append(errs, n.dht.Close())
+	}
 	if n.reconn != nil {
 		n.reconn.stop()
-	}
 	}
 	n.cancel()
 	n.wg.Wait()

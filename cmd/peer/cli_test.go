@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -78,6 +79,14 @@ func TestDaemonStartFailureIsOneLine(t *testing.T) {
 		{"empty listen", func(t *testing.T, r *repo.Repo) {
 			editConfig(t, r, `listen = ["/ip4/127.0.0.1/tcp/0"]`, `listen = []`)
 		}, "network.listen"},
+		{"libp2p port in use", func(t *testing.T, r *repo.Repo) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			editConfig(t, r, `listen = ["/ip4/127.0.0.1/tcp/0"]`, fmt.Sprintf(`listen = ["/ip4/127.0.0.1/tcp/%d"]`, ln.Addr().(*net.TCPAddr).Port))
+		}, "address already in use"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := testRepo(t)

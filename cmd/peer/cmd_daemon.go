@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
 
 	golog "github.com/ipfs/go-log/v2"
+	"github.com/libp2p/go-libp2p/gologshim"
 
 	"github.com/spf13/cobra"
 
@@ -97,9 +99,14 @@ func quietDependencies(level string) {
 	if os.Getenv("GOLOG_LOG_LEVEL") != "" {
 		return
 	}
+	// go-libp2p logs through slog handlers of its own (fx's start-up
+	// failures among them, which repeat the error the daemon returns): off
+	// by default, through go-log with --log-level debug.
 	if level == "debug" {
+		gologshim.SetDefaultHandler(golog.SlogHandler())
 		golog.SetAllLoggers(golog.LevelWarn)
 		return
 	}
+	gologshim.SetDefaultHandler(slog.DiscardHandler)
 	golog.SetAllLoggers(golog.LevelFatal)
 }
