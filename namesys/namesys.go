@@ -67,6 +67,7 @@ type System struct {
 
 	mu       sync.Mutex
 	watchers map[peer.ID][]chan Record
+	best     map[peer.ID]Record // the best valid record seen of each watched name
 }
 
 // New starts a name system on the node's host, DHT and pubsub, keeping
@@ -76,7 +77,7 @@ func New(ctx context.Context, h host.Host, dht routing.ValueStore, ps *pubsub.Pu
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &System{host: h, dht: dht, pubsub: ps, ds: store, log: log, watchers: map[peer.ID][]chan Record{}}
+	s := &System{host: h, dht: dht, pubsub: ps, ds: store, log: log, watchers: map[peer.ID][]chan Record{}, best: map[peer.ID]Record{}}
 	v := record.NamespacedValidator{
 		"pk":   record.PublicKeyValidator{},
 		"ipns": notifyingValidator{ipns.Validator{KeyBook: h.Peerstore()}, s},
@@ -137,6 +138,13 @@ func parse(key string, value []byte) (Record, error) {
 func (s *System) notify(r Record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Validation runs before pubsub stores a record: keep the best one
+	// seen of each watched name, so Local has it at once.
+	if _, watched := s.watchers[r.Name]; watched {
+		if b, ok := s.best[r.Name]; !ok || better(r, b) {
+			s.best[r.Name] = r
+		}
+	}
 	for _, ch := range s.watchers[r.Name] {
 		select {
 		case ch <- r:
@@ -274,11 +282,33 @@ func (s *System) Local(ctx context.Context, name peer.ID) (Record, error) {
 	if s.ps == nil {
 		return Record{}, errors.New("no pubsub cache")
 	}
+	s.mu.Lock()
+	seen, haveSeen := s.best[name]
+	s.mu.Unlock()
+	haveSeen = haveSeen && time.Now().Before(seen.EOL)
 	b, err := s.ps.GetValue(ctx, key)
 	if err != nil {
+		if haveSeen {
+			return seen, nil
+		}
 		return Record{}, err
 	}
-	return parse(key, b)
+	r, err := parse(key, b)
+	if err != nil || (haveSeen && better(seen, r)) {
+		if haveSeen {
+			return seen, nil
+		}
+	}
+	return r, err
+}
+
+// better reports whether a is a better record than b of one name: a
+// higher sequence, or the same one valid for longer (boxo's rule).
+func better(a, b Record) bool {
+	if a.Seq != b.Seq {
+		return a.Seq > b.Seq
+	}
+	return a.EOL.After(b.EOL)
 }
 
 // Resolve returns the newest valid record for name: the pubsub cache
