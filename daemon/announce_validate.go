@@ -44,6 +44,7 @@ func (n *names) validateAnnouncement(ctx context.Context, from peer.ID, m *pubsu
 	bs, err := n.checkAnnouncement(ctx, m.GetFrom(), m.Data)
 	if err != nil {
 		n.rejects.refused(from, err)
+		n.underAttack()
 		return pubsub.ValidationReject
 	}
 	m.ValidatorData = announcement{bs}
@@ -140,4 +141,20 @@ func (r *rejecter) refused(p peer.ID, why error) {
 		r.log.Warn("cutting off a LAN peer that keeps sending invalid announcements", "peer", p, "for", p2p.BanDuration, "last", why)
 		r.ps.BlacklistPeer(p)
 	}
+}
+
+// attackCatchUp is how often, while refused messages arrive, the follower
+// asks the DHT for the account's newest record: a flood can fill
+// gossipsub's validation queue, which then drops messages from every
+// peer, the account's own records among them.
+const attackCatchUp = 2 * time.Second
+
+// underAttack schedules a catch-up, at most every attackCatchUp.
+func (n *names) underAttack() {
+	now := time.Now().UnixNano()
+	last := n.lastAttackCatchUp.Load()
+	if now-last < int64(attackCatchUp) || !n.lastAttackCatchUp.CompareAndSwap(last, now) {
+		return
+	}
+	n.follow.catchUp(n.ctx)
 }

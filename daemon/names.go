@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/boxo/path"
@@ -38,6 +39,10 @@ type names struct {
 
 	follow  *follower
 	rejects rejecter // peers sending refused announcements
+	// ctx is the names' background context; lastAttackCatchUp the time
+	// (unix ns) of the last catch-up asked for because of refusals.
+	ctx               context.Context
+	lastAttackCatchUp atomic.Int64
 }
 
 func (d *Daemon) startNames(ctx context.Context) error {
@@ -49,7 +54,7 @@ func (d *Daemon) startNames(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n := &names{d: d, ns: ns, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.cert}}
+	n := &names{d: d, ns: ns, ctx: ctx, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.cert}}
 	n.follow = newFollower(n)
 	n.rejects = rejecter{ps: d.node.PubSub(), log: d.log}
 	d.names = n
