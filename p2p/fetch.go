@@ -10,8 +10,6 @@ import (
 	"github.com/ipfs/boxo/blockservice"
 	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
-
-	"github.com/peer-cloud/peer/blockstore"
 )
 
 // Progress reports how far a fetch has come.
@@ -176,45 +174,6 @@ func (w *window) next() (blocks.Block, error) {
 	case <-w.ctx.Done():
 		return nil, w.ctx.Err()
 	}
-}
-
-// FetchDAG makes every block of the DAG under root local, asking peers for
-// up to the node's fetch window of blocks at once. Blocks already local are
-// not fetched again. progress, if not nil, is called after each block.
-func (n *Node) FetchDAG(ctx context.Context, root cid.Cid, progress func(Progress)) error {
-	ctx, cancel := context.WithCancel(ctx)
-	w := newWindow(ctx, n.bserv, n.window)
-	defer func() { cancel(); w.wg.Wait() }()
-
-	seen := cid.NewSet()
-	seen.Add(root)
-	todo := []cid.Cid{root}
-	var p Progress
-	for len(todo) > 0 || w.pending > 0 {
-		for k := min(w.free(), len(todo)); k > 0; k = min(w.free(), len(todo)) {
-			w.request(todo[:k])
-			todo = todo[k:]
-		}
-		b, err := w.next()
-		if err != nil {
-			return fmt.Errorf("failed to fetch DAG %s after %d blocks: %w", root, p.Blocks, err)
-		}
-		ls, err := blockstore.Links(b)
-		if err != nil {
-			return fmt.Errorf("failed to fetch DAG %s: %w", root, err)
-		}
-		for _, l := range ls {
-			if seen.Visit(l) {
-				todo = append(todo, l)
-			}
-		}
-		p.Blocks++
-		p.Bytes += int64(len(b.RawData()))
-		if progress != nil {
-			progress(p)
-		}
-	}
-	return nil
 }
 
 // FetchOrdered fetches the blocks named by keys, in that order, with up to

@@ -8,6 +8,8 @@ import (
 	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
 	ipld "github.com/ipfs/go-ipld-format"
+
+	"github.com/peer-cloud/peer/blockstore"
 )
 
 // DAGLimits bound what FetchDAGLimited may fetch.
@@ -26,10 +28,17 @@ type DAGLimits struct {
 // DAGLimits.MaxNewBytes.
 var ErrTooBig = errors.New("the DAG is bigger than the fetch may take")
 
+// FetchDAG makes every block of the DAG under root local, asking peers for
+// up to the node's fetch window of blocks at once. Blocks already local are
+// not fetched again. progress, if not nil, is called after each block.
+func (n *Node) FetchDAG(ctx context.Context, root cid.Cid, progress func(Progress)) error {
+	return n.FetchDAGLimited(ctx, root, DAGLimits{Links: blockstore.Links, Progress: progress})
+}
+
 // FetchDAGLimited makes every block of the DAG under root local, as
 // FetchDAG does, but follows only the links lim.Links returns and stops
 // once more than lim.MaxNewBytes came from peers. Blocks already held are
-// read locally and walked, not counted.
+// read locally and walked, not counted against the cap.
 func (n *Node) FetchDAGLimited(ctx context.Context, root cid.Cid, lim DAGLimits) error {
 	ctx, cancel := context.WithCancel(ctx)
 	w := newWindow(ctx, n.bserv, n.window)
