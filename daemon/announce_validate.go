@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -107,10 +108,7 @@ func (announcedBlocks) Put(context.Context, []blocks.Block) error {
 // that keep sending them.
 type rejecter struct {
 	ps  *pubsub.PubSub
-	log interface {
-		Warn(msg string, args ...any)
-		Debug(msg string, args ...any)
-	}
+	log *slog.Logger
 	mu    sync.Mutex
 	peers map[peer.ID][]time.Time
 }
