@@ -107,8 +107,8 @@ func (announcedBlocks) Put(context.Context, []blocks.Block) error {
 // rejecter counts refused messages per sending peer and blacklists those
 // that keep sending them.
 type rejecter struct {
-	ps  *pubsub.PubSub
-	log *slog.Logger
+	ps    *pubsub.PubSub
+	log   *slog.Logger
 	mu    sync.Mutex
 	peers map[peer.ID][]time.Time
 }
