@@ -11,66 +11,24 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// ancestors returns every snapshot reachable from c, c included.
-func (v *Vault) ancestors(ctx context.Context, c cid.Cid) (map[cid.Cid]*Snapshot, error) {
-	out := map[cid.Cid]*Snapshot{}
-	stack := []cid.Cid{c}
-	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if out[x] != nil {
-			continue
-		}
-		s, err := v.OpenSnapshot(ctx, x)
-		if err != nil {
-			return nil, err
-		}
-		out[x] = s
-		stack = append(stack, s.Parents...)
-	}
-	return out, nil
-}
-
-// IsAncestor reports whether snapshot anc is desc or one of its ancestors.
-func (v *Vault) IsAncestor(ctx context.Context, anc, desc cid.Cid) (bool, error) {
-	as, err := v.ancestors(ctx, desc)
-	if err != nil {
-		return false, err
-	}
-	return as[anc] != nil, nil
-}
-
-// MergeBase returns the best common ancestor of a and b: of the common
-// ancestors that are no other common ancestor's ancestor, the one with the
-// highest sequence number (then the greatest CID). Nil when they share no
-// history.
+// MergeBase returns the best common ancestor of a and b: of MergeBases,
+// the one with the highest sequence number (then the greatest CID). Nil
+// when they share no history.
 func (v *Vault) MergeBase(ctx context.Context, a, b cid.Cid) (*Snapshot, error) {
-	as, err := v.ancestors(ctx, a)
+	as, err := v.OpenSnapshot(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	bs, err := v.ancestors(ctx, b)
+	bs, err := v.OpenSnapshot(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	common := map[cid.Cid]*Snapshot{}
-	for c, s := range as {
-		if bs[c] != nil {
-			common[c] = s
-		}
-	}
-	// Drop every common ancestor that is a parent of another's history.
-	below := map[cid.Cid]bool{}
-	for _, s := range common {
-		for _, p := range s.Parents {
-			below[p] = true
-		}
+	bases, err := v.MergeBases(ctx, as, bs)
+	if err != nil {
+		return nil, err
 	}
 	var best *Snapshot
-	for c, s := range common {
-		if below[c] {
-			continue
-		}
+	for _, s := range bases {
 		if best == nil || s.Seq > best.Seq || (s.Seq == best.Seq && s.CID.KeyString() > best.CID.KeyString()) {
 			best = s
 		}
@@ -256,24 +214,24 @@ func (v *Vault) conflictOrder(ctx context.Context, o, t *entry, p string) (win, 
 // instead of merging different pairs forever. With one head left it is
 // returned as it is.
 func (v *Vault) MergeAll(ctx context.Context, heads []*Snapshot) (*Snapshot, error) {
-	anc := map[cid.Cid]map[cid.Cid]*Snapshot{}
-	uniq := map[cid.Cid]*Snapshot{}
+	var uniq []*Snapshot
 	for _, h := range heads {
-		if uniq[h.CID] != nil {
-			continue
+		if !slices.ContainsFunc(uniq, func(u *Snapshot) bool { return u.CID.Equals(h.CID) }) {
+			uniq = append(uniq, h)
 		}
-		uniq[h.CID] = h
-		as, err := v.ancestors(ctx, h.CID)
-		if err != nil {
-			return nil, err
-		}
-		anc[h.CID] = as
 	}
 	var top []*Snapshot
-	for c, h := range uniq {
+	for _, h := range uniq {
 		covered := false
-		for d := range uniq {
-			if d != c && anc[d][c] != nil {
+		for _, d := range uniq {
+			if d == h {
+				continue
+			}
+			ok, err := v.isAncestor(ctx, h, d)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
 				covered = true
 				break
 			}
