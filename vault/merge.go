@@ -37,9 +37,10 @@ func (v *Vault) MergeBase(ctx context.Context, a, b cid.Cid) (*Snapshot, error) 
 }
 
 // Merge joins two diverged heads into a snapshot whose parents are both:
-// a three-way merge of their trees against their merge base. A change on
-// one side wins over no change on the other; an edit wins over a delete;
-// two different edits of one file keep both, the older renamed
+// a three-way merge of their trees against their merge base (several
+// best common ancestors are first merged into a virtual base). A change
+// on one side wins over no change on the other; an edit wins over a
+// delete; two different edits of one file keep both, the older renamed
 // NAME.sync-conflict-YYYYMMDD-HHMMSS-DEVICE.EXT; a file and a folder of
 // one name keep the folder and rename the file so. The result depends
 // only on the two heads, not on which is whose: every device that merges
@@ -48,16 +49,16 @@ func (v *Vault) Merge(ctx context.Context, a, b *Snapshot) (*Snapshot, error) {
 	if a.CID.KeyString() > b.CID.KeyString() {
 		a, b = b, a
 	}
-	base, err := v.MergeBase(ctx, a.CID, b.CID)
+	ms := v.newMergeState()
+	base, err := ms.base(ctx, a, b)
 	if err != nil {
 		return nil, err
 	}
-	var bd *dir
-	if base != nil {
-		bd = v.storedDir(base.Tree, base.RootKey, "/")
-	}
-	root, err := v.mergeDirs(ctx, bd, v.storedDir(a.Tree, a.RootKey, "/"), v.storedDir(b.Tree, b.RootKey, "/"), "/")
+	root, err := ms.mergeTrees(ctx, base, a, b)
 	if err != nil {
+		return nil, err
+	}
+	if err := ms.persist(ctx, root); err != nil {
 		return nil, err
 	}
 	// A merge is nobody's edit: no device, the later of its parents' times.
