@@ -98,8 +98,17 @@ func (ms *mergeState) virtualBase(ctx context.Context, bases []*Snapshot) (*Snap
 }
 
 // mergeTrees merges the trees of a and b against base.
+// Each side's moves are first made in the base and the other side
+// (merge_moves.go).
 func (ms *mergeState) mergeTrees(ctx context.Context, base *dir, a, b *Snapshot) (*dir, error) {
-	return ms.v.mergeDirs(ctx, base, ms.v.storedDir(a.Tree, a.RootKey, "/"), ms.v.storedDir(b.Tree, b.RootKey, "/"), "/")
+	ad, bd := ms.v.storedDir(a.Tree, a.RootKey, "/"), ms.v.storedDir(b.Tree, b.RootKey, "/")
+	if base != nil {
+		var err error
+		if base, ad, bd, err = ms.followMoves(ctx, base, ad, bd); err != nil {
+			return nil, err
+		}
+	}
+	return ms.v.mergeDirs(ctx, base, ad, bd, "/")
 }
 
 // flush seals the changed folder nodes of d into the overlay: they get

@@ -1,0 +1,476 @@
+package vault
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Moves against edits (SPEC.md §9, "Moves"). A folder keeps its key
+// through edits of what it holds and through moves, and a file moved
+// unchanged keeps its version's CID: these are the identities by which a
+// merge sees that a side moved something rather than removed it and
+// added something else. Before the path-by-path merge, each side's moves
+// are made in the base's tree and the other side's, so that the other
+// side's edits of what moved land at the new place, once, instead of the
+// edit keeping the old path alive beside the moved copy.
+
+// identity names what an entry is across moves: its folder key, or its
+// file version.
+func identity(e *entry) string {
+	if e.Kind == KindDir {
+		return "d" + string(e.Key[:])
+	}
+	return "f" + e.CID.KeyString()
+}
+
+// sub is the folder an entry of kind dir holds.
+func (v *Vault) sub(e *entry, p string) *dir {
+	if e.sub != nil {
+		return e.sub
+	}
+	return v.storedDir(e.CID, e.Key, p)
+}
+
+// loc is an entry and its path, in base or in a side.
+type loc struct {
+	p string
+	e *entry
+}
+
+// prevSteps bounds how far back through prev links a merge looks for
+// the version a side moved and then edited.
+const prevSteps = 16
+
+// findMoves compares side with base, walking only the folders that
+// differ, and returns what side moved: base path -> path in side. An
+// entry moved when its identity left one path of base and appeared at
+// another of side, once each; a file also when the version that appeared
+// follows (within prevSteps prev links) the one that left. A moved
+// folder is compared with its old self, to find what moved inside it or
+// out of it; while something left and something appeared that match
+// nothing, the folders that left and appeared are looked into too.
+func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]string, error) {
+	type pair struct {
+		b, s   *dir // one may be nil: a folder that left or appeared
+		bp, sp string
+	}
+	removed, added := map[string][]loc{}, map[string][]loc{}
+	moves := map[string]string{}
+	matched := map[string]bool{}
+	opened := map[string]bool{} // added versions whose prev links were followed
+	expanded := map[string]bool{}
+	work := []pair{{base, side, "/", "/"}}
+	list := func(d *dir) ([]*entry, error) {
+		if d == nil {
+			return nil, nil
+		}
+		return d.list(ctx)
+	}
+	for {
+		for len(work) > 0 {
+			w := work[len(work)-1]
+			work = work[:len(work)-1]
+			if w.b != nil && w.s != nil && w.b.cid.Defined() && w.b.cid.Equals(w.s.cid) && w.b.key == w.s.key {
+				continue
+			}
+			bl, err := list(w.b)
+			if err != nil {
+				return nil, err
+			}
+			sl, err := list(w.s)
+			if err != nil {
+				return nil, err
+			}
+			i, j := 0, 0
+			for i < len(bl) || j < len(sl) {
+				var be, se *entry
+				switch {
+				case j == len(sl) || (i < len(bl) && bl[i].Name < sl[j].Name):
+					be, i = bl[i], i+1
+				case i == len(bl) || sl[j].Name < bl[i].Name:
+					se, j = sl[j], j+1
+				default:
+					be, se, i, j = bl[i], sl[j], i+1, j+1
+				}
+				if be != nil && se != nil {
+					if same(be, se) {
+						continue
+					}
+					if be.Kind == KindDir && se.Kind == KindDir && be.Key == se.Key {
+						bp, sp := path.Join(w.bp, be.Name), path.Join(w.sp, se.Name)
+						work = append(work, pair{v.sub(be, bp), v.sub(se, sp), bp, sp})
+						continue
+					}
+				}
+				if be != nil {
+					id := identity(be)
+					removed[id] = append(removed[id], loc{path.Join(w.bp, be.Name), be})
+				}
+				if se != nil {
+					id := identity(se)
+					added[id] = append(added[id], loc{path.Join(w.sp, se.Name), se})
+				}
+			}
+		}
+		// A file that appeared and matches nothing may be an edit of one
+		// that left.
+		var lone []string
+		for id, r := range removed {
+			if !matched[id] && len(added[id]) == 0 && r[0].e.Kind == KindFile {
+				lone = append(lone, id)
+			}
+		}
+		if len(lone) > 0 {
+			ids := slices.Sorted(maps.Keys(added))
+			for _, id := range ids {
+				for _, a := range added[id] {
+					if a.e.Kind != KindFile || len(removed[id]) > 0 || opened[id] {
+						continue
+					}
+					opened[id] = true
+					if prev, err := v.movedFrom(ctx, a.e, a.p, removed); err != nil {
+						return nil, err
+					} else if prev != "" {
+						added[prev] = append(added[prev], a)
+					}
+				}
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(removed)) {
+			r, a := removed[id], added[id]
+			if matched[id] || len(r) != 1 || len(a) != 1 {
+				continue
+			}
+			matched[id] = true
+			if a[0].p == translate(r[0].p, moves) {
+				continue // edited where it was
+			}
+			moves[r[0].p] = a[0].p
+			if r[0].e.Kind == KindDir && !r[0].e.CID.Equals(a[0].e.CID) {
+				work = append(work, pair{v.sub(r[0].e, r[0].p), v.sub(a[0].e, a[0].p), r[0].p, a[0].p})
+			}
+		}
+		if len(work) > 0 {
+			continue
+		}
+		// Look into the folders that left or appeared and match nothing,
+		// while there is something on both sides left to match.
+		var lr, la []loc
+		for id, r := range removed {
+			if !matched[id] {
+				lr = append(lr, r...)
+			}
+		}
+		for id, a := range added {
+			if len(removed[id]) == 0 || !matched[id] {
+				la = append(la, a...)
+			}
+		}
+		if len(lr) == 0 || len(la) == 0 {
+			break
+		}
+		for _, l := range lr {
+			if l.e.Kind == KindDir && !expanded["r"+l.p] {
+				expanded["r"+l.p] = true
+				work = append(work, pair{b: v.sub(l.e, l.p), bp: l.p})
+			}
+		}
+		for _, l := range la {
+			if l.e.Kind == KindDir && !expanded["a"+l.p] {
+				expanded["a"+l.p] = true
+				work = append(work, pair{s: v.sub(l.e, l.p), sp: l.p})
+			}
+		}
+		if len(work) == 0 {
+			break
+		}
+	}
+	return moves, nil
+}
+
+// movedFrom follows the prev links of the file version e (at p) back
+// prevSteps versions, and returns the identity of the first that left
+// base (a key of removed), or "".
+func (v *Vault) movedFrom(ctx context.Context, e *entry, p string, removed map[string][]loc) (string, error) {
+	fv, err := v.OpenFileWithKey(ctx, e.CID, e.Key, p)
+	if err != nil {
+		return "", err
+	}
+	for range prevSteps {
+		if !fv.Prev.Defined() {
+			return "", nil
+		}
+		id := "f" + fv.Prev.KeyString()
+		if len(removed[id]) > 0 {
+			return id, nil
+		}
+		if fv, err = v.OpenFile(ctx, fv.Prev, p); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+// translate maps a base path to where side has it, after side's moves of
+// the folders above it.
+func translate(p string, moves map[string]string) string {
+	for q := path.Dir(p); q != "/"; q = path.Dir(q) {
+		if to, ok := moves[q]; ok {
+			return to + strings.TrimPrefix(p, q)
+		}
+	}
+	return p
+}
+
+// moveStep moves the entry at from to to in one tree; missing folders on
+// the way to to are made with the keys, mode and mtime of those of like
+// (the tree of the side whose move it is).
+type moveStep struct {
+	from, to string
+	like     *Tree
+}
+
+// errMoveCollides says a move cannot be made in a tree: its destination
+// is taken, or a file stands on the way.
+var errMoveCollides = errors.New("the destination of a move is taken")
+
+// followMoves returns base, a and b with the moves of each side made in
+// the others (SPEC.md §9, "Moves"), or the three as they are when a side
+// moved nothing or a move's destination collides.
+func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *dir, *dir, error) {
+	v := ms.v
+	ma, err := v.findMoves(ctx, base, a)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	mb, err := v.findMoves(ctx, base, b)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(ma) == 0 && len(mb) == 0 {
+		return base, a, b, nil
+	}
+	tBase := &Tree{v: v, root: v.storedDir(base.cid, base.key, "/")}
+	tA := &Tree{v: v, root: v.storedDir(a.cid, a.key, "/")}
+	tB := &Tree{v: v, root: v.storedDir(b.cid, b.key, "/")}
+	likeA := &Tree{v: v, root: a}
+	likeB := &Tree{v: v, root: b}
+	var forBase, forA, forB []moveStep
+	// item adds the steps of one moved item (base path from): to the
+	// side's place when only it moved, to the bytewise smaller of the two
+	// when both did. When the other side no longer holds it (removed or
+	// replaced it), the move is left to the plain merge, where a moved
+	// entry is an added one: an edit (here, of place) wins over a delete.
+	item := func(from string) error {
+		qa, inA := ma[from]
+		qb, inB := mb[from]
+		switch {
+		case inA && inB && qa == qb:
+			forBase = append(forBase, moveStep{from, qa, likeA})
+		case inA && inB:
+			if qa < qb {
+				forBase = append(forBase, moveStep{from, qa, likeA})
+				forB = append(forB, moveStep{qb, qa, likeA})
+			} else {
+				forBase = append(forBase, moveStep{from, qb, likeB})
+				forA = append(forA, moveStep{qa, qb, likeB})
+			}
+		case inA:
+			src := translate(from, mb)
+			ok, err := holds(ctx, tBase, from, tB, src)
+			if err != nil || !ok {
+				return err
+			}
+			forBase = append(forBase, moveStep{from, qa, likeA})
+			forB = append(forB, moveStep{src, qa, likeA})
+		default:
+			src := translate(from, ma)
+			ok, err := holds(ctx, tBase, from, tA, src)
+			if err != nil || !ok {
+				return err
+			}
+			forBase = append(forBase, moveStep{from, qb, likeB})
+			forA = append(forA, moveStep{src, qb, likeB})
+		}
+		return nil
+	}
+	froms := make([]string, 0, len(ma)+len(mb))
+	for _, m := range []map[string]string{ma, mb} {
+		for f := range m {
+			if !slices.Contains(froms, f) {
+				froms = append(froms, f)
+			}
+		}
+	}
+	slices.Sort(froms)
+	for _, f := range froms {
+		if err := item(f); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	for _, x := range []struct {
+		t     *Tree
+		steps []moveStep
+	}{{tBase, forBase}, {tA, forA}, {tB, forB}} {
+		err := applyMoves(ctx, x.t, x.steps)
+		if errors.Is(err, errMoveCollides) {
+			return base, a, b, nil
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	for _, t := range []*Tree{tBase, tA, tB} {
+		if err := ms.flush(ctx, t.root); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return tBase.root, tA.root, tB.root, nil
+}
+
+// holds reports whether other still holds at op what base holds at bp:
+// a folder of the same key, or a file (edited or not).
+func holds(ctx context.Context, base *Tree, bp string, other *Tree, op string) (bool, error) {
+	be, err := lookup(ctx, base, bp)
+	if err != nil || be == nil {
+		return false, err
+	}
+	oe, err := lookup(ctx, other, op)
+	if errors.Is(err, errMoveCollides) {
+		return false, nil
+	}
+	if err != nil || oe == nil {
+		return false, err
+	}
+	if be.Kind == KindDir {
+		return oe.Kind == KindDir && oe.Key == be.Key, nil
+	}
+	return oe.Kind == KindFile, nil
+}
+
+// lookup returns the entry at p in t (nil if there is none), with its
+// folder attached so that changes below it stay with it.
+func lookup(ctx context.Context, t *Tree, p string) (*entry, error) {
+	parent, base, err := split(p)
+	if err != nil || base == "" {
+		return nil, err
+	}
+	c, err := t.walk(ctx, parent, false, 0)
+	if errors.Is(err, ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errMoveCollides // a file on the way
+	}
+	e, err := c.last().get(ctx, base)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	if e.Kind == KindDir && e.sub == nil {
+		e.sub = t.v.storedDir(e.CID, e.Key, p)
+	}
+	return e, nil
+}
+
+// applyMoves takes every step's entry out of t (deepest first, so that
+// what moves out of a moving folder leaves it first), then puts each at
+// its destination (parents first).
+func applyMoves(ctx context.Context, t *Tree, steps []moveStep) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	ents := make([]*entry, len(steps))
+	for i, s := range steps {
+		e, err := lookup(ctx, t, s.from)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return errMoveCollides // moved away by another step
+		}
+		ents[i] = e
+	}
+	order := make([]int, len(steps))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int {
+		return cmp.Or(-cmp.Compare(strings.Count(steps[x].from, "/"), strings.Count(steps[y].from, "/")), strings.Compare(steps[x].from, steps[y].from))
+	})
+	for _, i := range order {
+		if _, err := t.Remove(ctx, steps[i].from); err != nil {
+			if errors.Is(err, ErrNotExist) {
+				return errMoveCollides
+			}
+			return err
+		}
+	}
+	slices.SortFunc(order, func(x, y int) int { return strings.Compare(steps[x].to, steps[y].to) })
+	for _, i := range order {
+		if err := place(ctx, t, steps[i], ents[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// place puts e at s.to in t, making the missing folders on the way as
+// s.like has them.
+func place(ctx context.Context, t *Tree, s moveStep, e *entry) error {
+	names, err := SplitPath(s.to)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return errMoveCollides
+	}
+	c := &chain{dirs: []*dir{t.root}}
+	for i, name := range names[:len(names)-1] {
+		p := "/" + strings.Join(names[:i+1], "/")
+		d := c.last()
+		pe, err := d.get(ctx, name)
+		if err != nil {
+			return err
+		}
+		if pe == nil {
+			le, err := lookup(ctx, s.like, p)
+			if err != nil {
+				return err
+			}
+			if le == nil || le.Kind != KindDir {
+				return errMoveCollides
+			}
+			pe = &entry{Entry: Entry{Name: name, Kind: KindDir, Key: le.Key, Mtime: le.Mtime, Mode: le.Mode}, sub: t.v.newDir(le.Key, p)}
+			if _, err := d.put(ctx, pe); err != nil {
+				return err
+			}
+		}
+		if pe.Kind != KindDir {
+			return errMoveCollides
+		}
+		if pe.sub == nil {
+			pe.sub = t.v.storedDir(pe.CID, pe.Key, p)
+		}
+		c.dirs = append(c.dirs, pe.sub)
+		c.ents = append(c.ents, pe)
+	}
+	d := c.last()
+	name := names[len(names)-1]
+	if old, err := d.get(ctx, name); err != nil || old != nil {
+		if err != nil {
+			return err
+		}
+		return errMoveCollides
+	}
+	ne := &entry{Entry: e.Entry, sub: e.sub}
+	ne.Name = name
+	if _, err := d.put(ctx, ne); err != nil {
+		return err
+	}
+	return c.touch(ctx)
+}
