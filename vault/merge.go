@@ -150,6 +150,22 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 			if o != nil {
 				err = put(o, n)
 			}
+		case (o == nil || t == nil) && b != nil && b.Kind == KindDir && (o != nil && o.Kind == KindDir || t != nil && t.Kind == KindDir):
+			// One side removed a folder the other changed: of what it
+			// holds, keep what the other changed (an edit wins over a
+			// delete, entry by entry), not what it left as it was.
+			kept := o
+			if kept == nil {
+				kept = t
+			}
+			cp := path.Join(p, n)
+			sub, merr := v.mergeDirs(ctx, v.storedDir(b.CID, b.Key, cp), v.newDir(kept.Key, cp), v.storedDir(kept.CID, kept.Key, cp), cp)
+			if merr != nil {
+				return nil, merr
+			}
+			if sub.count > 0 {
+				err = put(&entry{Entry: Entry{Name: n, Kind: KindDir, CID: sub.cid, Key: sub.key, Mtime: kept.Mtime, Mode: kept.Mode}, sub: sub}, n)
+			}
 		case o == nil:
 			err = put(t, n) // an edit wins over a delete
 		case t == nil:

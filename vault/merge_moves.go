@@ -62,7 +62,8 @@ func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]stri
 	removed, added := map[string][]loc{}, map[string][]loc{}
 	moves := map[string]string{}
 	matched := map[string]bool{}
-	opened := map[string]bool{} // added versions whose prev links were followed
+	chains := map[string][]string{} // the versions an added one follows
+	aliased := map[string]bool{}    // added versions taken for one that left
 	expanded := map[string]bool{}
 	work := []pair{{base, side, "/", "/"}}
 	list := func(d *dir) ([]*entry, error) {
@@ -119,24 +120,31 @@ func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]stri
 		}
 		// A file that appeared and matches nothing may be an edit of one
 		// that left.
-		var lone []string
+		lone := false
 		for id, r := range removed {
 			if !matched[id] && len(added[id]) == 0 && r[0].e.Kind == KindFile {
-				lone = append(lone, id)
+				lone = true
 			}
 		}
-		if len(lone) > 0 {
-			ids := slices.Sorted(maps.Keys(added))
-			for _, id := range ids {
-				for _, a := range added[id] {
-					if a.e.Kind != KindFile || len(removed[id]) > 0 || opened[id] {
-						continue
-					}
-					opened[id] = true
-					if prev, err := v.movedFrom(ctx, a.e, a.p, removed); err != nil {
+		if lone {
+			for _, id := range slices.Sorted(maps.Keys(added)) {
+				a := added[id]
+				if len(a) != 1 || a[0].e.Kind != KindFile || len(removed[id]) > 0 || aliased[id] {
+					continue
+				}
+				chain, ok := chains[id]
+				if !ok {
+					var err error
+					if chain, err = v.prevChain(ctx, a[0].e, a[0].p); err != nil {
 						return nil, err
-					} else if prev != "" {
-						added[prev] = append(added[prev], a)
+					}
+					chains[id] = chain
+				}
+				for _, prev := range chain {
+					if len(removed[prev]) > 0 {
+						aliased[id] = true
+						added[prev] = append(added[prev], a[0])
+						break
 					}
 				}
 			}
@@ -193,27 +201,27 @@ func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]stri
 	return moves, nil
 }
 
-// movedFrom follows the prev links of the file version e (at p) back
-// prevSteps versions, and returns the identity of the first that left
-// base (a key of removed), or "".
-func (v *Vault) movedFrom(ctx context.Context, e *entry, p string, removed map[string][]loc) (string, error) {
+// prevChain returns the identities of the versions the file version e
+// (at p) follows, newest first, at most prevSteps of them.
+func (v *Vault) prevChain(ctx context.Context, e *entry, p string) ([]string, error) {
 	fv, err := v.OpenFileWithKey(ctx, e.CID, e.Key, p)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	var out []string
 	for range prevSteps {
 		if !fv.Prev.Defined() {
-			return "", nil
+			break
 		}
-		id := "f" + fv.Prev.KeyString()
-		if len(removed[id]) > 0 {
-			return id, nil
+		out = append(out, "f"+fv.Prev.KeyString())
+		if len(out) == prevSteps {
+			break
 		}
 		if fv, err = v.OpenFile(ctx, fv.Prev, p); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
-	return "", nil
+	return out, nil
 }
 
 // translate maps a base path to where side has it, after side's moves of

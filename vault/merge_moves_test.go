@@ -62,9 +62,12 @@ func TestMergeMoves(t *testing.T) {
 		{"folders swapped into each other's place: nothing lost", []op{mv("/d", "/t"), mv("/keep", "/d")}, []op{put("/d/f", "f1")},
 			map[string]string{"/t/f": "f1", "/t/g": "g0", "/t/sub/h": "h0", "/d": "k0", "/a.txt": "a0"}},
 		// The destination collides: the other side wrote a file there.
-		// The move is not followed; nothing is lost.
+		// The move is not followed: it is a removal of /d, against which
+		// the edit in it is kept where it was; nothing is lost.
 		{"destination taken", []op{mv("/d", "/e")}, []op{put("/e", "e1"), put("/d/f", "f1")},
-			map[string]string{"/e/f": "f0", "/e/g": "g0", "/e/sub/h": "h0", "/e.sync-conflict-*": "e1", "/d/f": "f1", "/d/g": "g0", "/d/sub/h": "h0", "/a.txt": "a0", "/keep": "k0"}},
+			map[string]string{"/e/f": "f0", "/e/g": "g0", "/e/sub/h": "h0", "/e.sync-conflict-*": "e1", "/d/f": "f1", "/a.txt": "a0", "/keep": "k0"}},
+		{"folder removed, file in it edited: the edit is kept, alone", []op{rm("/d")}, []op{put("/d/sub/h", "h1")},
+			map[string]string{"/d/sub/h": "h1", "/a.txt": "a0", "/keep": "k0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			devs := testDevices(t, "moves "+tc.name, 2000, 2)
