@@ -109,7 +109,20 @@ type vectorSet struct {
 		Head      string         `json:"head"`
 		Objects   []objectVector `json:"objects"`
 	} `json:"scenario"`
-	Bad []badVector `json:"bad"`
+	Bad   []badVector   `json:"bad"`
+	Merge []mergeVector `json:"merge"`
+}
+
+// mergeVector is a history made by hand, the heads of it to merge and
+// the snapshot every implementation must write merging them (SPEC.md
+// §9): with deterministic sealing, its CID checks the whole merge.
+type mergeVector struct {
+	What   string            `json:"what"`
+	Secret string            `json:"secret"`
+	Heads  []string          `json:"heads"`
+	Blocks []badBlock        `json:"blocks"` // every block of the history, in the order written
+	Merged string            `json:"merged"`
+	Files  map[string]string `json:"files"` // the merge's files and their contents
 }
 
 // recorder keeps blocks in memory and remembers the order they came in.
@@ -377,7 +390,85 @@ func makeVectors(t *testing.T) vectorSet {
 	b, _ = marshal(v2)
 	addBad("file node of version 2", "file", b)
 	addForged(t, &vs, v, tr)
+	vs.Merge = append(vs.Merge, makeMergeVector(t, "criss-cross (issue 15): devices 1 and 2 both overwrite /f16.dat and merge each other's change, 2 after one more change; 1 then removes the file; merged with a third device's stale head, the file stays removed", crissCross),
+		makeMergeVector(t, "a folder moved on one device, a file in it edited on the other: the edit at the moved path, once", moveAgainstEdit))
 	return vs
+}
+
+// makeMergeVector records the blocks of the history build writes and
+// merges the heads it returns.
+func makeMergeVector(t *testing.T, what string, build func(t *testing.T, devs []*Vault) []*Snapshot) mergeVector {
+	ctx := context.Background()
+	rec := &recorder{memBlocks: newMem()}
+	acct := testAccount(t, 1)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tick := func() time.Time { clock = clock.Add(time.Second); return clock }
+	rnd := bytes.NewReader(testStream("rand", 1<<16))
+	var devs []*Vault
+	for _, d := range []string{"12D3KooWdevice1111111", "12D3KooWdevice2222222", "12D3KooWdevice3333333"} {
+		devs = append(devs, New(acct, rec, WithDevice(d), WithClock(tick), WithRand(rnd), WithWorkers(1)))
+	}
+	heads := build(t, devs)
+	mv := mergeVector{What: what, Secret: hex.EncodeToString(acct.root[:]), Files: map[string]string{}}
+	for _, h := range heads {
+		mv.Heads = append(mv.Heads, h.CID.String())
+	}
+	for _, c := range rec.order {
+		mv.Blocks = append(mv.Blocks, badBlock{c.String(), hex.EncodeToString(rec.m[string(c.Hash())])})
+	}
+	m, err := devs[0].MergeAll(ctx, heads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv.Merged = m.CID.String()
+	mv.Files = readTree(t, devs[0], m.OpenTree(devs[0]))
+	return mv
+}
+
+// crissCross is TestMergeCrissCross's history.
+func crissCross(t *testing.T, devs []*Vault) []*Snapshot {
+	ctx := context.Background()
+	d1, d2, d3 := devs[0], devs[1], devs[2]
+	tr, _ := d1.NewTree()
+	putSmall(t, d1, tr, "/f16.dat", "base")
+	s0, err := d1.Commit(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := edit(t, d2, s0, func(tr *Tree) { putSmall(t, d2, tr, "/f16.dat", "A") })
+	x := edit(t, d1, s0, func(tr *Tree) { putSmall(t, d1, tr, "/f16.dat", "B") })
+	y2 := edit(t, d2, y, func(tr *Tree) { putSmall(t, d2, tr, "/d2.txt", "more") })
+	m := mustMerge(t, d1, x, y)
+	n := mustMerge(t, d2, y2, x)
+	m2 := edit(t, d1, m, func(tr *Tree) {
+		if _, err := tr.Remove(ctx, "/f16.dat"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	z := edit(t, d3, s0, func(tr *Tree) { putSmall(t, d3, tr, "/d3.txt", "stale") })
+	if bases, _ := d1.MergeBases(ctx, m2, n); len(bases) != 2 {
+		t.Fatalf("%d merge bases, want 2", len(bases))
+	}
+	return []*Snapshot{m2, n, z}
+}
+
+// moveAgainstEdit: /d moved to /e on one device, /d/f edited on the other.
+func moveAgainstEdit(t *testing.T, devs []*Vault) []*Snapshot {
+	ctx := context.Background()
+	tr, _ := devs[0].NewTree()
+	putSmall(t, devs[0], tr, "/d/f", "f0")
+	putSmall(t, devs[0], tr, "/d/g", "g0")
+	s0, err := devs[0].Commit(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := edit(t, devs[0], s0, func(tr *Tree) {
+		if err := tr.Move(ctx, "/d", "/e"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	b := edit(t, devs[1], s0, func(tr *Tree) { putSmall(t, devs[1], tr, "/d/f", "f1") })
+	return []*Snapshot{a, b}
 }
 
 // addForged adds versions sealed by the recipient of /shared.txt, who
@@ -534,6 +625,55 @@ func TestVectors(t *testing.T) {
 	}
 	for _, bad := range vs.Bad {
 		checkBad(t, acct, bad)
+	}
+	for _, mv := range vs.Merge {
+		checkMerge(t, mv)
+	}
+}
+
+// checkMerge merges a vector's heads from its blocks alone, in every
+// order, and wants its snapshot and files.
+func checkMerge(t *testing.T, mv mergeVector) {
+	t.Helper()
+	ctx := context.Background()
+	secret, _ := hex.DecodeString(mv.Secret)
+	acct, _ := AccountFromSecret(secret)
+	var heads []*Snapshot
+	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}} {
+		mem := newMem()
+		for _, b := range mv.Blocks {
+			data, _ := hex.DecodeString(b.Block)
+			c, _ := cid.Decode(b.CID)
+			blk, err := blocks.NewBlockWithCid(data, c)
+			if err != nil {
+				t.Fatalf("%s: %v", mv.What, err)
+			}
+			mem.Put(ctx, []blocks.Block{blk})
+		}
+		v := New(acct, mem)
+		heads = heads[:0]
+		for _, i := range order {
+			if i >= len(mv.Heads) {
+				continue
+			}
+			c, _ := cid.Decode(mv.Heads[i])
+			h, err := v.OpenSnapshot(ctx, c)
+			if err != nil {
+				t.Fatalf("%s: %v", mv.What, err)
+			}
+			heads = append(heads, h)
+		}
+		m, err := v.MergeAll(ctx, heads)
+		if err != nil {
+			t.Fatalf("%s: %v", mv.What, err)
+		}
+		if m.CID.String() != mv.Merged {
+			t.Fatalf("%s: merged to %s, want %s", mv.What, m.CID, mv.Merged)
+		}
+		got := readTree(t, v, m.OpenTree(v))
+		if fmt.Sprint(got) != fmt.Sprint(mv.Files) {
+			t.Fatalf("%s: merge holds %v, want %v", mv.What, got, mv.Files)
+		}
 	}
 }
 
