@@ -11,9 +11,11 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// MergeBase returns the best common ancestor of a and b: of MergeBases,
+// MergeBase returns one best common ancestor of a and b: of MergeBases,
 // the one with the highest sequence number (then the greatest CID). Nil
-// when they share no history.
+// when they share no history. Merge does not merge against it alone:
+// with several best common ancestors it merges them into a virtual base
+// (SPEC.md §9).
 func (v *Vault) MergeBase(ctx context.Context, a, b cid.Cid) (*Snapshot, error) {
 	as, err := v.OpenSnapshot(ctx, a)
 	if err != nil {
