@@ -29,7 +29,7 @@ func (h *Host) Attach() {
 			port = fmt.Sprintf("p%d", i)
 		}
 	}
-	h.Dev = "eth0"
+	h.Dev, h.port = "eth0", port
 	l.must("ip", "-n", l.sw, "link", "add", port, "type", "veth", "peer", "name", h.Dev, "netns", h.NS)
 	l.must("ip", "-n", l.sw, "link", "set", port, "master", "br0", "up")
 	l.must("ip", "-n", h.NS, "addr", "add", h.IP+"/24", "dev", h.Dev)

@@ -33,6 +33,8 @@ type Host struct {
 	IP string
 	// Dev is the host's LAN interface.
 	Dev string
+	// port is the other end of Dev, on the bridge.
+	port string
 }
 
 // TB is the part of testing.TB the helpers use, so commands such as the
@@ -76,8 +78,8 @@ func New(t TB, n int) *LAN {
 	l.must("ip", "-n", l.sw, "link", "add", "br0", "type", "bridge")
 	l.must("ip", "-n", l.sw, "link", "set", "br0", "up")
 	for i := 0; i < n; i++ {
-		h := &Host{lan: l, NS: fmt.Sprintf("%s-h%d", l.id, i), IP: fmt.Sprintf("10.77.0.%d", i+1), Dev: "eth0"}
 		port := fmt.Sprintf("p%d", i)
+		h := &Host{lan: l, NS: fmt.Sprintf("%s-h%d", l.id, i), IP: fmt.Sprintf("10.77.0.%d", i+1), Dev: "eth0", port: port}
 		l.must("ip", "netns", "add", h.NS)
 		l.must("ip", "-n", l.sw, "link", "add", port, "type", "veth", "peer", "name", h.Dev, "netns", h.NS)
 		l.must("ip", "-n", l.sw, "link", "set", port, "master", "br0", "up")

@@ -74,6 +74,8 @@ type PeerOptions struct {
 	// Config lines ("key = value") that replace the lines of the same key
 	// in config.toml (keys that appear once, such as "pubsub").
 	Config []string
+	// LogLevel is the daemon's --log-level (default "info").
+	LogLevel string
 }
 
 // Peer is a peer repo on a host, and its daemon when started.
@@ -83,10 +85,11 @@ type Peer struct {
 	Bin  string
 	Repo string
 
-	mu     sync.Mutex
-	daemon *exec.Cmd
-	exited chan struct{}
-	logs   *lockedWriter
+	logLevel string
+	mu       sync.Mutex
+	daemon   *exec.Cmd
+	exited   chan struct{}
+	logs     *lockedWriter
 }
 
 // NewPeer initialises a repo for a node on h that listens on h's LAN
@@ -94,7 +97,10 @@ type Peer struct {
 // loopback. The daemon is stopped when the test ends.
 func NewPeer(t TB, h *Host, o PeerOptions) *Peer {
 	t.Helper()
-	p := &Peer{t: t, Host: h, Bin: PeerBinary(t), Repo: t.TempDir()}
+	p := &Peer{t: t, Host: h, Bin: PeerBinary(t), Repo: t.TempDir(), logLevel: o.LogLevel}
+	if p.logLevel == "" {
+		p.logLevel = "info"
+	}
 	if o.Profile == "" {
 		o.Profile = "default"
 	}
@@ -157,7 +163,7 @@ func (p *Peer) Start() {
 	if p.daemon != nil {
 		p.t.Fatal("lantest: daemon already running")
 	}
-	cmd := p.Host.Command(context.Background(), p.Bin, "daemon", "--log-level", "info")
+	cmd := p.Host.Command(context.Background(), p.Bin, "daemon", "--log-level", p.logLevel)
 	cmd.Env = append(os.Environ(), "PEER_PATH="+p.Repo)
 	p.logs = &lockedWriter{}
 	cmd.Stderr = p.logs
