@@ -13,7 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 )
@@ -28,21 +28,26 @@ const mdnsSettle = 250 * time.Millisecond
 const mdnsRecheck = time.Minute
 
 // mdnsRunner keeps mDNS discovery running as network interfaces come and
-// go. go-libp2p's mDNS service fails to start without an interface that
-// can multicast (a laptop offline, a Pi whose network comes up after the
+// go. An mDNS service fails to start without an interface that can
+// multicast (a laptop offline, a Pi whose network comes up after the
 // daemon, a container), and one that started binds the interfaces and
 // announces the addresses of that moment. So the runner starts it when
 // there is a multicast interface, and starts it again whenever the
-// multicast interfaces or their addresses change: on netlink events
-// (Linux), on the host's address updates, and every mdnsRecheck.
+// multicast interfaces, their addresses or their carrier change: on
+// netlink events (Linux), on the host's address updates, and every
+// mdnsRecheck. A new service announces itself under a new instance name,
+// which the other nodes on the LAN report as new, and asks for them at
+// once; so when a link comes back both ends hear of each other within a
+// second and dial (see Node.peerHeard).
 type mdnsRunner struct {
 	n      *Node
 	cancel context.CancelFunc
 	done   chan struct{}
 
 	mu      sync.Mutex
-	svc     mdns.Service
+	svc     *mdnsAnnouncer
 	started string // the interfaces svc was started on
+	checked bool   // started was set once
 	waiting bool   // "waits for an interface" was logged
 }
 
@@ -87,7 +92,9 @@ func (r *mdnsRunner) loop(ctx context.Context) {
 }
 
 // check (re)starts the mDNS service if the multicast interfaces differ
-// from those it runs on.
+// from those it runs on. On a change after the first start it also checks
+// the node's connections: those whose link went down and came back may
+// be dead, and a dead connection keeps libp2p from dialling the peer.
 func (r *mdnsRunner) check() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -102,15 +109,13 @@ func (r *mdnsRunner) check() {
 		r.svc.Close()
 		r.svc = nil
 	}
-	r.started = now
+	if r.checked && now != r.started {
+		r.n.checkConns()
+	}
+	r.started, r.checked = now, true
 	err := errNoMulticast
 	if now != "" {
-		svc := mdns.NewMdnsService(mdnsHost{r.n.host}, "", &mdnsNotifee{n: r.n})
-		if err = svc.Start(); err == nil {
-			r.svc = svc
-		} else {
-			svc.Close()
-		}
+		r.svc, err = r.start()
 	}
 	if err != nil {
 		if !r.waiting {
@@ -121,6 +126,20 @@ func (r *mdnsRunner) check() {
 	}
 	r.waiting = false
 	r.n.log.Info("mDNS started", "interfaces", now)
+}
+
+// start announces the node's current interface addresses and browses.
+func (r *mdnsRunner) start() (*mdnsAnnouncer, error) {
+	h := mdnsHost{r.n.host}
+	ifaddrs, err := h.Network().InterfaceListenAddresses()
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: h.ID(), Addrs: ifaddrs})
+	if err != nil {
+		return nil, fmt.Errorf("failed to make the addresses to announce: %w", err)
+	}
+	return startMDNSAnnouncer(addrs, r.n.peerHeard, r.n.log)
 }
 
 var errNoMulticast = errors.New("no interface is up with multicast and an address")
@@ -139,7 +158,9 @@ func (r *mdnsRunner) Close() error {
 }
 
 // multicastInterfaces describes the interfaces that are up, can multicast
-// and have an address, with those addresses; "" if there are none.
+// and have an address, with those addresses and whether they have a
+// carrier (a cable pulled at the switch leaves the interface up); "" if
+// there are none.
 func multicastInterfaces() string {
 	ifaces, err := net.Interfaces()
 	if err != nil {
@@ -159,7 +180,11 @@ func multicastInterfaces() string {
 			s[i] = a.String()
 		}
 		slices.Sort(s)
-		out = append(out, fmt.Sprintf("%s=%s", ifi.Name, strings.Join(s, ",")))
+		carrier := ""
+		if ifi.Flags&net.FlagRunning == 0 {
+			carrier = "(no carrier)"
+		}
+		out = append(out, fmt.Sprintf("%s%s=%s", ifi.Name, carrier, strings.Join(s, ",")))
 	}
 	return strings.Join(out, " ")
 }

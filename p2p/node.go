@@ -54,6 +54,7 @@ type Node struct {
 	records  *recordStore
 	guard    *putGuard
 	reconn   *reconnects
+	lan      lanPeers
 	window   int
 	log      *slog.Logger
 
@@ -77,7 +78,8 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 		window = DefaultFetchWindow
 	}
 	nctx, cancel := context.WithCancel(context.Background())
-	n := &Node{store: cfg.Store, window: window, log: log, ctx: nctx, cancel: cancel}
+	n := &Node{store: cfg.Store, window: window, log: log, ctx: nctx, cancel: cancel,
+		lan: lanPeers{instance: map[peer.ID]string{}, busy: map[peer.ID]bool{}}}
 	// The results are not named n: a failure returns nil, and this must
 	// close what was started.
 	defer func() {
@@ -121,7 +123,9 @@ func New(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.bitswap = bitswap.New(nctx, replyNet{bsnet.NewFromIpfsHost(n.host)}, n.dht, cfg.Store.Blockstore(), bitswapOptions(cfg.Store.Profile())...)
 	n.bserv = blockservice.New(cfg.Store.Blockstore(), n.bitswap)
 	n.dag = merkledag.NewDAGService(n.bserv)
-	n.reconn = n.watchReconnects()
+	if n.reconn, err = n.watchReconnects(); err != nil {
+		return nil, err
+	}
 	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
@@ -325,28 +329,6 @@ func (n *Node) Close() error {
 		return fmt.Errorf("failed to close node: %w", err)
 	}
 	return nil
-}
-
-type mdnsNotifee struct{ n *Node }
-
-// HandlePeerFound connects to a peer that mDNS found. mDNS repeats its
-// announcements, so a failed dial is tried again at the next one.
-func (m *mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
-	n := m.n
-	if ai.ID == n.host.ID() || len(n.host.Network().ConnsToPeer(ai.ID)) > 0 {
-		return
-	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		ctx, cancel := context.WithTimeout(n.ctx, 30*time.Second)
-		defer cancel()
-		if err := n.Connect(ctx, ai); err != nil {
-			n.log.Debug("mDNS peer not reachable", "peer", ai.ID, "err", err)
-			return
-		}
-		n.log.Info("connected to LAN peer", "peer", ai.ID)
-	}()
 }
 
 // BitswapStat returns Bitswap's counters.

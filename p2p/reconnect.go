@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	msmux "github.com/multiformats/go-multistream"
 )
@@ -33,22 +34,44 @@ const deadConnTimeout = time.Second
 // once (libp2p tells before it handles any stream of the new connection,
 // so the new process's wants are kept), then pings each older connection
 // over itself and closes those that do not answer (a restarted peer
-// answers the old QUIC connection with a stateless reset at once). Peers
+// answers the old QUIC connection with a stateless reset at once), and
+// emits EvtPeerReconnected. Peers
 // that merely dialled each other twice at once lose wants sent in the
 // moment between; a fetch asks again within its stall timeout.
 type reconnects struct {
 	n      *Node
 	notify *network.NotifyBundle
+	emit   event.Emitter
 }
 
-func (n *Node) watchReconnects() *reconnects {
-	r := &reconnects{n: n}
+// EvtPeerReconnected is emitted on the host's event bus when a peer
+// connects while older connections to it are open, once those were pinged
+// and the dead ones closed. libp2p reports no change of connectedness
+// then, yet the peer's link may have been down, or the peer restarted:
+// what either sent meanwhile may be lost, so a listener should catch up
+// with it as with a newly connected peer.
+type EvtPeerReconnected struct {
+	// Peer is the peer that connected again.
+	Peer peer.ID
+	// Closed is how many of its older connections were dead and closed.
+	Closed int
+}
+
+func (n *Node) watchReconnects() (*reconnects, error) {
+	em, err := n.host.EventBus().Emitter(new(EvtPeerReconnected))
+	if err != nil {
+		return nil, fmt.Errorf("failed to make the reconnection event: %w", err)
+	}
+	r := &reconnects{n: n, emit: em}
 	r.notify = &network.NotifyBundle{ConnectedF: r.connected}
 	n.host.Network().Notify(r.notify)
-	return r
+	return r, nil
 }
 
-func (r *reconnects) stop() { r.n.host.Network().StopNotify(r.notify) }
+func (r *reconnects) stop() {
+	r.n.host.Network().StopNotify(r.notify)
+	r.emit.Close()
+}
 
 func (r *reconnects) connected(net network.Network, c network.Conn) {
 	n := r.n
@@ -71,16 +94,9 @@ func (r *reconnects) connected(net network.Network, c network.Conn) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		for _, o := range older {
-			ctx, cancel := context.WithTimeout(n.ctx, deadConnTimeout)
-			err := pingConn(ctx, o)
-			cancel()
-			var se *network.StreamError
-			if err == nil || errors.As(err, &se) && se.Remote || n.ctx.Err() != nil {
-				continue // answered, if only with a reset: alive
-			}
-			n.log.Debug("closing a dead connection of a peer that connected again", "peer", p, "addr", o.RemoteMultiaddr(), "err", err)
-			o.Close()
+		alive := n.closeDead(older)
+		if n.ctx.Err() == nil {
+			r.emit.Emit(EvtPeerReconnected{Peer: p, Closed: len(older) - alive})
 		}
 	}()
 }
