@@ -96,6 +96,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := d.startNames(bgCtx); err != nil {
 		return err
 	}
+	if err := d.catchUpOnReconnect(bgCtx); err != nil {
+		return err
+	}
 	if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
 		return fmt.Errorf("failed to listen for the API on %s (is another daemon running? change api.listen in %s): %w", cfg.API.Listen, repo.ConfigFile, err)
 	}
