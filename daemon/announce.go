@@ -62,6 +62,12 @@ func (r *recorder) Put(ctx context.Context, bs []blocks.Block) error {
 		return nil
 	}
 	for _, b := range bs {
+		// A root written meanwhile is a publication's, which announces
+		// it itself: recorded here, it made the next announcement hold
+		// two roots, refused by every device (and its sender cut off).
+		if kind, _ := vault.BlockKind(b.Cid(), b.RawData()); kind == "root" {
+			continue
+		}
 		r.size += len(b.RawData())
 		if r.size > maxAnnounce || len(r.blks) >= maxAnnounceBlocks-1 {
 			r.over, r.blks = true, nil

@@ -375,14 +375,26 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	if !root.Head.Defined() {
 		return root, nil
 	}
-	if h := n.d.acct.Head(); h != nil && h.CID.Equals(root.Head) {
+	ours := n.d.acct.Head()
+	if ours != nil && ours.CID.Equals(root.Head) {
 		return root, nil
 	}
 	if err := n.getBlock(rctx, root.Head); err != nil {
 		return nil, fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
 	}
-	if _, err := n.d.acct.v.OpenSnapshot(rctx, root.Head); err != nil {
+	head, err := n.d.acct.v.OpenSnapshot(rctx, root.Head)
+	if err != nil {
 		return nil, fmt.Errorf("the account root %s does not point at a snapshot of this account: %w", j.root, err)
+	}
+	if ours != nil && head.Seq < ours.Seq {
+		// An older record (a replay, or one overtaken by the newest):
+		// when its head is history here already, there is nothing to
+		// fetch and nothing to merge.
+		if ok, err := n.d.acct.v.IsAncestor(rctx, head.CID, ours.CID); err != nil {
+			return nil, err
+		} else if ok {
+			return root, nil
+		}
 	}
 	budget, err := fetchBudget(n.d.repo.BlocksDir())
 	if err != nil {
@@ -391,7 +403,8 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	fctx, cancel := context.WithTimeout(ctx, headTimeout)
 	defer cancel()
 	n.prefill(fctx, root.Head)
-	err = n.d.node.FetchDAGLimited(fctx, root.Head, p2p.DAGLimits{Links: vaultLinks, MaxNewBytes: budget})
+	walk := newNewWalk(fctx, n.d.acct.v, n.d.store.Blockstore(), ours)
+	err = n.d.node.FetchDAGLimited(fctx, root.Head, p2p.DAGLimits{Links: walk.links, MaxNewBytes: budget})
 	if errors.Is(err, p2p.ErrTooBig) {
 		return nil, fmt.Errorf("the account's head %s needs more than the %d bytes free on this disk (keeping %d MiB free): free some space; it is fetched again at the next change or catch-up: %w", root.Head, budget, diskReserve>>20, err)
 	}

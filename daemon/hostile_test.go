@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,7 +54,7 @@ func startDevice(t *testing.T, secret []byte, peers ...peer.AddrInfo) *device {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := Start(context.Background(), r, nil)
+	d, err := Start(context.Background(), r, testLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +64,19 @@ func startDevice(t *testing.T, secret []byte, peers ...peer.AddrInfo) *device {
 		}
 	})
 	return &device{d: d, c: &api.Client{Base: d.APIURL(), Token: r.Token}, r: r}
+}
+
+// testLog logs a device's Info and above to stderr when PEER_TEST_LOG is
+// set (Debug with PEER_TEST_LOG=debug); nothing otherwise.
+func testLog() *slog.Logger {
+	level := slog.LevelInfo
+	switch os.Getenv("PEER_TEST_LOG") {
+	case "":
+		return nil
+	case "debug":
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 // devicePair starts two devices of one account, connected.

@@ -39,3 +39,22 @@ func BlockKind(c cid.Cid, data []byte) (string, error) {
 	}
 	return t, nil
 }
+
+// SnapshotLinks returns what a snapshot block links to: its tree and its
+// parents, read from the node's clear part (no key needed).
+func SnapshotLinks(c cid.Cid, data []byte) (tree cid.Cid, parents []cid.Cid, err error) {
+	if kind, err := BlockKind(c, data); err != nil || kind != "snap" {
+		if err == nil {
+			err = fmt.Errorf("block %s is %s, not a snapshot", c, kind)
+		}
+		return cid.Undef, nil, err
+	}
+	var n snapNode
+	if err := unmarshal(data, &n); err != nil {
+		return cid.Undef, nil, &DamagedError{CID: c, What: "snapshot", Err: err}
+	}
+	for _, p := range n.Parents {
+		parents = append(parents, p.Cid)
+	}
+	return n.Tree.Cid, parents, nil
+}
