@@ -11,12 +11,15 @@
 //     the same file is added again and when 1 MiB in its middle changes;
 //   - from peer add of a small file on one device returning to a second
 //     device of the account listing it, over 100 changes, and resolving a
-//     name through the DHT alone on a 3-node LAN.
+//     name through the DHT alone on a 3-node LAN;
+//   - after one device's link went down for 5 s and for 60 s and came
+//     back, 10 times each, how soon a change made meanwhile is listed on
+//     the other device.
 //
 // It needs root, iproute2 and iperf3, and runs everything inside network
 // namespaces it creates and removes. Run it from the repository root:
 //
-//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync]
+//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync,flap] [-flaps 10] [-flap-lengths 5s,60s]
 package main
 
 import (
@@ -39,7 +42,11 @@ import (
 func main() {
 	size := flag.Int64("size", 256, "MiB moved in the transfer figures")
 	add := flag.Int64("add", 1024, "MiB added in the add figure")
-	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync")
+	history := flag.Int("history", 0, "also follow this many changes from one device on another (the history figure; 5000 in the README)")
+	historyProfile := flag.String("history-profile", "default", "repo profile of the history figure's devices: default or pi")
+	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, flap")
+	flaps := flag.Int("flaps", 10, "link flaps of each length in the flap figure")
+	flapLengths := flag.String("flap-lengths", "5s,60s", "comma-separated lengths of the link flaps")
 	flag.Parse()
 	if why := lantest.Available(); why != "" {
 		fail(why)
@@ -64,6 +71,20 @@ func main() {
 	}
 	if !skipped("sync") {
 		r.sync(100)
+	}
+	if *history > 0 {
+		r.history(*history, *historyProfile)
+	}
+	if !skipped("flap") {
+		var lengths []time.Duration
+		for _, s := range strings.Split(*flapLengths, ",") {
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				fail("bad -flap-lengths:", err)
+			}
+			lengths = append(lengths, d)
+		}
+		r.flap(*flaps, lengths)
 	}
 }
 
