@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strings"
@@ -49,6 +50,7 @@ type mdnsRunner struct {
 	started string // the interfaces svc was started on
 	checked bool   // started was set once
 	waiting bool   // "waits for an interface" was logged
+	warned  bool   // it was logged as a warning once
 }
 
 // startMDNS starts discovery now if it can, and keeps it going until Close.
@@ -120,7 +122,14 @@ func (r *mdnsRunner) check() {
 	if err != nil {
 		if !r.waiting {
 			r.waiting = true
-			r.n.log.Warn("mDNS waits for a network interface that can multicast; peers are found once one is up", "err", err)
+			// A warning the first time; a link that goes down later
+			// (a laptop sleeping) is no news.
+			level := slog.LevelWarn
+			if r.warned {
+				level = slog.LevelInfo
+			}
+			r.warned = true
+			r.n.log.Log(r.n.ctx, level, "mDNS waits for a network interface that can multicast; peers are found once one is up", "err", err)
 		}
 		return
 	}
