@@ -201,7 +201,16 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	defer unlock.Unlock(ctx)
 	began := time.Now()
 	a.rec.start()
-	defer func() { a.recorded(a.rec.stop()) }()
+	stopped := false
+	stopRecording := func(announce bool) {
+		if !stopped {
+			stopped = true
+			if bs, ok := a.rec.stop(); announce {
+				a.recorded(bs, ok)
+			}
+		}
+	}
+	defer stopRecording(false) // a change dropped is nobody's to fetch
 	ferr := fn(ctx, a.tree)
 	changed := time.Since(began)
 	var drop *dropChanges
@@ -218,6 +227,11 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	}
 	s, err := a.v.Commit(ctx, a.tree, parents...)
 	if err == nil {
+		// Before the head is saved: saving it wakes the publication,
+		// which announces what was recorded by then (recorded after, a
+		// change's blocks went out with the next change instead, and
+		// the other devices fetched them block by block).
+		stopRecording(true)
 		err = a.saveHead(ctx, s, true)
 		a.log.Debug("committed", "change", changed, "commit and sync", time.Since(began)-changed)
 	}
@@ -267,6 +281,7 @@ func (a *account) integrate(ctx context.Context, theirs []cid.Cid) error {
 	defer a.mu.Unlock()
 	unlock := a.locker.PinLock(ctx)
 	defer unlock.Unlock(ctx)
+	began := time.Now()
 	var heads []*vault.Snapshot
 	ours := a.Head()
 	if ours != nil {
@@ -300,9 +315,9 @@ func (a *account) integrate(ctx context.Context, theirs []cid.Cid) error {
 	}
 	a.reopen()
 	if merged {
-		a.log.Info("merged diverged heads", "heads", len(heads), "merged", m.CID)
+		a.log.Info("merged diverged heads", "heads", len(heads), "merged", m.CID, "took", time.Since(began))
 	} else {
-		a.log.Info("took another device's head", "snapshot", m.CID, "seq", m.Seq)
+		a.log.Info("took another device's head", "snapshot", m.CID, "seq", m.Seq, "took", time.Since(began))
 	}
 	return nil
 }

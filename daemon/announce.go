@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
@@ -179,6 +180,7 @@ type blockCache struct {
 	m     map[cid.Cid][]byte
 	order []cid.Cid
 	cost  int
+	added chan struct{} // closed (and replaced) when blocks are added
 }
 
 func entryCost(c cid.Cid, data []byte) int { return len(data) + c.ByteLen() + cacheEntryOverhead }
@@ -196,6 +198,10 @@ func (bc *blockCache) add(bs []blocks.Block) {
 		bc.m[b.Cid()] = bytes.Clone(b.RawData())
 		bc.order = append(bc.order, b.Cid())
 		bc.cost += entryCost(b.Cid(), b.RawData())
+	}
+	if bc.added != nil {
+		close(bc.added)
+		bc.added = nil
 	}
 	for (bc.cost > maxBlockCache || len(bc.m) > maxCacheEntries) && len(bc.order) > 0 {
 		c := bc.order[0]
@@ -215,6 +221,32 @@ func (bc *blockCache) get(c cid.Cid) ([]byte, bool) {
 	defer bc.mu.Unlock()
 	d, ok := bc.m[c]
 	return d, ok
+}
+
+// wait returns once c is held, or after d, or when ctx ends; it reports
+// whether c is held.
+func (bc *blockCache) wait(ctx context.Context, c cid.Cid, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		bc.mu.Lock()
+		_, ok := bc.m[c]
+		if bc.added == nil {
+			bc.added = make(chan struct{})
+		}
+		ch := bc.added
+		bc.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // stats returns the entries held and their cost in bytes.

@@ -57,6 +57,9 @@ const (
 	// order still write the same merge; a fresh fetch younger than this
 	// holds integration back.
 	gatherFor = 2 * time.Second
+	// announceWait is how long a fetch of the newest record waits for
+	// the announcement of its blocks when the record came first.
+	announceWait = 50 * time.Millisecond
 	// diskReserve is the free space a fetch leaves on the repo's disk.
 	diskReserve = 512 << 20
 )
@@ -367,7 +370,12 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	root, err := n.rootOf(rctx, j.root)
+	began := time.Now()
+	var wait time.Duration
+	if j.fresh {
+		wait = announceWait
+	}
+	root, err := n.rootOf(rctx, j.root, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -403,8 +411,11 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	fctx, cancel := context.WithTimeout(ctx, headTimeout)
 	defer cancel()
 	n.prefill(fctx, root.Head)
+	gotHead := time.Now()
 	walk := newNewWalk(fctx, n.d.acct.v, n.d.store.Blockstore(), ours)
-	err = n.d.node.FetchDAGLimited(fctx, root.Head, p2p.DAGLimits{Links: walk.links, MaxNewBytes: budget})
+	var blocks int
+	err = n.d.node.FetchDAGLimited(fctx, root.Head, p2p.DAGLimits{Links: walk.links, MaxNewBytes: budget, Progress: func(p p2p.Progress) { blocks = p.Blocks }})
+	n.d.log.Debug("fetched a head", "seq", j.r.Seq, "root and snapshot", gotHead.Sub(began), "DAG", time.Since(gotHead), "blocks walked", blocks, "err", err)
 	if errors.Is(err, p2p.ErrTooBig) {
 		return nil, fmt.Errorf("the account's head %s needs more than the %d bytes free on this disk (keeping %d MiB free): free some space; it is fetched again at the next change or catch-up: %w", root.Head, budget, diskReserve>>20, err)
 	}
@@ -414,10 +425,17 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	return root, nil
 }
 
-// rootOf fetches (if needed) and reads an account root.
-func (n *names) rootOf(ctx context.Context, c cid.Cid) (*vault.Root, error) {
+// rootOf fetches (if needed) and reads an account root, waiting up to
+// wait for an announcement to bring it.
+func (n *names) rootOf(ctx context.Context, c cid.Cid, wait time.Duration) (*vault.Root, error) {
 	if err := vault.CheckCID(c); err != nil {
 		return nil, fmt.Errorf("the record does not name an account root: %w", err)
+	}
+	if has, err := n.d.store.Blockstore().Has(ctx, c); err == nil && !has && wait > 0 {
+		// The blocks of a change are announced just before its record,
+		// but may be validated after it: Bitswap would take several
+		// round trips for what is about to arrive.
+		n.cache.wait(ctx, c, wait)
 	}
 	n.prefill(ctx, c)
 	if err := n.getBlock(ctx, c); err != nil {

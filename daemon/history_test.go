@@ -15,7 +15,8 @@ import (
 // a second (PEER_LONG_HISTORY=N changes; skipped without it) and prints
 // the time from each add returning to the second device's head matching,
 // per stretch of changes, with the heap both devices hold. A profile is
-// written to PEER_LONG_HISTORY_PROFILE when set.
+// written to PEER_LONG_HISTORY_PROFILE, a heap profile at the end to
+// PEER_LONG_HISTORY_HEAP, when set.
 //
 //	PEER_LONG_HISTORY=2000 go test ./daemon -run LongHistory -v
 func TestLongHistory(t *testing.T) {
@@ -32,6 +33,17 @@ func TestLongHistory(t *testing.T) {
 		defer func() { pprof.StopCPUProfile(); pf.Close() }()
 	}
 	a, b := devicePair(t)
+	if f := os.Getenv("PEER_LONG_HISTORY_HEAP"); f != "" {
+		defer func() {
+			runtime.GC()
+			hf, err := os.Create(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer hf.Close()
+			pprof.WriteHeapProfile(hf)
+		}()
+	}
 	stretch := max(10, n/10)
 	var lat, adds []time.Duration
 	for i := range n {

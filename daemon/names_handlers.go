@@ -80,7 +80,7 @@ func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if _, err := d.names.rootOf(ctx, c); err != nil {
+	if _, err := d.names.rootOf(ctx, c, 0); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, []api.Entry{})

@@ -4,6 +4,9 @@
 // answers each with a duration in nanoseconds, or "error ...":
 //
 //	ls DIR NAME       wait (polling every millisecond, up to 10 s) until NAME is in DIR
+//	cat PATH          wait the same way until the file at PATH can be read
+//	                  (what a follower's latency is measured by: it costs
+//	                  the same whatever the size of the folder)
 //	resolve ACCOUNT   resolve the account's name through the DHT alone
 package main
 
@@ -11,6 +14,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -44,6 +48,13 @@ func main() {
 				}
 				time.Sleep(time.Millisecond)
 			}
+		case len(f) == 2 && f[0] == "cat":
+			for {
+				if err = readable(ctx, c, f[1]); err == nil || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
 		case len(f) == 2 && f[0] == "resolve":
 			_, err = c.Resolve(ctx, f[1], true)
 		default:
@@ -56,4 +67,15 @@ func main() {
 		}
 		fmt.Println(time.Since(start).Nanoseconds())
 	}
+}
+
+// readable reads the whole file at p.
+func readable(ctx context.Context, c *api.Client, p string) error {
+	resp, err := c.VaultCat(ctx, p, "", 0, -1)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
 }
