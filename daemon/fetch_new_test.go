@@ -81,7 +81,9 @@ func (s *walkSim) sync(head cid.Cid, ours *vault.Snapshot) (walked, copied int) 
 	return walked, copied
 }
 
-func memStore() bstore.Blockstore { return bstore.NewBlockstore(dssync.MutexWrap(ds.NewMapDatastore())) }
+func memStore() bstore.Blockstore {
+	return bstore.NewBlockstore(dssync.MutexWrap(ds.NewMapDatastore()))
+}
 
 // TestNewWalk: taking in another device's changes walks what changed, not
 // the history, and leaves every block of the new head local: one edit, a
