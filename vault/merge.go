@@ -138,6 +138,15 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 		_, err := out.put(ctx, &ne)
 		return err
 	}
+	// putCopy keeps e, which lost its name, as a conflict copy.
+	putCopy := func(e *entry) error {
+		name, err := v.conflictName(ctx, e, taken)
+		if err != nil {
+			return err
+		}
+		names[name] = true
+		return put(e, name)
+	}
 	for _, n := range sorted {
 		b, o, t := bm[n], om[n], tm[n]
 		var err error
@@ -152,21 +161,30 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 			if o != nil {
 				err = put(o, n)
 			}
-		case (o == nil || t == nil) && b != nil && b.Kind == KindDir && (o != nil && o.Kind == KindDir || t != nil && t.Kind == KindDir):
-			// One side removed a folder the other changed: of what it
-			// holds, keep what the other changed (an edit wins over a
-			// delete, entry by entry), not what it left as it was.
-			kept := o
-			if kept == nil {
-				kept = t
+		case b != nil && b.Kind == KindDir && isDir(o) != isDir(t):
+			// One side removed a folder the other changed, or put a
+			// file in its place: of what the folder holds, keep what
+			// the other changed (an edit wins over a delete, entry by
+			// entry), not what it left as it was. A file in its place
+			// keeps the name if nothing stays, else it is a conflict
+			// copy beside the folder.
+			kept, other := o, t
+			if !isDir(kept) {
+				kept, other = t, o
 			}
 			cp := path.Join(p, n)
 			sub, merr := v.mergeDirs(ctx, v.storedDir(b.CID, b.Key, cp), v.newDir(kept.Key, cp), v.storedDir(kept.CID, kept.Key, cp), cp)
 			if merr != nil {
 				return nil, merr
 			}
-			if sub.count > 0 {
+			switch {
+			case sub.count == 0 && other != nil:
+				err = put(other, n)
+			case sub.count > 0:
 				err = put(&entry{Entry: Entry{Name: n, Kind: KindDir, CID: sub.cid, Key: sub.key, Mtime: kept.Mtime, Mode: kept.Mode}, sub: sub}, n)
+				if err == nil && other != nil {
+					err = putCopy(other)
+				}
 			}
 		case o == nil:
 			err = put(t, n) // an edit wins over a delete
@@ -187,13 +205,8 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 			if werr != nil {
 				return nil, werr
 			}
-			lname, lerr := v.conflictName(ctx, lose, taken)
-			if lerr != nil {
-				return nil, lerr
-			}
-			names[lname] = true
 			if err = put(win, n); err == nil {
-				err = put(lose, lname)
+				err = putCopy(lose)
 			}
 		}
 		if err != nil {
@@ -202,6 +215,9 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 	}
 	return out, nil
 }
+
+// isDir reports whether e is present and a folder.
+func isDir(e *entry) bool { return e != nil && e.Kind == KindDir }
 
 // conflictOrder decides which of two entries of one name keeps it: a
 // folder over a file, else the newer version (then the greater CID).

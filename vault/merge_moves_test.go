@@ -68,6 +68,17 @@ func TestMergeMoves(t *testing.T) {
 			map[string]string{"/e/f": "f0", "/e/g": "g0", "/e/sub/h": "h0", "/e.sync-conflict-*": "e1", "/d/f": "f1", "/a.txt": "a0", "/keep": "k0"}},
 		{"folder removed, file in it edited: the edit is kept, alone", []op{rm("/d")}, []op{put("/d/sub/h", "h1")},
 			map[string]string{"/d/sub/h": "h1", "/a.txt": "a0", "/keep": "k0"}},
+		// A file put where a folder was removes the folder, as rm does:
+		// of the folder, only what the other side changed stays, and the
+		// file is a conflict copy beside it, or takes the name if nothing
+		// stays (TestMergeHistories seeds 242 and 330 brought back
+		// what the file's writer had removed).
+		{"folder replaced by a file, a file added in it", []op{rm("/d"), put("/d", "x")}, []op{put("/d/new", "n")},
+			map[string]string{"/d/new": "n", "/d.sync-conflict-*": "x", "/a.txt": "a0", "/keep": "k0"}},
+		{"folder replaced by a file, a file removed from it", []op{rm("/d"), put("/d", "x")}, []op{rm("/d/f")},
+			map[string]string{"/d": "x", "/a.txt": "a0", "/keep": "k0"}},
+		{"a file moved out over its folder, a file in the folder edited", []op{mv("/d/f", "/x"), rm("/d"), mv("/x", "/d")}, []op{put("/d/g", "g1")},
+			map[string]string{"/d/g": "g1", "/d.sync-conflict-*": "f0", "/a.txt": "a0", "/keep": "k0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			devs := testDevices(t, "moves "+tc.name, 2000, 2)

@@ -292,7 +292,8 @@ func writeOnce(t *testing.T, v *Vault, tr *Tree, p, content string) {
 	tr.PutFile(context.Background(), p, fv) // fails where a file stands on the way
 }
 
-// dumpHistory logs every snapshot below head with its files, oldest first.
+// dumpHistory logs every snapshot below head with its files and folders
+// (a folder with the first bytes of its key), oldest first.
 func dumpHistory(t *testing.T, v *Vault, head *Snapshot) {
 	snaps, err := v.Log(context.Background(), head.CID, 0)
 	if err != nil {
@@ -305,9 +306,13 @@ func dumpHistory(t *testing.T, v *Vault, head *Snapshot) {
 		for _, p := range s.Parents {
 			ps = append(ps, short(p))
 		}
-		fs := fileEntries(t, s.OpenTree(v))
-		for _, p := range slices.Sorted(maps.Keys(fs)) {
-			files = append(files, p+"="+short(fs[p].CID))
+		es := treeEntries(t, s.OpenTree(v))
+		for _, p := range slices.Sorted(maps.Keys(es)) {
+			if e := es[p]; e.Kind == KindDir {
+				files = append(files, fmt.Sprintf("%s/(%x)", p, e.Key[:2]))
+			} else {
+				files = append(files, p+"="+short(e.CID))
+			}
 		}
 		t.Logf("seq %d %s device %q parents %v: %v", s.Seq, short(s.CID), s.Device, ps, files)
 	}
