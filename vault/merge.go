@@ -149,6 +149,12 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 	}
 	for _, n := range sorted {
 		b, o, t := bm[n], om[n], tm[n]
+		if b != nil && b.Kind == KindFile && !same(o, b) && !same(t, b) {
+			var err error
+			if o, t, err = v.superseded(ctx, b, o, t, path.Join(p, n)); err != nil {
+				return nil, err
+			}
+		}
 		var err error
 		switch {
 		case same(o, t):
@@ -214,6 +220,35 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 		}
 	}
 	return out, nil
+}
+
+// superseded returns o and t with a side that holds a file version the
+// base's version b follows (within prevSteps prev links) taken as holding
+// b: that side made no change there. No device writes an older version
+// back (a restore writes a new one following the current), so a side
+// holds one only through merges, against a virtual base that moved an
+// edit to where the side kept the unedited file (a move wins over the
+// removal of the edit). Counted as a change, the older version won over
+// the other side's later removal and came back (TestMergeHistories
+// -merge.long seed 320). When both sides hold older versions, neither is
+// taken for b.
+func (v *Vault) superseded(ctx context.Context, b, o, t *entry, p string) (*entry, *entry, error) {
+	isFile := func(e *entry) bool { return e != nil && e.Kind == KindFile }
+	if !isFile(o) && !isFile(t) {
+		return o, t, nil
+	}
+	chain, err := v.prevChain(ctx, b, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	older := func(e *entry) bool { return isFile(e) && slices.Contains(chain, identity(e)) }
+	switch oo, to := older(o), older(t); {
+	case oo && !to:
+		o = b
+	case to && !oo:
+		t = b
+	}
+	return o, t, nil
 }
 
 // isDir reports whether e is present and a folder.

@@ -125,3 +125,63 @@ func TestMergeCrissCross(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeStaleVersion: a side that holds an older version than the
+// merge base makes no change there (TestMergeHistories -merge.long seed
+// 320). Device 2 moves /a/f1 (v1) to /f1 while device 0 edits it at /a/f1
+// (v2); devices 1 and 0 each remove the edit. Device 1 merges the move
+// with its removal: the move wins, /f1 is v1. Device 2 edits /f1 (v3),
+// merges device 0's removal, and removes /f1. The last two heads have two
+// best common ancestors, the move and the edit, whose virtual base holds
+// the edit at the moved place, /f1 = v2. Against it device 1's v1 looked
+// like an edit and won over device 2's removal, though device 2 had
+// followed v1 with v3 and removed that.
+func TestMergeStaleVersion(t *testing.T) {
+	ctx := context.Background()
+	devs := testDevices(t, "stale version", 3000, 3)
+	d0, d1, d2 := devs[0], devs[1], devs[2]
+	tr, _ := d0.NewTree()
+	putSmall(t, d0, tr, "/a/f1", "v1")
+	putSmall(t, d0, tr, "/b/f2", "base")
+	s0, err := d0.Commit(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm := func(p string) func(tr *Tree) {
+		return func(tr *Tree) {
+			if _, err := tr.Remove(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	moved := edit(t, d2, s0, func(tr *Tree) {
+		if err := tr.Move(ctx, "/a/f1", "/f1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	edited := edit(t, d0, s0, func(tr *Tree) { writeOnce(t, d0, tr, "/a/f1", "v2") })
+	rm1 := edit(t, d1, edited, rm("/a/f1"))
+	rm0 := edit(t, d0, edited, rm("/a/f1"))
+	m1 := mustMerge(t, d1, moved, rm1)
+	if c := contents(t, d1, m1); c["/f1"] != "v1" {
+		t.Fatalf("the move did not win over the removal: %v", c)
+	}
+	v3 := edit(t, d2, moved, func(tr *Tree) { writeOnce(t, d2, tr, "/f1", "v3") })
+	m2 := mustMerge(t, d2, v3, rm0)
+	gone := edit(t, d2, m2, rm("/f1"))
+	if bases, _ := d0.MergeBases(ctx, m1, gone); len(bases) != 2 {
+		t.Fatalf("%d merge bases, want 2 (the move and the edit)", len(bases))
+	}
+	var first *Snapshot
+	for _, heads := range [][]*Snapshot{{m1, gone}, {gone, m1}} {
+		for _, d := range devs {
+			got := mustMerge(t, d, heads...)
+			if first == nil {
+				first = got
+			} else if !got.CID.Equals(first.CID) {
+				t.Fatalf("merging in another order or on another device gave %s, not %s", got.CID, first.CID)
+			}
+		}
+	}
+	checkContents(t, contents(t, d0, first), map[string]string{"/b/f2": "base"})
+}
