@@ -43,12 +43,19 @@ type pathEvent struct {
 
 // historyLog records, for every snapshot, the file paths it removed and
 // wrote: a device's snapshot writes the paths whose entry differs from its
-// parent's and removes those its parent had; a merge writes only paths no
-// parent had (conflict copies), and removes nothing of its own.
+// parent's and removes those its parent had. A merge removes nothing of
+// its own. It writes the paths no parent has (conflict copies: two merges
+// that do not know each other may make one copy, and one device's removal
+// of it does not remove the other's, as with any addition on one side). A
+// version it holds where a parent holds another (an edit that followed a
+// move of the file or a folder above it) is written by the device
+// snapshots that wrote that version, wherever they did: the edit is new
+// to a remover only if they are.
 type historyLog struct {
 	seen    map[cid.Cid]bool
 	removed map[string][]pathEvent
 	wrote   map[string][]pathEvent
+	writers map[cid.Cid][]*Snapshot // the device snapshots that wrote a version
 }
 
 func (h *historyLog) record(t *testing.T, v *Vault, s *Snapshot) {
@@ -76,6 +83,7 @@ func (h *historyLog) record(t *testing.T, v *Vault, s *Snapshot) {
 		for p, e := range files {
 			if pe, ok := parent[p]; !ok || pe.CID != e.CID {
 				h.wrote[p] = append(h.wrote[p], pathEvent{s, s.Device})
+				h.writers[e.CID] = append(h.writers[e.CID], s)
 			}
 		}
 		for p := range parent {
@@ -85,9 +93,19 @@ func (h *historyLog) record(t *testing.T, v *Vault, s *Snapshot) {
 		}
 		return
 	}
-	for p := range files {
+	for p, e := range files {
+		if slices.ContainsFunc(parents, func(m map[string]Entry) bool { pe, ok := m[p]; return ok && pe.CID == e.CID }) {
+			continue
+		}
 		if !slices.ContainsFunc(parents, func(m map[string]Entry) bool { _, ok := m[p]; return ok }) {
-			h.wrote[p] = append(h.wrote[p], pathEvent{s, "merge"})
+			h.wrote[p] = append(h.wrote[p], pathEvent{s, "merge"}) // a new name: a conflict copy
+			continue
+		}
+		if len(h.writers[e.CID]) == 0 {
+			t.Fatalf("merge %s holds at %s a version no device wrote", s.CID, p)
+		}
+		for _, w := range h.writers[e.CID] {
+			h.wrote[p] = append(h.wrote[p], pathEvent{w, fmt.Sprintf("merge %s (seq %d), of the version by %s", s.CID, s.Seq, w.Device)})
 		}
 	}
 }
@@ -116,7 +134,7 @@ func mergeHistory(t *testing.T, seed uint64, steps int) {
 		devs = append(devs, New(acct, mem, WithDevice(fmt.Sprintf("12D3KooWdevice%07d", i)), WithClock(tick),
 			WithRand(bytes.NewReader(testStream(fmt.Sprint("history ", seed, " ", i), 1<<16)))))
 	}
-	log := &historyLog{seen: map[cid.Cid]bool{}, removed: map[string][]pathEvent{}, wrote: map[string][]pathEvent{}}
+	log := &historyLog{seen: map[cid.Cid]bool{}, removed: map[string][]pathEvent{}, wrote: map[string][]pathEvent{}, writers: map[cid.Cid][]*Snapshot{}}
 	tr, _ := devs[0].NewTree()
 	putSmall(t, devs[0], tr, "/a/f1", "start")
 	putSmall(t, devs[0], tr, "/b/f2", "start")
