@@ -16,7 +16,10 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-var longMerge = flag.Bool("merge.long", false, "run TestMergeHistories over many more seeds")
+var (
+	longMerge  = flag.Bool("merge.long", false, "run TestMergeHistories over many more seeds")
+	mergeSeeds = flag.Int("merge.seeds", 0, "run TestMergeHistories over this many seeds")
+)
 
 // TestMergeHistories: three devices of one account make random adds,
 // overwrites, moves and deletes, and exchange heads over links that go
@@ -29,6 +32,9 @@ func TestMergeHistories(t *testing.T) {
 	seeds := 12
 	if *longMerge {
 		seeds = 400
+	}
+	if *mergeSeeds > 0 {
+		seeds = *mergeSeeds
 	}
 	for seed := range seeds {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { mergeHistory(t, uint64(seed), 36) })
