@@ -3,17 +3,28 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/peer-cloud/peer/p2p"
 )
 
-// catchUpOnReconnect asks the follower to catch up whenever a peer
-// connects again while an older connection to it was still open (its link
-// came back, or it restarted): libp2p reports no new peer then, so the
-// names loop's catch-up on a new peer does not run, yet the records and
-// announcements sent while the link was down were lost.
+// reconnectCatchUp is how long after a peer (re)connects the follower
+// catches up: long enough for identify and the DHT's routing table to
+// take the peer in.
+const reconnectCatchUp = time.Second
+
+// catchUpOnReconnect asks the follower to catch up shortly after a peer
+// connects, and after a peer connects again while an older connection to
+// it was still open (its link came back, or it restarted: libp2p reports
+// no new peer then, so the names loop's catch-up on a new peer does not
+// run). Records and announcements sent while the link was down were lost.
+// This runs apart from the names loop, which a publication to a peer
+// whose link just went down can hold up for seconds.
 func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
-	sub, err := d.node.Host().EventBus().Subscribe(new(p2p.EvtPeerReconnected))
+	sub, err := d.node.Host().EventBus().Subscribe([]any{new(p2p.EvtPeerReconnected), new(event.EvtPeerConnectednessChanged)})
 	if err != nil {
 		return fmt.Errorf("failed to watch reconnections: %w", err)
 	}
@@ -21,11 +32,19 @@ func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
 	go func() {
 		defer d.bg.Done()
 		defer sub.Close()
+		timer := time.NewTimer(time.Hour)
+		timer.Stop()
+		defer timer.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-sub.Out():
+			case ev := <-sub.Out():
+				if e, ok := ev.(event.EvtPeerConnectednessChanged); ok && e.Connectedness != network.Connected {
+					continue
+				}
+				timer.Reset(reconnectCatchUp)
+			case <-timer.C:
 				d.names.follow.catchUp(ctx)
 			}
 		}
