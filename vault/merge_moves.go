@@ -269,6 +269,17 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 	likeA := &Tree{v: v, root: a}
 	likeB := &Tree{v: v, root: b}
 	var forBase, forA, forB []moveStep
+	// Where both moved a folder to different places, a side's moves into
+	// the place that lost go to the one that won: the folder is there,
+	// and a folder made at the lost place would have its key too.
+	lostA, lostB := map[string]string{}, map[string]string{}
+	for f, qa := range ma {
+		if qb, ok := mb[f]; ok && qa < qb {
+			lostB[qb] = qa
+		} else if ok && qb < qa {
+			lostA[qa] = qb
+		}
+	}
 	// item adds the steps of one moved item (base path from): to the
 	// side's place when only it moved, to the bytewise smaller of the two
 	// when both did. When the other side no longer holds it (removed or
@@ -277,6 +288,12 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 	item := func(from string) error {
 		qa, inA := ma[from]
 		qb, inB := mb[from]
+		if inA {
+			qa = translate(qa, lostA)
+		}
+		if inB {
+			qb = translate(qb, lostB)
+		}
 		switch {
 		case inA && inB && qa == qb:
 			forBase = append(forBase, moveStep{from, qa, likeA})

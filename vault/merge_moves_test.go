@@ -53,6 +53,11 @@ func TestMergeMoves(t *testing.T) {
 			map[string]string{"/f": "f1", "/e/g": "g1", "/e/sub/h": "h0", "/a.txt": "a0", "/keep": "k0"}},
 		{"both moved the folder to different places: the smaller path", []op{mv("/d", "/y"), put("/y/g", "g1")}, []op{mv("/d", "/x"), put("/x/f", "f1")},
 			map[string]string{"/x/f": "f1", "/x/g": "g1", "/x/sub/h": "h0", "/a.txt": "a0", "/keep": "k0"}},
+		// A side's move into its place for a folder that lost goes to the
+		// winner's place: the file was once at /y/a.txt, and /y made anew
+		// with the folder's key, beside /x holding the same key.
+		{"both moved the folder, one moved a file into it, the other edited the file", []op{mv("/d", "/y"), mv("/a.txt", "/y/a.txt")}, []op{mv("/d", "/x"), put("/a.txt", "a1")},
+			map[string]string{"/x/f": "f0", "/x/g": "g0", "/x/sub/h": "h0", "/x/a.txt": "a1", "/keep": "k0"}},
 		{"both moved the file to one place, one edited it", []op{mv("/a.txt", "/b.txt")}, []op{mv("/a.txt", "/b.txt"), put("/b.txt", "a1")},
 			map[string]string{"/b.txt": "a1", "/d/f": "f0", "/d/g": "g0", "/d/sub/h": "h0", "/keep": "k0"}},
 		{"folder moved, removed on the other side: the move wins", []op{mv("/d", "/e")}, []op{rm("/d")},
@@ -113,6 +118,18 @@ func TestMergeMoves(t *testing.T) {
 			}
 			got := contents(t, devs[0], m1)
 			checkContents(t, got, tc.want)
+			// One folder, one key; but where a move collides, the folder
+			// is at both places (a removal and an addition), key and all.
+			keys := map[[32]byte]string{}
+			for p, e := range treeEntries(t, m1.OpenTree(devs[0])) {
+				if e.Kind != KindDir || tc.name == "destination taken" {
+					continue
+				}
+				if q, ok := keys[e.Key]; ok {
+					t.Errorf("folders %s and %s have one key", p, q)
+				}
+				keys[e.Key] = p
+			}
 			// Every block of the merge is stored: a fresh vault over the
 			// same store reads it all (readTree above did, through the
 			// store alone).
