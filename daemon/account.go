@@ -322,6 +322,28 @@ func (a *account) integrate(ctx context.Context, theirs []cid.Cid) error {
 	return nil
 }
 
+// followsAll reports whether one of theirs descends from all the others
+// and from this device's head, so that taking them in needs no merge.
+func (a *account) followsAll(ctx context.Context, theirs []cid.Cid) bool {
+	heads := slices.Clone(theirs)
+	if h := a.Head(); h != nil {
+		heads = append(heads, h.CID)
+	}
+	for _, top := range heads {
+		all := true
+		for _, h := range heads {
+			if ok, err := a.v.IsAncestor(ctx, h, top); err != nil || !ok {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
 // reopen drops the tree's unsaved changes.
 func (a *account) reopen() {
 	if h := a.Head(); h != nil {

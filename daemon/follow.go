@@ -89,6 +89,8 @@ type job struct {
 	fresh bool // its sequence was the highest seen when it came
 	began time.Time
 	vr    *vault.Root // once fetched
+	// readyAt is when the fetch ended.
+	readyAt time.Time
 }
 
 type follower struct {
@@ -271,7 +273,7 @@ func (f *follower) fetch(ctx context.Context, j *job) {
 	if err != nil {
 		f.failed(st, err, j)
 	} else {
-		j.vr = vr
+		j.vr, j.readyAt = vr, time.Now()
 		st.status = rootReady
 		f.ready = append(f.ready, j)
 	}
@@ -300,18 +302,22 @@ func (f *follower) failed(st *rootState, err error, j *job) {
 func ctxAlive(err error) bool { return !errors.Is(err, context.Canceled) }
 
 // integrate takes in the fetched heads together, unless a fresh fetch
-// that began less than gatherFor ago may add one; then it returns how
-// long to wait.
+// that began less than gatherFor ago may add one and the heads have not
+// waited gatherFor yet; then it returns how long to wait.
 func (f *follower) integrate(ctx context.Context) time.Duration {
 	f.mu.Lock()
 	if len(f.ready) == 0 {
 		f.mu.Unlock()
 		return 0
 	}
+	// The hold ends gatherFor after the first fetched head was ready:
+	// while changes keep coming there is always a fresh fetch, and the
+	// heads fetched would otherwise wait for the stream to end.
+	var hold time.Duration
+	waited := time.Since(f.ready[0].readyAt)
 	for _, j := range f.fetching {
-		if age := time.Since(j.began); j.fresh && age < gatherFor {
-			f.mu.Unlock()
-			return gatherFor - age
+		if age := time.Since(j.began); j.fresh && age < gatherFor && waited < gatherFor {
+			hold = max(hold, min(gatherFor-age, gatherFor-waited))
 		}
 	}
 	js := slices.Clone(f.ready)
@@ -327,6 +333,13 @@ func (f *follower) integrate(ctx context.Context) time.Duration {
 		if j.r.Seq >= best {
 			newest = j.vr
 		}
+	}
+	// A head that follows all the others and this device's is taken at
+	// once: only merges need every device to know the same heads, and
+	// taking it first merges the same way later (its ancestors are no
+	// heads of the merge).
+	if hold > 0 && !f.n.d.acct.followsAll(ctx, heads) {
+		return hold
 	}
 	var err error
 	if len(heads) > 0 {

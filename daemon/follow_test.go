@@ -2,13 +2,16 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ipfs/boxo/path"
 
+	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/internal/hostile"
+	"github.com/peer-cloud/peer/repo"
 	"github.com/peer-cloud/peer/vault"
 )
 
@@ -141,4 +144,63 @@ func TestRecordNotNamingSnapshot(t *testing.T) {
 	if before == b.headOf(t) {
 		t.Fatal("b's head did not move")
 	}
+}
+
+// TestFollowerKeepsUpWithStream: while another device changes the vault
+// without pause, the follower takes its heads in as it goes, not only
+// once the stream ends (a fresh fetch always running held integration
+// back for as long as changes kept coming), and ends at its last head.
+func TestFollowerKeepsUpWithStream(t *testing.T) {
+	a, b := devicePair(t)
+	a.add(t, "first", 10)
+	waitUntil(t, 30*time.Second, "b takes a's first head", func() bool { return b.headOf(t) == a.headOf(t) })
+	taken := map[string]bool{}
+	stop := time.Now().Add(4 * time.Second)
+	n := 0
+	for ; n < 400 && time.Now().Before(stop); n++ {
+		a.add(t, fmt.Sprintf("s%03d", n), 2<<20)
+		if h := b.headOf(t); h != "" {
+			taken[h] = true
+		}
+	}
+	t.Logf("%d changes in the stream; b took %d distinct heads meanwhile", n, len(taken))
+	if len(taken) < max(3, n/4) {
+		t.Errorf("b took %d heads while a made %d changes over 4 s; want it to keep up as it goes", len(taken), n)
+	}
+	waitUntil(t, 30*time.Second, "b takes a's last head", func() bool { return b.headOf(t) == a.headOf(t) })
+}
+
+// TestFollowerCatchesUpAfterBacklog: a device that was off while another
+// made hundreds of changes catches up when it comes back, fetching what
+// is new rather than re-walking the history, and then follows again.
+func TestFollowerCatchesUpAfterBacklog(t *testing.T) {
+	a, b := devicePair(t)
+	a.add(t, "first", 10)
+	waitUntil(t, 30*time.Second, "b takes a's first head", func() bool { return b.headOf(t) == a.headOf(t) })
+	dir := b.r.Dir
+	if err := b.d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const backlog = 300
+	for i := range backlog {
+		a.add(t, fmt.Sprintf("while-off-%03d", i), 100)
+	}
+	r, err := repo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Config.Network.Peers = nil
+	for _, ad := range a.d.node.AddrInfo().Addrs {
+		r.Config.Network.Peers = append(r.Config.Network.Peers, ad.String()+"/p2p/"+a.d.node.AddrInfo().ID.String())
+	}
+	d, err := Start(context.Background(), r, testLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	b2 := &device{d: d, c: &api.Client{Base: d.APIURL(), Token: r.Token}, r: r}
+	took := waitUntil(t, 60*time.Second, "b catches up with a's backlog", func() bool { return b2.headOf(t) == a.headOf(t) })
+	t.Logf("b caught up with %d changes in %s", backlog, took)
+	data := a.add(t, "after.txt", 100)
+	waitUntil(t, 10*time.Second, "b follows again", func() bool { return b2.has("after.txt", data) })
 }
