@@ -14,6 +14,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/namesys"
@@ -280,6 +281,18 @@ func (n *names) prefill(ctx context.Context, head cid.Cid) {
 		}
 		stack = append(stack, links...)
 	}
+}
+
+// isDevice reports whether p is another device of the account, as far as
+// the roots seen tell.
+func (n *names) isDevice(p peer.ID) bool {
+	if p == n.d.repo.PeerID() {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.devices[p.String()]
+	return ok
 }
 
 // learnDevices keeps the valid certificates of this account's devices.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peer-cloud/peer/p2p"
 )
@@ -21,7 +22,8 @@ const reconnectCatchUp = time.Second
 // it was still open (its link came back, or it restarted: libp2p reports
 // no new peer then, so the names loop's catch-up on a new peer does not
 // run). Records and announcements sent while the link was down were lost.
-// This runs apart from the names loop, which a publication to a peer
+// When the peer is another device of the account, the head is published
+// again too. This runs apart from the names loop, which a publication to a peer
 // whose link just went down can hold up for seconds.
 func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
 	sub, err := d.node.Host().EventBus().Subscribe([]any{new(p2p.EvtPeerReconnected), new(event.EvtPeerConnectednessChanged)})
@@ -32,6 +34,7 @@ func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
 	go func() {
 		defer d.bg.Done()
 		defer sub.Close()
+		device := false // a device of the account came (back)
 		timer := time.NewTimer(time.Hour)
 		timer.Stop()
 		defer timer.Stop()
@@ -40,12 +43,31 @@ func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case ev := <-sub.Out():
-				if e, ok := ev.(event.EvtPeerConnectednessChanged); ok && e.Connectedness != network.Connected {
-					continue
+				var p peer.ID
+				switch e := ev.(type) {
+				case event.EvtPeerConnectednessChanged:
+					if e.Connectedness != network.Connected {
+						continue
+					}
+					p = e.Peer
+				case p2p.EvtPeerReconnected:
+					p = e.Peer
+				}
+				if d.names.isDevice(p) {
+					device = true
 				}
 				timer.Reset(reconnectCatchUp)
 			case <-timer.C:
 				d.names.follow.catchUp(ctx)
+				if device {
+					// What this device published while the link was
+					// down reached nobody (or a dead connection), and
+					// the other device's catch-up may find no record
+					// in a DHT that had no peers then: send the head
+					// again.
+					device = false
+					d.names.schedulePublish()
+				}
 			}
 		}
 	}()
