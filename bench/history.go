@@ -28,11 +28,14 @@ func (r *runner) history(changes int, profile string) {
 	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Profile: profile, LogLevel: level})
 	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
 	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase, Profile: profile, LogLevel: level})
-	// PEER_BENCH_PROFILE=DIR: CPU profiles of both daemons' runs.
+	// PEER_BENCH_PROFILE=DIR: CPU profiles of both daemons' runs, and
+	// their heaps at the end (DIR/a.prof, a.heap, b.prof, b.heap).
 	start := func(p *lantest.Peer, name string) {
 		if d := os.Getenv("PEER_BENCH_PROFILE"); d != "" {
 			os.Setenv("PEER_CPUPROFILE", filepath.Join(d, name+".prof"))
+			os.Setenv("PEER_HEAPPROFILE", filepath.Join(d, name+".heap"))
 			defer os.Unsetenv("PEER_CPUPROFILE")
+			defer os.Unsetenv("PEER_HEAPPROFILE")
 		}
 		p.Start()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 
@@ -84,6 +85,12 @@ use. The first run creates the repo with default settings (see 'peer init').`,
 				err = fmt.Errorf("API server stopped: %w", err)
 			}
 			fmt.Fprintln(g.stderr, "shutting down")
+			if p := os.Getenv("PEER_HEAPPROFILE"); p != "" {
+				// For benchmarks: what the heap holds at the end of the run.
+				if herr := writeHeapProfile(p); herr != nil {
+					err = errors.Join(err, herr)
+				}
+			}
 			return errors.Join(err, d.Close())
 		},
 	}
@@ -109,4 +116,18 @@ func quietDependencies(level string) {
 	}
 	gologshim.SetDefaultHandler(slog.DiscardHandler)
 	golog.SetAllLoggers(golog.LevelFatal)
+}
+
+// writeHeapProfile writes the live heap's profile to p.
+func writeHeapProfile(p string) error {
+	runtime.GC()
+	f, err := os.Create(p)
+	if err != nil {
+		return fmt.Errorf("failed to create PEER_HEAPPROFILE: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return fmt.Errorf("failed to write PEER_HEAPPROFILE: %w", err)
+	}
+	return nil
 }
