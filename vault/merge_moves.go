@@ -54,7 +54,16 @@ const prevSteps = 16
 // folder is compared with its old self, to find what moved inside it or
 // out of it; while something left and something appeared that match
 // nothing, the folders that left and appeared are looked into too.
-func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]string, error) {
+//
+// It also returns the base paths whose entry side holds at the very same
+// path, of the same identity, though the folder around it changed key
+// (stays): such an entry did not move, whatever else matched it. A merge
+// that could not follow a move leaves them (the moved folder at its new
+// place, its entries at the old one in a folder of another key); taken
+// for a move back to the same path, or left as an addition once the base
+// followed the folder, they brought back files the other side had
+// removed (TestMergeHistories seeds 404, 1510).
+func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]string, map[string]bool, error) {
 	type pair struct {
 		b, s   *dir // one may be nil: a folder that left or appeared
 		bp, sp string
@@ -81,11 +90,11 @@ func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]stri
 			}
 			bl, err := list(w.b)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			sl, err := list(w.s)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			i, j := 0, 0
 			for i < len(bl) || j < len(sl) {
@@ -136,7 +145,7 @@ func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]stri
 				if !ok {
 					var err error
 					if chain, err = v.prevChain(ctx, a[0].e, a[0].p); err != nil {
-						return nil, err
+						return nil, nil, err
 					}
 					chains[id] = chain
 				}
@@ -155,8 +164,8 @@ func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]stri
 				continue
 			}
 			matched[id] = true
-			if a[0].p == translate(r[0].p, moves) {
-				continue // edited where it was
+			if a[0].p == translate(r[0].p, moves) || a[0].p == r[0].p {
+				continue // edited where it was, or left where it was
 			}
 			moves[r[0].p] = a[0].p
 			if r[0].e.Kind == KindDir && !r[0].e.CID.Equals(a[0].e.CID) {
@@ -198,7 +207,14 @@ func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]stri
 			break
 		}
 	}
-	return moves, nil
+	stays := map[string]bool{}
+	for id, r := range removed {
+		if len(r) == 1 && slices.ContainsFunc(added[id], func(a loc) bool { return a.p == r[0].p && identity(a.e) == id }) {
+			stays[r[0].p] = true
+			delete(moves, r[0].p) // matched elsewhere as an edit
+		}
+	}
+	return moves, stays, nil
 }
 
 // prevChain returns the identities of the versions the file version e
@@ -252,11 +268,11 @@ var errMoveCollides = errors.New("the destination of a move is taken")
 // moved nothing or a move's destination collides.
 func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *dir, *dir, error) {
 	v := ms.v
-	ma, err := v.findMoves(ctx, base, a)
+	ma, sa, err := v.findMoves(ctx, base, a)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	mb, err := v.findMoves(ctx, base, b)
+	mb, sb, err := v.findMoves(ctx, base, b)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -307,6 +323,9 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 			}
 		case inA:
 			src := translate(from, mb)
+			if sb[from] {
+				src = from
+			}
 			ok, err := holds(ctx, tBase, from, tB, src)
 			if err != nil || !ok {
 				return err
@@ -315,6 +334,9 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 			forB = append(forB, moveStep{src, qa, likeA})
 		default:
 			src := translate(from, ma)
+			if sa[from] {
+				src = from
+			}
 			ok, err := holds(ctx, tBase, from, tA, src)
 			if err != nil || !ok {
 				return err
@@ -338,6 +360,11 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 			return nil, nil, nil, err
 		}
 	}
+	// What a side holds where the base had it, in a folder of another
+	// key, goes where the base's moves take it, as the base's entry
+	// does: the side left it as it was.
+	forA = append(forA, carried(forBase, forA, sa)...)
+	forB = append(forB, carried(forBase, forB, sb)...)
 	for _, x := range []struct {
 		t     *Tree
 		steps []moveStep
@@ -356,6 +383,29 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 		}
 	}
 	return tBase.root, tA.root, tB.root, nil
+}
+
+// carried returns the steps that take a side's stays (base paths it
+// holds unmoved, see findMoves) where the base's steps take them, unless
+// the side's steps already move them.
+func carried(forBase, forSide []moveStep, stays map[string]bool) []moveStep {
+	var out []moveStep
+	for _, p := range slices.Sorted(maps.Keys(stays)) {
+		if slices.ContainsFunc(forSide, func(s moveStep) bool { return s.from == p }) {
+			continue
+		}
+		step := moveStep{p, p, nil}
+		depth := -1
+		for _, s := range forBase {
+			if (p == s.from || strings.HasPrefix(p, s.from+"/")) && len(s.from) > depth {
+				step.to, step.like, depth = s.to+strings.TrimPrefix(p, s.from), s.like, len(s.from)
+			}
+		}
+		if step.to != p {
+			out = append(out, step)
+		}
+	}
+	return out
 }
 
 // holds reports whether other still holds at op what base holds at bp:
