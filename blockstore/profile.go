@@ -93,12 +93,13 @@ func (p Profile) badgerOptions() badger4.Options {
 		b = b.WithNumGoroutines(2)
 		b = b.WithBaseTableSize(2 << 20)
 	default:
-		// 16 MiB memtables (Badger: 64 MiB), at most three: a memtable's
-		// pages become resident as it fills, so with 64 MiB a device that
+		// 8 MiB memtables (Badger: 64 MiB), at most three: a memtable's
+		// pages become resident as it fills (its arena is the memtable
+		// and a batch's worth more), so with 64 MiB a device that
 		// followed 5 000 small changes held 40 MB more than after 10.
 		// Blocks over 1 KiB go to the value log, so a memtable holds keys
-		// and pointers: 16 MiB is some 100 000 blocks between flushes.
-		b = b.WithMemTableSize(16 << 20)
+		// and pointers: 8 MiB is some 50 000 blocks between flushes.
+		b = b.WithMemTableSize(8 << 20)
 		b = b.WithNumMemtables(3)
 		b = b.WithBlockCacheSize(64 << 20)
 		b = b.WithIndexCacheSize(64 << 20)

@@ -203,11 +203,13 @@ func (bc *blockCache) add(bs []blocks.Block) {
 		close(bc.added)
 		bc.added = nil
 	}
-	for (bc.cost > maxBlockCache || len(bc.m) > maxCacheEntries) && len(bc.order) > 0 {
+	for (bc.cost > maxBlockCache || len(bc.m) > maxCacheEntries || len(bc.order) > 2*maxCacheEntries) && len(bc.order) > 0 {
 		c := bc.order[0]
 		bc.order = bc.order[1:]
-		bc.cost -= entryCost(c, bc.m[c])
-		delete(bc.m, c)
+		if d, ok := bc.m[c]; ok {
+			bc.cost -= entryCost(c, d)
+			delete(bc.m, c)
+		}
 	}
 	// order's backing array only grows at its end: copy it down when
 	// most of it is behind the head.
@@ -216,10 +218,18 @@ func (bc *blockCache) add(bs []blocks.Block) {
 	}
 }
 
-func (bc *blockCache) get(c cid.Cid) ([]byte, bool) {
+// take returns c's block and forgets it: a block stored is held by the
+// store (kept, a full cache of used blocks cost every follower 16 MiB).
+func (bc *blockCache) take(c cid.Cid) ([]byte, bool) {
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
 	d, ok := bc.m[c]
+	if ok {
+		delete(bc.m, c)
+		bc.cost -= entryCost(c, d)
+		// Its slot in order stays until it comes to the front; add
+		// skips slots of forgotten blocks.
+	}
 	return d, ok
 }
 

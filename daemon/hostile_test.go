@@ -259,7 +259,7 @@ func TestBlockCacheBounded(t *testing.T) {
 	big := make([]byte, 1<<20)
 	b := rawBlock(t, big[:10])
 	bc.add([]blocks.Block{b})
-	got, _ := bc.get(b.Cid())
+	got, _ := bc.take(b.Cid())
 	if cap(got) >= 1<<20 {
 		t.Fatal("the cache keeps the whole buffer a block came in")
 	}
@@ -268,5 +268,17 @@ func TestBlockCacheBounded(t *testing.T) {
 	}
 	if n, cost := bc.stats(); cost > maxBlockCache {
 		t.Fatalf("cache holds %d entries costing %d bytes; bound %d", n, cost, maxBlockCache)
+	}
+	// Blocks taken are forgotten, and their slots do not pile up.
+	var used blockCache
+	for i := 0; i < 50_000; i++ {
+		b := rawBlock(t, []byte{byte(i), byte(i >> 8), byte(i >> 16), 1})
+		used.add([]blocks.Block{b})
+		if _, ok := used.take(b.Cid()); !ok {
+			t.Fatal("a block just added is not there to take")
+		}
+	}
+	if n, cost := used.stats(); n != 0 || cost != 0 || len(used.order) > 2*maxCacheEntries {
+		t.Fatalf("after taking every block the cache holds %d entries costing %d bytes, %d slots", n, cost, len(used.order))
 	}
 }

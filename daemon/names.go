@@ -267,7 +267,7 @@ func (n *names) prefill(ctx context.Context, head cid.Cid) {
 		if has, err := bs.Has(ctx, c); err != nil || has {
 			continue
 		}
-		data, ok := n.cache.get(c)
+		data, ok := n.cache.take(c)
 		if !ok {
 			continue
 		}
