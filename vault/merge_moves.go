@@ -257,6 +257,9 @@ func translate(p string, moves map[string]string) string {
 type moveStep struct {
 	from, to string
 	like     *Tree
+	// A destination below a folder the other side moved: like holds at
+	// likeFrom what the tree holds at likeTo.
+	likeFrom, likeTo string
 }
 
 // errMoveCollides says a move cannot be made in a tree: its destination
@@ -279,6 +282,22 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 	if len(ma) == 0 && len(mb) == 0 {
 		return base, a, b, nil
 	}
+	// Moves into a folder the other side moved go where it went; if
+	// that collides, they are tried at the paths the side gave them.
+	for _, follow := range []bool{true, false} {
+		nb, na, nbb, err := ms.moveTrees(ctx, base, a, b, ma, mb, sa, sb, follow)
+		if !errors.Is(err, errMoveCollides) {
+			return nb, na, nbb, err
+		}
+	}
+	return base, a, b, nil
+}
+
+// moveTrees makes the moves ma and mb (with the sides' stays sa and sb,
+// see findMoves) in base, a and b, or returns errMoveCollides; follow
+// says whether moves into a folder the other side moved follow it.
+func (ms *mergeState) moveTrees(ctx context.Context, base, a, b *dir, ma, mb map[string]string, sa, sb map[string]bool, follow bool) (*dir, *dir, *dir, error) {
+	v := ms.v
 	tBase := &Tree{v: v, root: v.storedDir(base.cid, base.key, "/")}
 	tA := &Tree{v: v, root: v.storedDir(a.cid, a.key, "/")}
 	tB := &Tree{v: v, root: v.storedDir(b.cid, b.key, "/")}
@@ -312,14 +331,14 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 		}
 		switch {
 		case inA && inB && qa == qb:
-			forBase = append(forBase, moveStep{from, qa, likeA})
+			forBase = append(forBase, moveStep{from: from, to: qa, like: likeA})
 		case inA && inB:
 			if qa < qb {
-				forBase = append(forBase, moveStep{from, qa, likeA})
-				forB = append(forB, moveStep{qb, qa, likeA})
+				forBase = append(forBase, moveStep{from: from, to: qa, like: likeA})
+				forB = append(forB, moveStep{from: qb, to: qa, like: likeA})
 			} else {
-				forBase = append(forBase, moveStep{from, qb, likeB})
-				forA = append(forA, moveStep{qa, qb, likeB})
+				forBase = append(forBase, moveStep{from: from, to: qb, like: likeB})
+				forA = append(forA, moveStep{from: qa, to: qb, like: likeB})
 			}
 		case inA:
 			src := translate(from, mb)
@@ -330,8 +349,13 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 			if err != nil || !ok {
 				return err
 			}
-			forBase = append(forBase, moveStep{from, qa, likeA})
-			forB = append(forB, moveStep{src, qa, likeA})
+			st, err := into(ctx, moveStep{from: from, to: qa, like: likeA}, mb, tBase, tA, follow)
+			if err != nil {
+				return err
+			}
+			forBase = append(forBase, st)
+			st.from = src
+			forB = append(forB, st)
 		default:
 			src := translate(from, ma)
 			if sa[from] {
@@ -341,8 +365,13 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 			if err != nil || !ok {
 				return err
 			}
-			forBase = append(forBase, moveStep{from, qb, likeB})
-			forA = append(forA, moveStep{src, qb, likeB})
+			st, err := into(ctx, moveStep{from: from, to: qb, like: likeB}, ma, tBase, tB, follow)
+			if err != nil {
+				return err
+			}
+			forBase = append(forBase, st)
+			st.from = src
+			forA = append(forA, st)
 		}
 		return nil
 	}
@@ -363,17 +392,22 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 	// What a side holds where the base had it, in a folder of another
 	// key, goes where the base's moves take it, as the base's entry
 	// does: the side left it as it was.
-	forA = append(forA, carried(forBase, forA, sa)...)
-	forB = append(forB, carried(forBase, forB, sb)...)
+	for _, x := range []struct {
+		t     *Tree
+		steps *[]moveStep
+		stays map[string]bool
+	}{{tA, &forA, sa}, {tB, &forB, sb}} {
+		more, err := carried(ctx, x.t, forBase, *x.steps, x.stays)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		*x.steps = append(*x.steps, more...)
+	}
 	for _, x := range []struct {
 		t     *Tree
 		steps []moveStep
 	}{{tBase, forBase}, {tA, forA}, {tB, forB}} {
-		err := applyMoves(ctx, x.t, x.steps)
-		if errors.Is(err, errMoveCollides) {
-			return base, a, b, nil
-		}
-		if err != nil {
+		if err := applyMoves(ctx, x.t, x.steps); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -385,27 +419,68 @@ func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *
 	return tBase.root, tA.root, tB.root, nil
 }
 
+// into returns s with its destination below the place the other side
+// moved a folder above it to (other: the other side's moves), when the
+// side whose move it is holds that folder where the base does: the move
+// was into that folder, which is now elsewhere. Left at the old path, a
+// folder of the moved one's key was made there again, and what the other
+// side had removed in it came back (TestMergeHistories seed 2783).
+func into(ctx context.Context, s moveStep, other map[string]string, base, side *Tree, follow bool) (moveStep, error) {
+	if !follow {
+		return s, nil
+	}
+	for q := path.Dir(s.to); q != "/"; q = path.Dir(q) {
+		to, ok := other[q]
+		if !ok {
+			continue
+		}
+		be, err := lookup(ctx, base, q)
+		if err != nil || be == nil || be.Kind != KindDir {
+			return s, err
+		}
+		se, err := lookup(ctx, side, q)
+		if errors.Is(err, errMoveCollides) {
+			return s, nil
+		}
+		if err != nil || se == nil || se.Kind != KindDir || se.Key != be.Key {
+			return s, err
+		}
+		s.likeFrom, s.likeTo = q, to
+		s.to = to + strings.TrimPrefix(s.to, q)
+		return s, nil
+	}
+	return s, nil
+}
+
 // carried returns the steps that take a side's stays (base paths it
 // holds unmoved, see findMoves) where the base's steps take them, unless
 // the side's steps already move them.
-func carried(forBase, forSide []moveStep, stays map[string]bool) []moveStep {
+func carried(ctx context.Context, side *Tree, forBase, forSide []moveStep, stays map[string]bool) ([]moveStep, error) {
 	var out []moveStep
 	for _, p := range slices.Sorted(maps.Keys(stays)) {
 		if slices.ContainsFunc(forSide, func(s moveStep) bool { return s.from == p }) {
 			continue
 		}
-		step := moveStep{p, p, nil}
+		step := moveStep{from: p, to: p, like: nil}
 		depth := -1
 		for _, s := range forBase {
 			if (p == s.from || strings.HasPrefix(p, s.from+"/")) && len(s.from) > depth {
-				step.to, step.like, depth = s.to+strings.TrimPrefix(p, s.from), s.like, len(s.from)
+				step.to, step.like, step.likeFrom, step.likeTo, depth = s.to+strings.TrimPrefix(p, s.from), s.like, s.likeFrom, s.likeTo, len(s.from)
 			}
 		}
-		if step.to != p {
-			out = append(out, step)
+		if step.to == p {
+			continue
 		}
+		// Where the side has something else there already, its entry
+		// stays where it is.
+		if e, err := lookup(ctx, side, step.to); errors.Is(err, errMoveCollides) || e != nil {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, step)
 	}
-	return out
+	return out, nil
 }
 
 // holds reports whether other still holds at op what base holds at bp:
@@ -513,7 +588,11 @@ func place(ctx context.Context, t *Tree, s moveStep, e *entry) error {
 			return err
 		}
 		if pe == nil {
-			le, err := lookup(ctx, s.like, p)
+			lp := p
+			if s.likeTo != "" && strings.HasPrefix(p, s.likeTo+"/") {
+				lp = s.likeFrom + strings.TrimPrefix(p, s.likeTo)
+			}
+			le, err := lookup(ctx, s.like, lp)
 			if err != nil {
 				return err
 			}
