@@ -10,9 +10,9 @@ import (
 )
 
 // TestLinkFlap (issue 16): two devices of one account found each other by
-// mDNS; one device's link goes down for 5 s and comes back, three times:
-// its interface twice, then its switch port (the interface stays up and
-// loses its carrier). A change made during each flap, on the flapped
+// mDNS; one device's link goes down for 5 s and comes back, four times:
+// its interface twice, then its switch port twice (the interface stays up
+// and loses its carrier). A change made during each flap, on the flapped
 // device or on the other, reaches the other device within 5 s of the link
 // coming back, and the two list each other as peers. (They used to stay
 // apart for minutes: mDNS reports a peer it has seen only once until its
@@ -30,7 +30,7 @@ func TestLinkFlap(t *testing.T) {
 			t.Logf("A's log:\n%s\nB's log:\n%s", a.Logs(), b.Logs())
 		}
 	})
-	for i := range 3 {
+	for i := range 4 {
 		f := lantest.Flap{Host: lan.Hosts[0], Down: 5 * time.Second, Carrier: i >= 2,
 			Writer: a, Reader: pb, Name: fmt.Sprintf("flap-%d.txt", i)}
 		if i%2 == 1 {
