@@ -221,7 +221,8 @@ func (s *System) nextSeq(ctx context.Context, name peer.ID) (uint64, error) {
 // Publish signs a record pointing sk's name at value with the next
 // sequence number and sends it on pubsub and to the DHT at once. Pubsub
 // failing is an error; the DHT failing (no peers yet, say) is reported in
-// the result.
+// the result, as is a DHT put that takes longer than half a second
+// (ErrDHTPending: it goes on in the background).
 func (s *System) Publish(ctx context.Context, sk crypto.PrivKey, value path.Path) (Published, error) {
 	name, err := peer.IDFromPrivateKey(sk)
 	if err != nil {
@@ -244,6 +245,13 @@ func (s *System) Publish(ctx context.Context, sk crypto.PrivKey, value path.Path
 	return out, s.put(ctx, name, raw, &out)
 }
 
+// dhtWait is how long a publication waits for the DHT put.
+const dhtWait = 500 * time.Millisecond
+
+// ErrDHTPending is a publication's DHTErr when the DHT put had not ended
+// after dhtWait; it goes on in the background, for up to 30 s.
+var ErrDHTPending = errors.New("still being sent to the DHT")
+
 // put sends a record on pubsub and to the DHT concurrently.
 func (s *System) put(ctx context.Context, name peer.ID, raw []byte, out *Published) error {
 	key := string(ipns.NameFromPeer(name).RoutingKey())
@@ -260,7 +268,17 @@ func (s *System) put(ctx context.Context, name peer.ID, raw []byte, out *Publish
 			out.PubsubPeers = s.topicPeers(key)
 		}
 	}
-	dhtErr := <-dhtDone
+	// Wait a little for the DHT, for the result to report; a put to a
+	// peer whose link just died can take its whole timeout, and the
+	// caller (the daemon's publication loop) must not wait that long.
+	var dhtErr error
+	t := time.NewTimer(dhtWait)
+	select {
+	case dhtErr = <-dhtDone:
+	case <-t.C:
+		dhtErr = ErrDHTPending
+	}
+	t.Stop()
 	if out != nil {
 		out.DHTErr = dhtErr
 	}
