@@ -52,11 +52,11 @@ func (v *Vault) Merge(ctx context.Context, a, b *Snapshot) (*Snapshot, error) {
 		a, b = b, a
 	}
 	ms := v.newMergeState()
-	base, err := ms.base(ctx, a, b)
+	base, reals, err := ms.base(ctx, a, b)
 	if err != nil {
 		return nil, err
 	}
-	root, err := ms.mergeTrees(ctx, base, a, b)
+	root, err := ms.mergeTrees(ctx, base, reals, a, b)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func same(x, y *entry) bool {
 
 // mergeDirs merges the folder at p; base may be nil, ours and theirs are
 // both present.
-func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string) (*dir, error) {
+func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string, reals *realBases) (*dir, error) {
 	if ours.cid.Equals(theirs.cid) && ours.key == theirs.key {
 		return ours, nil
 	}
@@ -155,6 +155,29 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 				return nil, err
 			}
 		}
+		// Against a virtual base, an entry only one side holds, as a
+		// real base held it there, is no change (keptFromReal).
+		if (o == nil) != (t == nil) && reals != nil {
+			kept := o
+			if kept == nil {
+				kept = t
+			}
+			if !same(kept, b) {
+				stays, err := v.keptFromReal(ctx, b, kept, path.Join(p, n), reals, n)
+				if err != nil {
+					return nil, err
+				}
+				if stays == nil {
+					continue
+				}
+				if b == nil {
+					if err := put(stays, n); err != nil {
+						return nil, err
+					}
+					continue
+				}
+			}
+		}
 		var err error
 		switch {
 		case same(o, t):
@@ -179,7 +202,7 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 				kept, other = t, o
 			}
 			cp := path.Join(p, n)
-			sub, merr := v.mergeDirs(ctx, v.storedDir(b.CID, b.Key, cp), v.newDir(kept.Key, cp), v.storedDir(kept.CID, kept.Key, cp), cp)
+			sub, merr := v.mergeDirs(ctx, v.storedDir(b.CID, b.Key, cp), v.newDir(kept.Key, cp), v.storedDir(kept.CID, kept.Key, cp), cp, reals.child(n))
 			if merr != nil {
 				return nil, merr
 			}
@@ -201,7 +224,7 @@ func (v *Vault) mergeDirs(ctx context.Context, base, ours, theirs *dir, p string
 			if b != nil && b.Kind == KindDir {
 				bsub = v.storedDir(b.CID, b.Key, path.Join(p, n))
 			}
-			sub, merr := v.mergeDirs(ctx, bsub, v.storedDir(o.CID, o.Key, path.Join(p, n)), v.storedDir(t.CID, t.Key, path.Join(p, n)), path.Join(p, n))
+			sub, merr := v.mergeDirs(ctx, bsub, v.storedDir(o.CID, o.Key, path.Join(p, n)), v.storedDir(t.CID, t.Key, path.Join(p, n)), path.Join(p, n), reals.child(n))
 			if merr != nil {
 				return nil, merr
 			}
@@ -322,4 +345,101 @@ func (v *Vault) MergeAll(ctx context.Context, heads []*Snapshot) (*Snapshot, err
 		}
 	}
 	return m, nil
+}
+
+// realBases are the folders at one path of the best common ancestors a
+// virtual base merged, found only when asked for (nil: the base is one
+// snapshot's tree, or a folder outside the virtual base's).
+type realBases struct {
+	up   *realBases
+	name string
+	done bool
+	dirs []*dir // nil where that base has no folder there
+}
+
+// child returns the real bases' folders named name below r's.
+func (r *realBases) child(name string) *realBases {
+	if r == nil {
+		return nil
+	}
+	return &realBases{up: r, name: name}
+}
+
+// resolve finds r's folders, reading only the way down to them.
+func (r *realBases) resolve(ctx context.Context, v *Vault, p string) ([]*dir, error) {
+	if r.done {
+		return r.dirs, nil
+	}
+	ups, err := r.up.resolve(ctx, v, path.Dir(p))
+	if err != nil {
+		return nil, err
+	}
+	r.dirs = make([]*dir, len(ups))
+	for i, u := range ups {
+		if u == nil {
+			continue
+		}
+		e, err := u.get(ctx, r.name)
+		if err != nil {
+			return nil, err
+		}
+		if isDir(e) {
+			r.dirs[i] = v.storedDir(e.CID, e.Key, p)
+		}
+	}
+	r.done = true
+	return r.dirs, nil
+}
+
+// keptFromReal decides an entry e at p (name n in the folder reals are
+// at) that one side holds, the other side does not, and the virtual base
+// holds as b (nil: nothing) of another identity. If a best common
+// ancestor holds e itself there, the side kept it as that real base had
+// it, and the virtual base's merges took it elsewhere or replaced it (a
+// move followed there, the other one of a conflict keeping the name): it
+// is no change, and the other side removed it (nil). Counted as an
+// addition or an edit, it won over that removal and came back
+// (TestMergeHistories seeds 834, 1630, 2568, 2825). Where b is nil, e is
+// a folder and a real base holds a folder there, what e changed of it
+// stays, as when a folder is removed on one side and changed on the
+// other. Else it returns e, to be merged as usual.
+func (v *Vault) keptFromReal(ctx context.Context, b, e *entry, p string, reals *realBases, n string) (*entry, error) {
+	dirs, err := reals.resolve(ctx, v, path.Dir(p))
+	if err != nil {
+		return nil, err
+	}
+	var rs []*entry
+	for _, d := range dirs {
+		if d == nil {
+			continue
+		}
+		r, err := d.get(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			continue
+		}
+		if same(r, e) {
+			return nil, nil
+		}
+		rs = append(rs, r)
+	}
+	if b != nil || !isDir(e) {
+		return e, nil
+	}
+	for _, r := range rs {
+		if !isDir(r) {
+			continue
+		}
+		sub, err := v.mergeDirs(ctx, v.storedDir(r.CID, r.Key, p), v.newDir(e.Key, p), v.storedDir(e.CID, e.Key, p), p, nil)
+		if err != nil {
+			return nil, err
+		}
+		if sub.count == 0 {
+			return nil, nil
+		}
+		return &entry{Entry: Entry{Name: n, Kind: KindDir, CID: sub.cid, Key: sub.key, Mtime: e.Mtime, Mode: e.Mode}, sub: sub}, nil
+	}
+	return e, nil
 }

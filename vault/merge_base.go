@@ -39,19 +39,26 @@ func (v *Vault) newMergeState() *mergeState {
 // base returns the tree to merge a and b against: their one best common
 // ancestor, the virtual merge of several, or nil when they share no
 // history.
-func (ms *mergeState) base(ctx context.Context, a, b *Snapshot) (*dir, error) {
+func (ms *mergeState) base(ctx context.Context, a, b *Snapshot) (*dir, *realBases, error) {
 	bases, err := ms.v.MergeBases(ctx, a, b)
 	if err != nil {
-		return nil, fmt.Errorf("failed to find the merge base: %w", err)
+		return nil, nil, fmt.Errorf("failed to find the merge base: %w", err)
 	}
 	if len(bases) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	s, err := ms.virtualBase(ctx, bases)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ms.v.storedDir(s.Tree, s.RootKey, "/"), nil
+	var reals *realBases
+	if len(bases) > 1 {
+		reals = &realBases{done: true}
+		for _, r := range bases {
+			reals.dirs = append(reals.dirs, ms.v.storedDir(r.Tree, r.RootKey, "/"))
+		}
+	}
+	return ms.v.storedDir(s.Tree, s.RootKey, "/"), reals, nil
 }
 
 // virtualBase merges bases (sorted by CID) left to right: each step is a
@@ -72,11 +79,11 @@ func (ms *mergeState) virtualBase(ctx context.Context, bases []*Snapshot) (*Snap
 	}
 	acc := bases[0]
 	for i, s := range bases[1:] {
-		bd, err := ms.base(ctx, acc, s)
+		bd, reals, err := ms.base(ctx, acc, s)
 		if err != nil {
 			return nil, err
 		}
-		root, err := ms.mergeTrees(ctx, bd, acc, s)
+		root, err := ms.mergeTrees(ctx, bd, reals, acc, s)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +107,7 @@ func (ms *mergeState) virtualBase(ctx context.Context, bases []*Snapshot) (*Snap
 // mergeTrees merges the trees of a and b against base.
 // Each side's moves are first made in the base and the other side
 // (merge_moves.go).
-func (ms *mergeState) mergeTrees(ctx context.Context, base *dir, a, b *Snapshot) (*dir, error) {
+func (ms *mergeState) mergeTrees(ctx context.Context, base *dir, reals *realBases, a, b *Snapshot) (*dir, error) {
 	ad, bd := ms.v.storedDir(a.Tree, a.RootKey, "/"), ms.v.storedDir(b.Tree, b.RootKey, "/")
 	if base != nil {
 		var err error
@@ -108,7 +115,7 @@ func (ms *mergeState) mergeTrees(ctx context.Context, base *dir, a, b *Snapshot)
 			return nil, err
 		}
 	}
-	return ms.v.mergeDirs(ctx, base, ad, bd, "/")
+	return ms.v.mergeDirs(ctx, base, ad, bd, "/", reals)
 }
 
 // flush seals the changed folder nodes of d into the overlay: they get
