@@ -117,13 +117,22 @@ func (v *Vault) findMoves(ctx context.Context, base, side *dir) (map[string]stri
 						continue
 					}
 				}
+				// A folder that left unmatched is looked into, and
+				// looked into again once matched as moved: what left it
+				// is counted once. Counted twice, an entry that stayed
+				// at its path was no stay, and came back once the base
+				// followed the folder (TestMergeHistories seed 2108).
 				if be != nil {
-					id := identity(be)
-					removed[id] = append(removed[id], loc{path.Join(w.bp, be.Name), be})
+					id, l := identity(be), loc{path.Join(w.bp, be.Name), be}
+					if !slices.ContainsFunc(removed[id], func(x loc) bool { return x.p == l.p }) {
+						removed[id] = append(removed[id], l)
+					}
 				}
 				if se != nil {
-					id := identity(se)
-					added[id] = append(added[id], loc{path.Join(w.sp, se.Name), se})
+					id, l := identity(se), loc{path.Join(w.sp, se.Name), se}
+					if !slices.ContainsFunc(added[id], func(x loc) bool { return x.p == l.p }) {
+						added[id] = append(added[id], l)
+					}
 				}
 			}
 		}
