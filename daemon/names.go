@@ -90,6 +90,9 @@ func (d *Daemon) startNames(ctx context.Context) error {
 			defer bsub.Cancel()
 			n.receiveBlocks(ctx, bsub)
 		}()
+		if err := n.publishOnDeviceJoin(ctx); err != nil {
+			return err
+		}
 	}
 	sub, err := d.node.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -66,10 +67,57 @@ func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
 					// in a DHT that had no peers then: send the head
 					// again.
 					device = false
-					d.names.schedulePublish()
+					d.names.republish()
 				}
 			}
 		}
 	}()
 	return nil
+}
+
+// publishOnDeviceJoin publishes the head again, and catches up, whenever
+// another device of the account joins the account's blocks topic: after
+// a link flap that is the moment the two can hear each other's records
+// again (a second after the connection, when the republish used to go,
+// gossipsub may not know the device's subscriptions yet, and the record
+// reached nobody). Devices subscribe to both of the account's topics at
+// once, so a join on one stands for both.
+func (n *names) publishOnDeviceJoin(ctx context.Context) error {
+	if n.topic == nil {
+		return nil
+	}
+	h, err := n.topic.EventHandler()
+	if err != nil {
+		return fmt.Errorf("failed to watch the account's blocks topic: %w", err)
+	}
+	n.d.bg.Add(1)
+	go func() {
+		defer n.d.bg.Done()
+		defer h.Cancel()
+		for {
+			ev, err := h.NextPeerEvent(ctx)
+			if err != nil {
+				return
+			}
+			if ev.Type == pubsub.PeerJoin && n.isDevice(ev.Peer) {
+				n.d.log.Debug("a device of the account joined the blocks topic; publishing again", "peer", ev.Peer)
+				n.republish()
+				n.follow.catchUp(ctx)
+			}
+		}
+	}()
+	return nil
+}
+
+// republish publishes the head again, unless this run has published
+// nothing yet: a device that starts publishes only once it has caught up
+// or changed something, so a stale head never goes out with a fresh
+// sequence number (SPEC.md section 11).
+func (n *names) republish() {
+	n.mu.Lock()
+	published := n.last != nil
+	n.mu.Unlock()
+	if published {
+		n.schedulePublish()
+	}
 }
