@@ -324,6 +324,28 @@ func (ms *mergeState) moveTrees(ctx context.Context, base, a, b *dir, ma, mb map
 			lostA[qa] = qb
 		}
 	}
+	// movedBy adds the steps of an item (base path from) only one side,
+	// mover, moved (to q, its folders made like like): in the base, and
+	// in the other side from where that side holds it, unless it holds
+	// it no more.
+	movedBy := func(from, q string, like, mover, other *Tree, otherMoves map[string]string, otherStays map[string]bool, forOther *[]moveStep) error {
+		src := translate(from, otherMoves)
+		if otherStays[from] {
+			src = from
+		}
+		ok, err := holds(ctx, tBase, from, other, src)
+		if err != nil || !ok {
+			return err
+		}
+		st, err := into(ctx, moveStep{from: from, to: q, like: like}, otherMoves, tBase, mover, follow)
+		if err != nil {
+			return err
+		}
+		forBase = append(forBase, st)
+		st.from = src
+		*forOther = append(*forOther, st)
+		return nil
+	}
 	// item adds the steps of one moved item (base path from): to the
 	// side's place when only it moved, to the bytewise smaller of the two
 	// when both did. When the other side no longer holds it (removed or
@@ -350,37 +372,9 @@ func (ms *mergeState) moveTrees(ctx context.Context, base, a, b *dir, ma, mb map
 				forA = append(forA, moveStep{from: qa, to: qb, like: likeB})
 			}
 		case inA:
-			src := translate(from, mb)
-			if sb[from] {
-				src = from
-			}
-			ok, err := holds(ctx, tBase, from, tB, src)
-			if err != nil || !ok {
-				return err
-			}
-			st, err := into(ctx, moveStep{from: from, to: qa, like: likeA}, mb, tBase, tA, follow)
-			if err != nil {
-				return err
-			}
-			forBase = append(forBase, st)
-			st.from = src
-			forB = append(forB, st)
+			return movedBy(from, qa, likeA, tA, tB, mb, sb, &forB)
 		default:
-			src := translate(from, ma)
-			if sa[from] {
-				src = from
-			}
-			ok, err := holds(ctx, tBase, from, tA, src)
-			if err != nil || !ok {
-				return err
-			}
-			st, err := into(ctx, moveStep{from: from, to: qb, like: likeB}, ma, tBase, tB, follow)
-			if err != nil {
-				return err
-			}
-			forBase = append(forBase, st)
-			st.from = src
-			forA = append(forA, st)
+			return movedBy(from, qb, likeB, tB, tA, ma, sa, &forA)
 		}
 		return nil
 	}
