@@ -54,33 +54,6 @@ func (v *Vault) openParent(ctx context.Context, s *Snapshot, p cid.Cid) (*Snapsh
 	return ps, nil
 }
 
-// ancestors returns every snapshot reachable from c, c included. It reads
-// the whole history: only tests and tools that want all of it use it.
-func (v *Vault) ancestors(ctx context.Context, c cid.Cid) (map[cid.Cid]*Snapshot, error) {
-	s, err := v.OpenSnapshot(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	out := map[cid.Cid]*Snapshot{c: s}
-	stack := []*Snapshot{s}
-	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, p := range x.Parents {
-			if out[p] != nil {
-				continue
-			}
-			ps, err := v.openParent(ctx, x, p)
-			if err != nil {
-				return nil, err
-			}
-			out[p] = ps
-			stack = append(stack, ps)
-		}
-	}
-	return out, nil
-}
-
 // IsAncestor reports whether snapshot anc is desc or one of its ancestors.
 func (v *Vault) IsAncestor(ctx context.Context, anc, desc cid.Cid) (bool, error) {
 	if anc.Equals(desc) {

@@ -12,6 +12,33 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
+// ancestors returns every snapshot reachable from c, c included. The slow,
+// obvious way, to check the walks against.
+func (v *Vault) ancestors(ctx context.Context, c cid.Cid) (map[cid.Cid]*Snapshot, error) {
+	s, err := v.OpenSnapshot(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := map[cid.Cid]*Snapshot{c: s}
+	stack := []*Snapshot{s}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, p := range x.Parents {
+			if out[p] != nil {
+				continue
+			}
+			ps, err := v.openParent(ctx, x, p)
+			if err != nil {
+				return nil, err
+			}
+			out[p] = ps
+			stack = append(stack, ps)
+		}
+	}
+	return out, nil
+}
+
 // randomHistory commits n snapshots, each following one or two (now and
 // then three) of the earlier ones, and some with no parent at all.
 func randomHistory(t *testing.T, v *Vault, rng *rand.Rand, n int) []*Snapshot {

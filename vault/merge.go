@@ -7,36 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
-
-	"github.com/ipfs/go-cid"
 )
-
-// MergeBase returns one best common ancestor of a and b: of MergeBases,
-// the one with the highest sequence number (then the greatest CID). Nil
-// when they share no history. Merge does not merge against it alone:
-// with several best common ancestors it merges them into a virtual base
-// (SPEC.md §9).
-func (v *Vault) MergeBase(ctx context.Context, a, b cid.Cid) (*Snapshot, error) {
-	as, err := v.OpenSnapshot(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	bs, err := v.OpenSnapshot(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	bases, err := v.MergeBases(ctx, as, bs)
-	if err != nil {
-		return nil, err
-	}
-	var best *Snapshot
-	for _, s := range bases {
-		if best == nil || s.Seq > best.Seq || (s.Seq == best.Seq && s.CID.KeyString() > best.CID.KeyString()) {
-			best = s
-		}
-	}
-	return best, nil
-}
 
 // Merge joins two diverged heads into a snapshot whose parents are both:
 // a three-way merge of their trees against their merge base (several
