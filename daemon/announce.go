@@ -13,6 +13,7 @@ import (
 	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
 
+	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/vault"
 )
 
@@ -24,10 +25,6 @@ import (
 // checks each against its CID; it keeps them in a bounded cache and stores
 // only those the announced head reaches.
 
-// maxAnnounce bounds the blocks sent with one change (pubsub messages are
-// at most 1 MiB).
-const maxAnnounce = 900 << 10
-
 // maxBlockCache bounds the memory the announced blocks a device keeps
 // may take.
 const maxBlockCache = 16 << 20
@@ -35,70 +32,12 @@ const maxBlockCache = 16 << 20
 // maxAnnounceMessage and maxAnnounceBlocks bound one announcement: the
 // blocks' bytes plus their framing, and how many blocks it holds.
 const (
-	maxAnnounceMessage = maxAnnounce + 64<<10
-	maxAnnounceBlocks  = 1024
+	maxAnnounceMessage = account.MaxAnnounceBytes + 64<<10
+	maxAnnounceBlocks  = account.MaxAnnounceBlocks
 )
 
 // blocksTopic is the pubsub topic of an account's announced blocks.
 func blocksTopic(account string) string { return "/peer/blocks/1/" + account }
-
-// recorder wraps the vault's block store and keeps copies of the blocks
-// written while it records, up to maxAnnounce bytes.
-type recorder struct {
-	vault.Blocks
-	mu   sync.Mutex
-	on   bool
-	over bool
-	size int
-	blks []blocks.Block
-}
-
-func (r *recorder) Put(ctx context.Context, bs []blocks.Block) error {
-	if err := r.Blocks.Put(ctx, bs); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.on || r.over {
-		return nil
-	}
-	for _, b := range bs {
-		// A root written meanwhile is a publication's, which announces
-		// it itself: recorded here, it made the next announcement hold
-		// two roots, refused by every device (and its sender cut off).
-		if kind, _ := vault.BlockKind(b.Cid(), b.RawData()); kind == "root" {
-			continue
-		}
-		r.size += len(b.RawData())
-		if r.size > maxAnnounce || len(r.blks) >= maxAnnounceBlocks-1 {
-			r.over, r.blks = true, nil
-			return nil
-		}
-		c, err := blocks.NewBlockWithCid(append([]byte(nil), b.RawData()...), b.Cid())
-		if err != nil {
-			return nil
-		}
-		r.blks = append(r.blks, c)
-	}
-	return nil
-}
-
-// start begins recording a change.
-func (r *recorder) start() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.on, r.over, r.size, r.blks = true, false, 0, nil
-}
-
-// stop ends recording and returns the blocks; ok is false if there were
-// too many.
-func (r *recorder) stop() (bs []blocks.Block, ok bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	bs, ok = r.blks, !r.over
-	r.on, r.blks = false, nil
-	return bs, ok
-}
 
 // encodeBlocks writes blocks as a sequence of (uvarint CID length, CID,
 // uvarint data length, data).

@@ -2,14 +2,11 @@ package daemon
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
-
-	"github.com/peer-cloud/peer/vault"
 )
 
 func testBlocks(t testing.TB) []blocks.Block {
@@ -65,27 +62,4 @@ func FuzzDecodeBlocks(f *testing.F) {
 			}
 		}
 	})
-}
-
-// TestPublishDuringChange: a publication while a change is being recorded
-// does not put its root among the change's blocks (the next announcement
-// then held two roots, which every device refuses, cutting its sender off).
-func TestPublishDuringChange(t *testing.T) {
-	dv := startDevice(t, nil)
-	dv.add(t, "one", 10)
-	// As a change does: holding the change lock, recording.
-	dv.d.acct.mu.Lock()
-	rec := dv.d.acct.rec
-	rec.start()
-	dv.d.names.publish(context.Background())
-	bs, ok := rec.stop()
-	dv.d.acct.mu.Unlock()
-	if !ok {
-		t.Fatal("recording overflowed")
-	}
-	for _, b := range bs {
-		if kind, _ := vault.BlockKind(b.Cid(), b.RawData()); kind == "root" {
-			t.Fatalf("the publication's root %s was recorded as part of a change", b.Cid())
-		}
-	}
 }

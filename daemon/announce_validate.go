@@ -79,7 +79,7 @@ func (n *names) checkAnnouncement(ctx context.Context, author peer.ID, data []by
 	if err != nil {
 		return nil, err
 	}
-	account := n.d.acct.acct.PeerID()
+	account := n.d.acct.Keys().PeerID()
 	for _, cb := range root.Devices {
 		c, err := vault.ParseDeviceCert(cb)
 		if err == nil && c.Account == account && c.Device == author {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/repo"
@@ -22,7 +23,7 @@ type Daemon struct {
 	repo  *repo.Repo
 	store *blockstore.Store
 	node  *p2p.Node
-	acct  *account
+	acct  *account.Account
 	names *names
 	// bg runs the name publisher and follower until bgStop.
 	bg     sync.WaitGroup
@@ -76,7 +77,7 @@ func (d *Daemon) start(ctx context.Context) error {
 		}
 		return err
 	}
-	if d.acct, err = openAccount(ctx, r, d.store, log.With("part", "vault")); err != nil {
+	if d.acct, err = account.Open(ctx, r, d.store, log.With("part", "vault")); err != nil {
 		return err
 	}
 	if d.node, err = p2p.New(ctx, p2p.Config{

@@ -338,12 +338,12 @@ func (f *follower) integrate(ctx context.Context) time.Duration {
 	// once: only merges need every device to know the same heads, and
 	// taking it first merges the same way later (its ancestors are no
 	// heads of the merge).
-	if hold > 0 && !f.n.d.acct.followsAll(ctx, heads) {
+	if hold > 0 && !f.n.d.acct.FollowsAll(ctx, heads) {
 		return hold
 	}
 	var err error
 	if len(heads) > 0 {
-		if err = f.n.d.acct.integrate(ctx, heads); err != nil {
+		if err = f.n.d.acct.Integrate(ctx, heads); err != nil {
 			f.n.d.log.Warn("failed to take in the account's new heads", "err", err)
 		}
 	}
@@ -403,7 +403,7 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	if err := n.getBlock(rctx, root.Head); err != nil {
 		return nil, fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
 	}
-	head, err := n.d.acct.v.OpenSnapshot(rctx, root.Head)
+	head, err := n.d.acct.Vault().OpenSnapshot(rctx, root.Head)
 	if err != nil {
 		return nil, fmt.Errorf("the account root %s does not point at a snapshot of this account: %w", j.root, err)
 	}
@@ -411,7 +411,7 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 		// An older record (a replay, or one overtaken by the newest):
 		// when its head is history here already, there is nothing to
 		// fetch and nothing to merge.
-		if ok, err := n.d.acct.v.IsAncestor(rctx, head.CID, ours.CID); err != nil {
+		if ok, err := n.d.acct.Vault().IsAncestor(rctx, head.CID, ours.CID); err != nil {
 			return nil, err
 		} else if ok {
 			return root, nil
@@ -425,7 +425,7 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	defer cancel()
 	n.prefill(fctx, root.Head)
 	gotHead := time.Now()
-	walk := newNewWalk(fctx, n.d.acct.v, n.d.store.Blockstore(), ours)
+	walk := newNewWalk(fctx, n.d.acct.Vault(), n.d.store.Blockstore(), ours)
 	var blocks int
 	err = n.d.node.FetchDAGLimited(fctx, root.Head, p2p.DAGLimits{Links: walk.links, MaxNewBytes: budget, Progress: func(p p2p.Progress) { blocks = p.Blocks }})
 	n.d.log.Debug("fetched a head", "seq", j.r.Seq, "root and snapshot", gotHead.Sub(began), "DAG", time.Since(gotHead), "blocks walked", blocks, "err", err)
@@ -454,7 +454,7 @@ func (n *names) rootOf(ctx context.Context, c cid.Cid, wait time.Duration) (*vau
 	if err := n.getBlock(ctx, c); err != nil {
 		return nil, fmt.Errorf("failed to fetch the account root %s: %w", c, err)
 	}
-	return vault.ReadRoot(ctx, n.d.acct.v.Blocks(), c)
+	return vault.ReadRoot(ctx, n.d.acct.Vault().Blocks(), c)
 }
 
 // getBlock makes one block local.

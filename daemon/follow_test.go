@@ -34,7 +34,7 @@ func TestReplayedRecordsDoNotStall(t *testing.T) {
 	defer cancel()
 	a := startDevice(t, nil)
 	h := newHostile(t, a)
-	rec, err := h.Record(ctx, a.d.acct.acct.PeerID())
+	rec, err := h.Record(ctx, a.d.acct.Keys().PeerID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,21 +56,21 @@ func TestReplayedRecordsDoNotStall(t *testing.T) {
 	waitUntil(t, 30*time.Second, "b caught up", func() bool { return b.headOf(t) == a.headOf(t) })
 	old := rec.Records()
 	old = old[:len(old)-1]
-	if err := h.Replay(ctx, a.d.acct.acct.PeerID(), old, 3); err != nil {
+	if err := h.Replay(ctx, a.d.acct.Keys().PeerID(), old, 3); err != nil {
 		t.Fatal(err)
 	}
 	data := a.add(t, "real.txt", 1000)
 	took := waitUntil(t, 5*time.Second, "a's change on b while old records are replayed", func() bool { return b.has("real.txt", data) })
 	t.Logf("a's change reached b %s after %d replayed records", took, 3*len(old))
 	// The replays go on; a second change is not held up either.
-	if err := h.Replay(ctx, a.d.acct.acct.PeerID(), old, 3); err != nil {
+	if err := h.Replay(ctx, a.d.acct.Keys().PeerID(), old, 3); err != nil {
 		t.Fatal(err)
 	}
 	data = a.add(t, "real2.txt", 1000)
 	waitUntil(t, 5*time.Second, "a's second change on b", func() bool { return b.has("real2.txt", data) })
 }
 
-func recordTopic(dv *device) string { return hostile.RecordTopic(dv.d.acct.acct.PeerID()) }
+func recordTopic(dv *device) string { return hostile.RecordTopic(dv.d.acct.Keys().PeerID()) }
 
 // TestGCDuringFetchKeepsHead: a garbage collection while a device fetches
 // another's head neither drops blocks of it nor leaves the device behind.
@@ -109,7 +109,7 @@ func TestRecordNotNamingSnapshot(t *testing.T) {
 	// dag-cbor and a vault kind, but no snapshot.
 	x := startDevice(t, nil, b.d.node.AddrInfo())
 	x.add(t, "big.bin", 16<<20)
-	tr, err := x.d.acct.readTree()
+	tr, err := x.d.acct.ReadTree()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestRecordNotNamingSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := x.d.acct.v.WriteRoot(ctx, vault.Root{Box: a.d.acct.acct.BoxPublic(), Head: e.CID})
+	root, err := x.d.acct.Vault().WriteRoot(ctx, vault.Root{Box: a.d.acct.Keys().BoxPublic(), Head: e.CID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestRecordNotNamingSnapshot(t *testing.T) {
 	}
 	// The account's key signs it: only the owner (or a thief of the key)
 	// can; the device must still not fetch what is not its vault.
-	if _, err := a.d.names.ns.Publish(ctx, a.d.acct.acct.SigningKey(), path.FromCid(root)); err != nil {
+	if _, err := a.d.names.ns.Publish(ctx, a.d.acct.Keys().SigningKey(), path.FromCid(root)); err != nil {
 		t.Fatal(err)
 	}
 	// A real change after it arrives; then nothing of the file is held.

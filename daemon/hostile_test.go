@@ -165,7 +165,7 @@ func rawBlock(t testing.TB, data []byte) blocks.Block {
 func TestAnnouncementFloodRefused(t *testing.T) {
 	a, b := devicePair(t)
 	h := newHostile(t, a)
-	topic := blocksTopic(a.d.acct.acct.ID())
+	topic := blocksTopic(a.d.acct.Keys().ID())
 	waitUntil(t, 10*time.Second, "hostile peer on the blocks topic", func() bool {
 		return slices.Contains(h.TopicPeers(topic), a.d.node.Host().ID())
 	})
@@ -207,7 +207,7 @@ func TestAnnouncementsOnlyFromDevices(t *testing.T) {
 	ctx := context.Background()
 	n := a.d.names
 	me := a.d.node.Host().ID()
-	root, err := a.d.acct.v.WriteRoot(ctx, vault.Root{Box: a.d.acct.acct.BoxPublic(), Devices: sortedCerts(n.devices)})
+	root, err := a.d.acct.Vault().WriteRoot(ctx, vault.Root{Box: a.d.acct.Keys().BoxPublic(), Devices: sortedCerts(n.devices)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,12 +227,12 @@ func TestAnnouncementsOnlyFromDevices(t *testing.T) {
 	if _, err := n.checkAnnouncement(ctx, me, msg); err != nil {
 		t.Errorf("a's own announcement: %v", err)
 	}
-	cert, err := a.d.acct.acct.CertifyDevice(h.Host.ID(), "new", 1)
+	cert, err := a.d.acct.Keys().CertifyDevice(h.Host.ID(), "new", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cb, _ := cert.Marshal()
-	root2, err := a.d.acct.v.WriteRoot(ctx, vault.Root{Box: a.d.acct.acct.BoxPublic(), Devices: [][]byte{cb}})
+	root2, err := a.d.acct.Vault().WriteRoot(ctx, vault.Root{Box: a.d.acct.Keys().BoxPublic(), Devices: [][]byte{cb}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func (d *Daemon) startNames(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n := &names{d: d, ns: ns, ctx: ctx, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.cert}}
+	n := &names{d: d, ns: ns, ctx: ctx, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.Cert()}}
 	n.follow = newFollower(n)
 	n.rejects = rejecter{ps: d.node.PubSub(), log: d.log}
 	d.names = n
@@ -70,10 +70,10 @@ func (d *Daemon) startNames(ctx context.Context) error {
 	})
 	var updates <-chan namesys.Record // nil without pubsub: never ready
 	if d.repo.Config.Names.Pubsub {
-		if updates, err = ns.Watch(ctx, d.acct.acct.PeerID()); err != nil {
+		if updates, err = ns.Watch(ctx, d.acct.Keys().PeerID()); err != nil {
 			return err
 		}
-		topic := blocksTopic(d.acct.acct.ID())
+		topic := blocksTopic(d.acct.Keys().ID())
 		if err := d.node.PubSub().RegisterTopicValidator(topic, n.validateAnnouncement, pubsub.WithValidatorConcurrency(4)); err != nil {
 			return fmt.Errorf("failed to join the account's blocks topic: %w", err)
 		}
@@ -149,7 +149,7 @@ func (n *names) loop(ctx context.Context, peers <-chan any) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.d.acct.changed:
+		case <-n.d.acct.ToPublish():
 			n.publish(ctx)
 		case ev := <-peers:
 			if e, ok := ev.(event.EvtPeerConnectednessChanged); ok && e.Connectedness == network.Connected {
@@ -168,19 +168,19 @@ func (n *names) loop(ctx context.Context, peers <-chan any) {
 // publish writes the account root for the current head and publishes it.
 func (n *names) publish(ctx context.Context) {
 	a := n.d.acct
-	r := vault.Root{Box: a.acct.BoxPublic()}
+	r := vault.Root{Box: a.Keys().BoxPublic()}
 	if h := a.Head(); h != nil {
 		r.Head = h.CID
 	}
 	n.mu.Lock()
 	r.Devices = sortedCerts(n.devices)
 	n.mu.Unlock()
-	c, err := a.v.WriteRoot(ctx, r)
+	c, err := a.Vault().WriteRoot(ctx, r)
 	if err == nil {
 		n.mu.Lock()
 		n.lastRoot = c
 		n.mu.Unlock()
-		if bs := a.takeAnnounce(); len(bs) > 0 && n.topic != nil {
+		if bs := a.TakeAnnounce(); len(bs) > 0 && n.topic != nil {
 			if rb, err := n.d.store.Blockstore().Get(ctx, c); err == nil {
 				bs = append(bs, rb)
 			}
@@ -190,7 +190,7 @@ func (n *names) publish(ctx context.Context) {
 			}
 		}
 		var p namesys.Published
-		p, err = n.ns.Publish(ctx, a.acct.SigningKey(), path.FromCid(c))
+		p, err = n.ns.Publish(ctx, a.Keys().SigningKey(), path.FromCid(c))
 		if err == nil {
 			n.mu.Lock()
 			n.last = &p
@@ -210,10 +210,7 @@ func (n *names) publish(ctx context.Context) {
 
 // schedulePublish asks the loop to publish the current head.
 func (n *names) schedulePublish() {
-	select {
-	case n.d.acct.changed <- struct{}{}:
-	default:
-	}
+	n.d.acct.SchedulePublish()
 }
 
 // catchUp asks the network for the account's newest record; when nobody
@@ -222,7 +219,7 @@ func (n *names) catchUp(ctx context.Context) (namesys.Record, bool) {
 	if len(n.d.node.Host().Network().Peers()) == 0 {
 		return namesys.Record{}, false
 	}
-	r, err := n.ns.Resolve(ctx, n.d.acct.acct.PeerID(), 5*time.Second)
+	r, err := n.ns.Resolve(ctx, n.d.acct.Keys().PeerID(), 5*time.Second)
 	if err != nil {
 		if n.d.acct.Head() != nil {
 			n.schedulePublish()
@@ -304,7 +301,7 @@ func (n *names) learnDevices(root *vault.Root) {
 	defer n.mu.Unlock()
 	for _, b := range root.Devices {
 		c, err := vault.ParseDeviceCert(b)
-		if err != nil || c.Account != n.d.acct.acct.PeerID() {
+		if err != nil || c.Account != n.d.acct.Keys().PeerID() {
 			continue
 		}
 		n.devices[c.Device.String()] = b

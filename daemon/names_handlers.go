@@ -12,7 +12,7 @@ import (
 )
 
 func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) error {
-	out := api.Status{Account: d.acct.acct.ID(), Device: d.repo.PeerID().String(), Peers: d.peerList()}
+	out := api.Status{Account: d.acct.Keys().ID(), Device: d.repo.PeerID().String(), Peers: d.peerList()}
 	if h := d.acct.Head(); h != nil {
 		out.Head, out.Seq = h.CID.String(), h.Seq
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/vault"
 )
@@ -20,7 +21,7 @@ import (
 // adder puts files into the tree under a destination folder and tallies
 // what it did.
 type adder struct {
-	a     *account
+	a     *account.Account
 	v     *vault.Vault // writes through batch
 	batch *vault.Batch
 	t     *vault.Tree
@@ -42,9 +43,9 @@ func (c countReader) Read(p []byte) (int, error) {
 }
 
 // newAdder starts an add into t under the folder to.
-func newAdder(a *account, t *vault.Tree, to string) *adder {
-	b := vault.NewBatch(a.v.Blocks(), 8<<20)
-	return &adder{a: a, v: a.v.WithBlocks(b), batch: b, t: t, to: to}
+func newAdder(a *account.Account, t *vault.Tree, to string) *adder {
+	b := vault.NewBatch(a.Vault().Blocks(), 8<<20)
+	return &adder{a: a, v: a.Vault().WithBlocks(b), batch: b, t: t, to: to}
 }
 
 // file adds r (size bytes) at p as a new version of what p holds. A file

@@ -15,6 +15,7 @@ import (
 
 	cid "github.com/ipfs/go-cid"
 
+	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/vault"
 )
@@ -49,7 +50,7 @@ func (d *Daemon) openVersion(ctx context.Context, r *http.Request, p string) (*v
 	if err != nil {
 		return nil, badRequest(fmt.Errorf("version %q is not a version ID (see 'peer history %s'): %w", s, p, err))
 	}
-	fv, err := d.acct.v.OpenFile(ctx, c, p)
+	fv, err := d.acct.Vault().OpenFile(ctx, c, p)
 	var de *vault.DamagedError
 	if errors.As(err, &de) {
 		return nil, badRequest(fmt.Errorf("%s is not a version this account wrote (%v); pick an ID from 'peer history %s'", s, de.Err, p))
@@ -70,7 +71,7 @@ func queryPath(r *http.Request, name string) (string, error) {
 }
 
 func (d *Daemon) handleAccount(w http.ResponseWriter, r *http.Request) error {
-	out := api.Account{Account: d.acct.acct.ID(), Device: d.repo.PeerID().String()}
+	out := api.Account{Account: d.acct.Keys().ID(), Device: d.repo.PeerID().String()}
 	if h := d.acct.Head(); h != nil {
 		out.Head, out.Seq, out.Time = h.CID.String(), h.Seq, time.Unix(0, h.Time).UTC()
 	}
@@ -133,7 +134,7 @@ func (d *Daemon) handleVaultAdd(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}()
-	s, err := d.acct.change(ctx, true, func(ctx context.Context, t *vault.Tree) error {
+	s, err := d.acct.Change(ctx, true, func(ctx context.Context, t *vault.Tree) error {
 		mu.Lock()
 		ad = newAdder(d.acct, t, to)
 		mu.Unlock()
@@ -146,7 +147,7 @@ func (d *Daemon) handleVaultAdd(w http.ResponseWriter, r *http.Request) error {
 		// What was added is kept even after an error: store it first. If
 		// that fails, nothing of this add may be committed.
 		if ferr := ad.batch.Flush(ctx); ferr != nil {
-			return &dropChanges{errors.Join(err, ferr)}
+			return account.Drop(errors.Join(err, ferr))
 		}
 		return err
 	})
@@ -170,7 +171,7 @@ func (d *Daemon) handleVaultLs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := d.acct.readTree()
+	t, err := d.acct.ReadTree()
 	if err != nil {
 		return err
 	}
@@ -203,7 +204,7 @@ func (d *Daemon) fileAt(ctx context.Context, r *http.Request) (*vault.FileVersio
 	if r.URL.Query().Get("version") != "" {
 		return d.openVersion(ctx, r, p)
 	}
-	t, err := d.acct.readTree()
+	t, err := d.acct.ReadTree()
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +215,7 @@ func (d *Daemon) fileAt(ctx context.Context, r *http.Request) (*vault.FileVersio
 	if e.Kind != vault.KindFile {
 		return nil, badRequest(fmt.Errorf("%s is a folder: use 'peer get' or 'peer ls'", p))
 	}
-	fv, err := d.acct.v.OpenFileWithKey(ctx, e.CID, e.Key, p)
+	fv, err := d.acct.Vault().OpenFileWithKey(ctx, e.CID, e.Key, p)
 	return fv, vaultErr(err)
 }
 
@@ -243,7 +244,7 @@ func (d *Daemon) handleVaultCat(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	return d.acct.v.ReadRange(ctx, fv, w, off, size)
+	return d.acct.Vault().ReadRange(ctx, fv, w, off, size)
 }
 
 // handleVaultGet writes a file's bytes, or a folder as a tar whose one
@@ -255,7 +256,7 @@ func (d *Daemon) handleVaultGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if r.URL.Query().Get("version") == "" {
-		t, err := d.acct.readTree()
+		t, err := d.acct.ReadTree()
 		if err != nil {
 			return err
 		}
@@ -296,7 +297,7 @@ func (d *Daemon) writeTree(ctx context.Context, t *vault.Tree, p, name string, t
 			}
 			continue
 		}
-		fv, err := d.acct.v.OpenFileWithKey(ctx, e.CID, e.Key, cp)
+		fv, err := d.acct.Vault().OpenFileWithKey(ctx, e.CID, e.Key, cp)
 		if err != nil {
 			return err
 		}
@@ -308,7 +309,7 @@ func (d *Daemon) writeTree(ctx context.Context, t *vault.Tree, p, name string, t
 		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
-		if err := d.acct.v.ReadRange(ctx, fv, tw, 0, -1); err != nil {
+		if err := d.acct.Vault().ReadRange(ctx, fv, tw, 0, -1); err != nil {
 			return err
 		}
 	}
@@ -321,7 +322,7 @@ func (d *Daemon) handleVaultMkdir(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	parents := r.URL.Query().Get("parents") == "true"
-	_, err = d.acct.change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
+	_, err = d.acct.Change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
 		return t.Mkdir(ctx, p, parents, time.Now().UnixNano())
 	})
 	if err != nil {
@@ -339,7 +340,7 @@ func (d *Daemon) handleVaultMv(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = d.acct.change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
+	_, err = d.acct.Change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
 		return t.Move(ctx, from, to)
 	})
 	if err != nil {
@@ -355,7 +356,7 @@ func (d *Daemon) handleVaultRm(w http.ResponseWriter, r *http.Request) error {
 	}
 	recursive := r.URL.Query().Get("recursive") == "true"
 	var gone vault.Entry
-	_, err = d.acct.change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
+	_, err = d.acct.Change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
 		e, err := t.Stat(ctx, p)
 		if err != nil {
 			return err
@@ -385,7 +386,7 @@ func (d *Daemon) handleVaultHistory(w http.ResponseWriter, r *http.Request) erro
 		if h == nil {
 			return writeJSON(w, http.StatusOK, out)
 		}
-		snaps, err := d.acct.v.Log(ctx, h.CID, limit)
+		snaps, err := d.acct.Vault().Log(ctx, h.CID, limit)
 		if err != nil {
 			return err
 		}
@@ -404,7 +405,7 @@ func (d *Daemon) handleVaultHistory(w http.ResponseWriter, r *http.Request) erro
 	if h == nil {
 		return notFound(fmt.Errorf("%s: %w (the vault is empty)", p, vault.ErrNotExist))
 	}
-	vs, err := d.acct.v.Versions(ctx, h.CID, p)
+	vs, err := d.acct.Vault().Versions(ctx, h.CID, p)
 	if err != nil {
 		return vaultErr(err)
 	}
@@ -435,7 +436,7 @@ func (d *Daemon) handleVaultRestore(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	var out api.Entry
-	_, err = d.acct.change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
+	_, err = d.acct.Change(r.Context(), false, func(ctx context.Context, t *vault.Tree) error {
 		var prev cid.Cid
 		if e, err := t.Stat(ctx, p); err == nil {
 			if e.Kind == vault.KindDir {
@@ -443,7 +444,7 @@ func (d *Daemon) handleVaultRestore(w http.ResponseWriter, r *http.Request) erro
 			}
 			prev = e.CID
 		}
-		fv, err := d.acct.v.Revive(ctx, old, path.Base(p), prev)
+		fv, err := d.acct.Vault().Revive(ctx, old, path.Base(p), prev)
 		if err != nil {
 			return err
 		}
@@ -458,7 +459,7 @@ func (d *Daemon) handleVaultRestore(w http.ResponseWriter, r *http.Request) erro
 
 // logicalBytes sums the sizes of the files in the head's tree.
 func (d *Daemon) logicalBytes(ctx context.Context) (uint64, error) {
-	t, err := d.acct.readTree()
+	t, err := d.acct.ReadTree()
 	if err != nil {
 		return 0, err
 	}

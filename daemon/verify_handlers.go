@@ -2,14 +2,12 @@ package daemon
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
 	cid "github.com/ipfs/go-cid"
-	ds "github.com/ipfs/go-datastore"
 
+	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/repo"
@@ -37,7 +35,7 @@ func VerifyRepo(ctx context.Context, r *repo.Repo, progress func(blocks int, byt
 		return api.VerifyReport{}, err
 	}
 	defer store.Close()
-	head, err := storedHead(ctx, store)
+	head, err := account.StoredHead(ctx, store)
 	if err != nil {
 		return api.VerifyReport{}, err
 	}
@@ -49,24 +47,6 @@ func VerifyRepo(ctx context.Context, r *repo.Repo, progress func(blocks int, byt
 		return api.VerifyReport{}, err
 	}
 	return verifyReport(rep), nil
-}
-
-// storedHead reads the account's head CID as openAccount does, without
-// opening the snapshot (its block may be the damaged one); cid.Undef
-// before the first change.
-func storedHead(ctx context.Context, store *blockstore.Store) (cid.Cid, error) {
-	b, err := store.Namespace("vault").Get(ctx, headKey)
-	if errors.Is(err, ds.ErrNotFound) {
-		return cid.Undef, nil
-	}
-	if err != nil {
-		return cid.Undef, fmt.Errorf("failed to read the account's head: %w", err)
-	}
-	c, err := cid.Cast(b)
-	if err != nil {
-		return cid.Undef, fmt.Errorf("failed to read the account's head (the record is damaged; restore the repo from a backup): %w", err)
-	}
-	return c, nil
 }
 
 func verifyReport(rep blockstore.VerifyReport) api.VerifyReport {

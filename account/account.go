@@ -1,4 +1,8 @@
-package daemon
+// Package account holds this device's side of the account: its keys, its
+// head snapshot, and the tree changes are made on, one change at a time.
+// Blocks a change writes are recorded, so the account's other devices can
+// be sent them with the change's announcement.
+package account
 
 import (
 	"context"
@@ -26,10 +30,10 @@ import (
 // "vault" namespace of the datastore.
 var headKey = ds.NewKey("/head")
 
-// account is the daemon's side of the vault: the account's keys, its head
+// Account is this device's side of the vault: the account's keys, its head
 // snapshot and the tree that changes are made on. One change runs at a
 // time; reads open the head's tree afresh and never wait for a change.
-type account struct {
+type Account struct {
 	acct   *vault.Account
 	v      *vault.Vault
 	ds     ds.Datastore
@@ -45,15 +49,18 @@ type account struct {
 	cert    []byte        // this device's certificate
 	changed chan struct{} // a new head to publish (coalesces bursts)
 
+	watchMu  sync.Mutex
+	watchers map[chan struct{}]struct{} // told of every new head
+
 	rec       *recorder
 	announceM sync.Mutex
 	announce  []blocks.Block // new blocks since the last publication
 	overflow  bool           // some change was too big to announce
 }
 
-// takeAnnounce returns the blocks to announce with the next publication,
+// TakeAnnounce returns the blocks to announce with the next publication,
 // or nil when a change since the last one was too big to announce.
-func (a *account) takeAnnounce() []blocks.Block {
+func (a *Account) TakeAnnounce() []blocks.Block {
 	a.announceM.Lock()
 	defer a.announceM.Unlock()
 	out := a.announce
@@ -66,7 +73,7 @@ func (a *account) takeAnnounce() []blocks.Block {
 
 // recorded adds a change's blocks to the next announcement; ok false
 // means the change was too big to announce.
-func (a *account) recorded(bs []blocks.Block, ok bool) {
+func (a *Account) recorded(bs []blocks.Block, ok bool) {
 	a.announceM.Lock()
 	defer a.announceM.Unlock()
 	if !ok || a.overflow {
@@ -78,14 +85,14 @@ func (a *account) recorded(bs []blocks.Block, ok bool) {
 	for _, b := range a.announce {
 		size += len(b.RawData())
 	}
-	if size > maxAnnounce || len(a.announce) >= maxAnnounceBlocks {
+	if size > MaxAnnounceBytes || len(a.announce) >= MaxAnnounceBlocks {
 		a.overflow, a.announce = true, nil
 	}
 }
 
-// openAccount loads the repo's account (making one for a repo from before
+// Open loads the repo's account (making one for a repo from before
 // accounts), certifies this device, and opens the head.
-func openAccount(ctx context.Context, r *repo.Repo, store *blockstore.Store, log *slog.Logger) (*account, error) {
+func Open(ctx context.Context, r *repo.Repo, store *blockstore.Store, log *slog.Logger) (*Account, error) {
 	if r.AccountSecret == nil {
 		a, err := vault.NewAccount(rand.Reader)
 		if err != nil {
@@ -113,30 +120,27 @@ func openAccount(ctx context.Context, r *repo.Repo, store *blockstore.Store, log
 		return nil, err
 	}
 	rec := &recorder{Blocks: vault.LocalBlocks(store.Blockstore())}
-	a := &account{
-		rec:     rec,
-		cert:    cert,
-		changed: make(chan struct{}, 1),
-		acct:    acct,
-		v:       vault.New(acct, rec, opts...),
-		ds:      store.Namespace("vault"),
-		locker:  store.Blockstore(),
-		log:     log,
+	a := &Account{
+		rec:      rec,
+		cert:     cert,
+		changed:  make(chan struct{}, 1),
+		watchers: map[chan struct{}]struct{}{},
+		acct:     acct,
+		v:        vault.New(acct, rec, opts...),
+		ds:       store.Namespace("vault"),
+		locker:   store.Blockstore(),
+		log:      log,
 	}
-	b, err := a.ds.Get(ctx, headKey)
-	switch {
-	case errors.Is(err, ds.ErrNotFound):
+	head, err := StoredHead(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	if !head.Defined() {
 		if a.tree, err = a.v.NewTree(); err != nil {
 			return nil, err
 		}
-	case err != nil:
-		return nil, fmt.Errorf("failed to read the account's head: %w", err)
-	default:
-		c, err := cid.Cast(b)
-		if err != nil {
-			return nil, fmt.Errorf("failed to read the account's head (the record is damaged): %w", err)
-		}
-		if a.head, err = a.v.OpenSnapshot(ctx, c); err != nil {
+	} else {
+		if a.head, err = a.v.OpenSnapshot(ctx, head); err != nil {
 			return nil, fmt.Errorf("failed to open the account's head snapshot: %w", err)
 		}
 		a.tree = a.head.OpenTree(a.v)
@@ -173,15 +177,25 @@ func ensureCert(r *repo.Repo, acct *vault.Account, device peer.ID) error {
 	return r.WriteCert(b)
 }
 
+// Keys returns the account's keys.
+func (a *Account) Keys() *vault.Account { return a.acct }
+
+// Vault returns the vault the account's blocks are read and written
+// through.
+func (a *Account) Vault() *vault.Vault { return a.v }
+
+// Cert returns this device's certificate.
+func (a *Account) Cert() []byte { return a.cert }
+
 // Head returns the head snapshot, nil before the first change.
-func (a *account) Head() *vault.Snapshot {
+func (a *Account) Head() *vault.Snapshot {
 	a.headMu.RLock()
 	defer a.headMu.RUnlock()
 	return a.head
 }
 
-// readTree opens the head's tree for reading, apart from the change tree.
-func (a *account) readTree() (*vault.Tree, error) {
+// ReadTree opens the head's tree for reading, apart from the change tree.
+func (a *Account) ReadTree() (*vault.Tree, error) {
 	h := a.Head()
 	if h == nil {
 		return a.v.NewTree()
@@ -189,10 +203,10 @@ func (a *account) readTree() (*vault.Tree, error) {
 	return h.OpenTree(a.v), nil
 }
 
-// change runs fn on the tree and commits what it changed as one snapshot.
+// Change runs fn on the tree and commits what it changed as one snapshot.
 // When fn fails, its changes are dropped, unless keep says what it did
 // before failing is worth keeping (an add of many files).
-func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Context, t *vault.Tree) error) (*vault.Snapshot, error) {
+func (a *Account) Change(ctx context.Context, keep bool, fn func(ctx context.Context, t *vault.Tree) error) (*vault.Snapshot, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	// Blocks written from here to the new head are not reachable from any
@@ -213,7 +227,7 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	defer stopRecording(false) // a change dropped is nobody's to fetch
 	ferr := fn(ctx, a.tree)
 	changed := time.Since(began)
-	var drop *dropChanges
+	var drop *dropError
 	if ferr != nil && (!keep || errors.As(ferr, &drop)) {
 		a.reopen()
 		return nil, ferr
@@ -244,15 +258,17 @@ func (a *account) change(ctx context.Context, keep bool, fn func(ctx context.Con
 	return s, ferr
 }
 
-// dropChanges is an error after which a change must not be committed
-// even when its partial work is usually kept.
-type dropChanges struct{ err error }
+// Drop wraps err so that Change drops the change's work even when keep
+// asks to keep what was done before the failure.
+func Drop(err error) error { return &dropError{err} }
 
-func (d *dropChanges) Error() string { return d.err.Error() }
-func (d *dropChanges) Unwrap() error { return d.err }
+type dropError struct{ err error }
+
+func (d *dropError) Error() string { return d.err.Error() }
+func (d *dropError) Unwrap() error { return d.err }
 
 // saveHead records s as the head, durably, before anyone sees it.
-func (a *account) saveHead(ctx context.Context, s *vault.Snapshot, publish bool) error {
+func (a *Account) saveHead(ctx context.Context, s *vault.Snapshot, publish bool) error {
 	if err := a.ds.Put(ctx, headKey, s.CID.Bytes()); err != nil {
 		return fmt.Errorf("failed to save the account's head: %w", err)
 	}
@@ -264,19 +280,52 @@ func (a *account) saveHead(ctx context.Context, s *vault.Snapshot, publish bool)
 	a.headMu.Unlock()
 	a.log.Debug("new head", "snapshot", s.CID, "seq", s.Seq)
 	if publish {
+		a.SchedulePublish()
+	}
+	a.watchMu.Lock()
+	for ch := range a.watchers {
 		select {
-		case a.changed <- struct{}{}:
-		default: // a publication is already due; it will carry this head
+		case ch <- struct{}{}:
+		default: // already told; it reads Head when it looks
 		}
 	}
+	a.watchMu.Unlock()
 	return nil
 }
 
-// integrate takes in heads written by other devices of the account, whose
+// ToPublish receives when a change or merge made a head the account's
+// name should point at. A burst of changes makes one receive: read Head
+// then.
+func (a *Account) ToPublish() <-chan struct{} { return a.changed }
+
+// SchedulePublish asks for the current head to be published again.
+func (a *Account) SchedulePublish() {
+	select {
+	case a.changed <- struct{}{}:
+	default: // a publication is already due; it will carry this head
+	}
+}
+
+// Watch returns a channel that receives after every new head, this
+// device's or taken from another (a burst makes one receive: read Head
+// then), and a function that stops the watch.
+func (a *Account) Watch() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	a.watchMu.Lock()
+	a.watchers[ch] = struct{}{}
+	a.watchMu.Unlock()
+	return ch, func() {
+		a.watchMu.Lock()
+		delete(a.watchers, ch)
+		a.watchMu.Unlock()
+	}
+}
+
+// Integrate takes in heads written by other devices of the account, whose
 // blocks are local, together with this device's own: when one of them
 // descends from all the others it becomes the head; otherwise they are
 // merged (vault.MergeAll), the same way on every device that knows them.
-func (a *account) integrate(ctx context.Context, theirs []cid.Cid) error {
+func (a *Account) Integrate(ctx context.Context, theirs []cid.Cid) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	unlock := a.locker.PinLock(ctx)
@@ -322,9 +371,9 @@ func (a *account) integrate(ctx context.Context, theirs []cid.Cid) error {
 	return nil
 }
 
-// followsAll reports whether one of theirs descends from all the others
+// FollowsAll reports whether one of theirs descends from all the others
 // and from this device's head, so that taking them in needs no merge.
-func (a *account) followsAll(ctx context.Context, theirs []cid.Cid) bool {
+func (a *Account) FollowsAll(ctx context.Context, theirs []cid.Cid) bool {
 	heads := slices.Clone(theirs)
 	if h := a.Head(); h != nil {
 		heads = append(heads, h.CID)
@@ -345,7 +394,7 @@ func (a *account) followsAll(ctx context.Context, theirs []cid.Cid) bool {
 }
 
 // reopen drops the tree's unsaved changes.
-func (a *account) reopen() {
+func (a *Account) reopen() {
 	if h := a.Head(); h != nil {
 		a.tree = h.OpenTree(a.v)
 		return
@@ -353,4 +402,22 @@ func (a *account) reopen() {
 	if t, err := a.v.NewTree(); err == nil {
 		a.tree = t
 	}
+}
+
+// StoredHead reads the account's head CID as Open does, without
+// opening the snapshot (its block may be the damaged one); cid.Undef
+// before the first change.
+func StoredHead(ctx context.Context, store *blockstore.Store) (cid.Cid, error) {
+	b, err := store.Namespace("vault").Get(ctx, headKey)
+	if errors.Is(err, ds.ErrNotFound) {
+		return cid.Undef, nil
+	}
+	if err != nil {
+		return cid.Undef, fmt.Errorf("failed to read the account's head: %w", err)
+	}
+	c, err := cid.Cast(b)
+	if err != nil {
+		return cid.Undef, fmt.Errorf("failed to read the account's head (the record is damaged; restore the repo from a backup): %w", err)
+	}
+	return c, nil
 }
