@@ -89,23 +89,28 @@ var decMode = func() cbor.DecMode {
 // marshal encodes v as DAG-CBOR.
 func marshal(v any) ([]byte, error) { return encMode.Marshal(v) }
 
+// errDecode is wrapped by the errors about a node or body that is not
+// the canonical DAG-CBOR of its kind: not well-formed, not canonical,
+// an unknown, missing or mistyped key (SPEC.md, "Order of checks").
+var errDecode = errors.New("not in canonical DAG-CBOR form")
+
 // unmarshal decodes one DAG-CBOR value into v, refusing trailing bytes,
 // then checks that v encodes back to the same bytes, so every object has
 // one encoding and its CID means one thing.
 func unmarshal(data []byte, v any) error {
 	rest, err := decMode.UnmarshalFirst(data, v)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errDecode, err)
 	}
 	if len(rest) != 0 {
-		return fmt.Errorf("%d trailing bytes", len(rest))
+		return fmt.Errorf("%w: %d trailing bytes", errDecode, len(rest))
 	}
 	again, err := encMode.Marshal(v)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errDecode, err)
 	}
 	if string(again) != string(data) {
-		return errors.New("not in canonical DAG-CBOR form")
+		return fmt.Errorf("%w: it encodes back to other bytes", errDecode)
 	}
 	return nil
 }
@@ -118,6 +123,27 @@ var peekMode = func() cbor.DecMode {
 	}
 	return m
 }()
+
+// nodeHead is what a reader reads of a node first, leniently: its kind
+// and format version, so that a node of a newer version is refused as
+// such, not for the keys it added.
+type nodeHead struct {
+	Type *string `cbor:"type"`
+	V    *int64  `cbor:"v"`
+}
+
+// peekHead reads a node's type and version. It fails for bytes that are
+// not one well-formed CBOR map holding a text "type" and an integer "v".
+func peekHead(data []byte) (typ string, v int64, err error) {
+	var h nodeHead
+	if err := peekMode.Unmarshal(data, &h); err != nil {
+		return "", 0, fmt.Errorf("%w: %w", errDecode, err)
+	}
+	if h.Type == nil || h.V == nil {
+		return "", 0, fmt.Errorf("%w: no \"type\" or no \"v\"", errDecode)
+	}
+	return *h.Type, *h.V, nil
+}
 
 // peekType returns the "type" field of a node, or "" if it has none.
 func peekType(data []byte) string {

@@ -47,6 +47,10 @@ func (c *DeviceCert) signedBytes() ([]byte, error) {
 	return append([]byte(labelDevice), b...), nil
 }
 
+// errSignature is the error about a certificate whose signature is not
+// the account's.
+var errSignature = errors.New("device certificate signature does not verify: it was not made by this account")
+
 // CertifyDevice signs a certificate for device.
 func (a *Account) CertifyDevice(device peer.ID, name string, created int64) (*DeviceCert, error) {
 	c := &DeviceCert{Account: a.id, Device: device, Name: name, Created: created}
@@ -66,12 +70,22 @@ func (c *DeviceCert) Marshal() ([]byte, error) { return marshal(c.node()) }
 // ParseDeviceCert decodes a certificate and checks its signature against
 // the account it names.
 func ParseDeviceCert(b []byte) (*DeviceCert, error) {
+	// The order of checks of every node (SPEC.md, "Order of checks").
+	typ, version, err := peekHead(b)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("failed to decode device certificate: %w", err)
+	case typ != "device":
+		return nil, fmt.Errorf("failed to decode device certificate: %w: it is %q", errType, typ)
+	case version != 1:
+		return nil, fmt.Errorf("failed to decode device certificate: %w", versionError(version))
+	}
 	var n certNode
 	if err := unmarshal(b, &n); err != nil {
 		return nil, fmt.Errorf("failed to decode device certificate: %w", err)
 	}
-	if n.Type != "device" || n.V != 1 || len(n.Sig) == 0 {
-		return nil, errors.New("failed to decode device certificate: not a signed version 1 certificate")
+	if len(n.Sig) == 0 {
+		return nil, errors.New("failed to decode device certificate: it is not signed")
 	}
 	acct, err := peer.IDFromBytes(n.Account)
 	if err != nil {
@@ -95,7 +109,7 @@ func ParseDeviceCert(b []byte) (*DeviceCert, error) {
 	}
 	ok, err := pub.Verify(msg, c.Sig)
 	if err != nil || !ok {
-		return nil, errors.New("device certificate signature does not verify: it was not made by this account")
+		return nil, errSignature
 	}
 	return c, nil
 }

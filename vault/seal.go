@@ -42,7 +42,7 @@ func (n snapNode) sealed() (int, []byte) { return n.V, n.Body }
 func openNode(n sealedNode, label string, key *[32]byte, body any) error {
 	v, sealed := n.sealed()
 	if v != 1 {
-		return fmt.Errorf("format version %d; this peer reads version 1 (a newer peer wrote it: upgrade)", v)
+		return versionError(int64(v))
 	}
 	ad, err := nodeAD(label, n)
 	if err != nil {

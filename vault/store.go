@@ -98,6 +98,18 @@ func getBlock(ctx context.Context, bs Blocks, c cid.Cid, what string) ([]byte, e
 // kindNames say what each node type is, for errors.
 var kindNames = map[string]string{"file": "a file version", "part": "part of a file", "dir": "a folder", "snap": "a snapshot", "device": "a device certificate", "root": "an account root"}
 
+// errType is wrapped by the error about a node of another kind than its
+// place wants.
+var errType = errors.New("wrong kind of node")
+
+// errVersion is wrapped by the error about a node of a format version
+// other than 1.
+var errVersion = errors.New("unknown format version")
+
+func versionError(v int64) error {
+	return fmt.Errorf("%w %d; this peer reads version 1 (a newer peer wrote it: upgrade)", errVersion, v)
+}
+
 // decodeNode reads a DAG-CBOR node whose type field must be want into v.
 func decodeNode(ctx context.Context, bs Blocks, c cid.Cid, what, want string, v any) error {
 	if c.Prefix().Codec != cid.DagCBOR {
@@ -107,12 +119,21 @@ func decodeNode(ctx context.Context, bs Blocks, c cid.Cid, what, want string, v 
 	if err != nil {
 		return err
 	}
-	if got := peekType(b); got != want {
+	// The order of checks is SPEC.md's ("Order of checks"): the kind and
+	// version first, then every key.
+	got, version, err := peekHead(b)
+	if err != nil {
+		return &DamagedError{CID: c, What: what, Err: err}
+	}
+	if got != want {
 		name, ok := kindNames[got]
 		if !ok {
 			name = "not a vault object"
 		}
-		return &DamagedError{CID: c, What: what, Err: fmt.Errorf("it is %s, not %s", name, kindNames[want])}
+		return &DamagedError{CID: c, What: what, Err: fmt.Errorf("%w: it is %s, not %s", errType, name, kindNames[want])}
+	}
+	if version != 1 {
+		return &DamagedError{CID: c, What: what, Err: versionError(version)}
 	}
 	if err := unmarshal(b, v); err != nil {
 		return &DamagedError{CID: c, What: what, Err: err}
