@@ -14,20 +14,20 @@ import (
 
 	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/repo"
+	peersync "github.com/peer-cloud/peer/sync"
 )
 
 // Daemon is a running node.
 type Daemon struct {
-	repo  *repo.Repo
-	store *blockstore.Store
-	node  *p2p.Node
-	acct  *account.Account
-	names *names
-	// bg runs the name publisher and follower until bgStop.
-	bg     sync.WaitGroup
-	bgStop context.CancelFunc
+	repo   *repo.Repo
+	store  *blockstore.Store
+	node   *p2p.Node
+	acct   *account.Account
+	names  *namesys.System
+	sync   *peersync.Service
 	server *http.Server
 	ln     net.Listener
 	log    *slog.Logger
@@ -92,12 +92,23 @@ func (d *Daemon) start(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	bgCtx, bgStop := context.WithCancel(context.Background())
-	d.bgStop = bgStop
-	if err := d.startNames(bgCtx); err != nil {
+	ps := d.node.PubSub()
+	if !cfg.Names.Pubsub {
+		ps = nil
+	}
+	if d.names, err = namesys.New(ctx, d.node.Host(), d.node.DHT(), ps, d.store.Namespace("namesys"), log.With("part", "namesys")); err != nil {
 		return err
 	}
-	if err := d.catchUpOnReconnect(bgCtx); err != nil {
+	if d.sync, err = peersync.Start(ctx, peersync.Config{
+		Account: d.acct,
+		Node:    d.node,
+		Store:   d.store,
+		Names:   d.names,
+		Pubsub:  cfg.Names.Pubsub,
+		CatchUp: cfg.Names.CatchUp.Duration,
+		Dir:     r.BlocksDir(),
+		Log:     log.With("part", "sync"),
+	}); err != nil {
 		return err
 	}
 	if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
@@ -147,9 +158,8 @@ func (d *Daemon) close() error {
 		// the repo: an api.addr there is this one's, or a crashed one's.
 		errs = append(errs, d.repo.RemoveAPIAddr())
 	}
-	if d.bgStop != nil {
-		d.bgStop()
-		d.bg.Wait()
+	if d.sync != nil {
+		d.sync.Close()
 	}
 	if d.node != nil {
 		errs = append(errs, d.node.Close())

@@ -8,6 +8,7 @@ import (
 
 	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/namesys"
+	peersync "github.com/peer-cloud/peer/sync"
 	"github.com/peer-cloud/peer/vault"
 )
 
@@ -16,22 +17,18 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) error {
 	if h := d.acct.Head(); h != nil {
 		out.Head, out.Seq = h.CID.String(), h.Seq
 	}
-	n := d.names
-	n.mu.Lock()
-	for id := range n.devices {
-		out.Devices = append(out.Devices, id)
-	}
-	if p := n.last; p != nil {
+	st := d.sync.Status()
+	out.Devices = st.Devices
+	if p := st.Last; p != nil {
 		dht := "ok"
 		if p.DHTErr != nil {
 			dht = p.DHTErr.Error()
 		}
-		out.LastPublish = &api.Publish{Time: p.At.UTC(), Root: n.lastRoot.String(), Seq: p.Seq, PubsubPeers: p.PubsubPeers, DHTPeers: n.lastDHTPeers, DHT: dht}
+		out.LastPublish = &api.Publish{Time: p.At.UTC(), Root: st.LastRoot.String(), Seq: p.Seq, PubsubPeers: p.PubsubPeers, DHTPeers: st.LastDHTPeers, DHT: dht}
 	}
-	if n.lastErr != nil {
-		out.PublishErr = n.lastErr.Error()
+	if st.LastErr != nil {
+		out.PublishErr = st.LastErr.Error()
 	}
-	n.mu.Unlock()
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -42,9 +39,9 @@ func (d *Daemon) resolveAccount(ctx context.Context, r *http.Request) (namesys.R
 	if err != nil {
 		return namesys.Record{}, badRequest(err)
 	}
-	resolve := d.names.ns.Resolve
+	resolve := d.names.Resolve
 	if r.URL.Query().Get("via") == "dht" {
-		resolve = d.names.ns.ResolveDHT
+		resolve = d.names.ResolveDHT
 	}
 	rec, err := resolve(ctx, id, 10*time.Second)
 	if err != nil {
@@ -58,7 +55,7 @@ func (d *Daemon) handleResolve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := rootCID(rec)
+	c, err := peersync.RootCID(rec)
 	if err != nil {
 		return err
 	}
@@ -74,13 +71,13 @@ func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := rootCID(rec)
+	c, err := peersync.RootCID(rec)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if _, err := d.names.rootOf(ctx, c, 0); err != nil {
+	if _, err := d.sync.Root(ctx, c); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, []api.Entry{})

@@ -1,4 +1,4 @@
-package daemon
+package sync
 
 import (
 	"context"
@@ -41,7 +41,7 @@ var errNotDevice = errors.New("not signed by a device the account certifies")
 
 // validateAnnouncement checks one message of the blocks topic; the
 // decoded blocks go to the receiver in m.ValidatorData.
-func (n *names) validateAnnouncement(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+func (n *Service) validateAnnouncement(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 	bs, err := n.checkAnnouncement(ctx, m.GetFrom(), m.Data)
 	if err != nil {
 		n.rejects.refused(from, err)
@@ -54,12 +54,12 @@ func (n *names) validateAnnouncement(ctx context.Context, from peer.ID, m *pubsu
 
 // checkAnnouncement decodes data and checks that author is a device the
 // announced account root certifies for this account.
-func (n *names) checkAnnouncement(ctx context.Context, author peer.ID, data []byte) ([]blocks.Block, error) {
+func (n *Service) checkAnnouncement(ctx context.Context, author peer.ID, data []byte) ([]blocks.Block, error) {
 	bs, err := decodeBlocks(data)
 	if err != nil {
 		return nil, err
 	}
-	if author == n.d.node.Host().ID() {
+	if author == n.node.Host().ID() {
 		return bs, nil
 	}
 	held := announcedBlocks{}
@@ -79,7 +79,7 @@ func (n *names) checkAnnouncement(ctx context.Context, author peer.ID, data []by
 	if err != nil {
 		return nil, err
 	}
-	account := n.d.acct.Keys().PeerID()
+	account := n.acct.Keys().PeerID()
 	for _, cb := range root.Devices {
 		c, err := vault.ParseDeviceCert(cb)
 		if err == nil && c.Account == account && c.Device == author {
@@ -148,7 +148,7 @@ func (r *rejecter) refused(p peer.ID, why error) {
 const attackCatchUp = 2 * time.Second
 
 // underAttack schedules a catch-up, at most every attackCatchUp.
-func (n *names) underAttack() {
+func (n *Service) underAttack() {
 	now := time.Now().UnixNano()
 	last := n.lastAttackCatchUp.Load()
 	if now-last < int64(attackCatchUp) || !n.lastAttackCatchUp.CompareAndSwap(last, now) {

@@ -1,4 +1,4 @@
-package daemon
+package sync
 
 import (
 	"context"
@@ -94,7 +94,7 @@ type job struct {
 }
 
 type follower struct {
-	n    *names
+	n    *Service
 	wake chan struct{}
 	wg   sync.WaitGroup
 
@@ -108,7 +108,7 @@ type follower struct {
 	catching atomic.Bool
 }
 
-func newFollower(n *names) *follower {
+func newFollower(n *Service) *follower {
 	return &follower{n: n, wake: make(chan struct{}, 1), roots: map[cid.Cid]*rootState{}}
 }
 
@@ -134,9 +134,9 @@ func (f *follower) published(seq uint64) {
 
 // enqueue takes a record in for fetching, unless its root is known.
 func (f *follower) enqueue(r namesys.Record) {
-	c, err := rootCID(r)
+	c, err := RootCID(r)
 	if err != nil {
-		f.n.d.log.Debug("ignored a record of the account", "err", err)
+		f.n.log.Debug("ignored a record of the account", "err", err)
 		return
 	}
 	now := time.Now()
@@ -261,7 +261,7 @@ func (f *follower) dispatch(ctx context.Context) {
 
 // fetch makes a record's root and head local, holding GC off meanwhile.
 func (f *follower) fetch(ctx context.Context, j *job) {
-	unlock := f.n.d.store.Blockstore().PinLock(ctx)
+	unlock := f.n.store.Blockstore().PinLock(ctx)
 	vr, err := f.n.fetch(ctx, j)
 	f.mu.Lock()
 	f.fetching = slices.DeleteFunc(f.fetching, func(x *job) bool { return x == j })
@@ -293,9 +293,9 @@ func (f *follower) failed(st *rootState, err error, j *job) {
 	}
 	st.retry = time.Now().Add(wait)
 	if j.fresh && ctxAlive(err) {
-		f.n.d.log.Warn("failed to take in the account's new head", "seq", j.r.Seq, "retry in", wait, "err", err)
+		f.n.log.Warn("failed to take in the account's new head", "seq", j.r.Seq, "retry in", wait, "err", err)
 	} else {
-		f.n.d.log.Debug("failed to take in a record of the account", "seq", j.r.Seq, "retry in", wait, "err", err)
+		f.n.log.Debug("failed to take in a record of the account", "seq", j.r.Seq, "retry in", wait, "err", err)
 	}
 }
 
@@ -338,13 +338,13 @@ func (f *follower) integrate(ctx context.Context) time.Duration {
 	// once: only merges need every device to know the same heads, and
 	// taking it first merges the same way later (its ancestors are no
 	// heads of the merge).
-	if hold > 0 && !f.n.d.acct.FollowsAll(ctx, heads) {
+	if hold > 0 && !f.n.acct.FollowsAll(ctx, heads) {
 		return hold
 	}
 	var err error
 	if len(heads) > 0 {
-		if err = f.n.d.acct.Integrate(ctx, heads); err != nil {
-			f.n.d.log.Warn("failed to take in the account's new heads", "err", err)
+		if err = f.n.acct.Integrate(ctx, heads); err != nil {
+			f.n.log.Warn("failed to take in the account's new heads", "err", err)
 		}
 	}
 	f.mu.Lock()
@@ -366,7 +366,7 @@ func (f *follower) integrate(ctx context.Context) time.Duration {
 	}
 	// This device's head is not the newest record's: it was ahead, or
 	// merged; the network learns of it by a publication.
-	if h := f.n.d.acct.Head(); newest != nil && h != nil && !h.CID.Equals(newest.Head) {
+	if h := f.n.acct.Head(); newest != nil && h != nil && !h.CID.Equals(newest.Head) {
 		f.n.schedulePublish()
 	}
 	return 0
@@ -376,7 +376,7 @@ func (f *follower) integrate(ctx context.Context) time.Duration {
 // head's history local (each device holds a full copy). The root and the
 // head snapshot are opened before anything below them is fetched, so a
 // record cannot make the device fetch what is not this account's vault.
-func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
+func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	timeout := staleRootTimeout
 	if j.fresh {
 		timeout = freshRootTimeout
@@ -396,14 +396,14 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	if !root.Head.Defined() {
 		return root, nil
 	}
-	ours := n.d.acct.Head()
+	ours := n.acct.Head()
 	if ours != nil && ours.CID.Equals(root.Head) {
 		return root, nil
 	}
 	if err := n.getBlock(rctx, root.Head); err != nil {
 		return nil, fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
 	}
-	head, err := n.d.acct.Vault().OpenSnapshot(rctx, root.Head)
+	head, err := n.acct.Vault().OpenSnapshot(rctx, root.Head)
 	if err != nil {
 		return nil, fmt.Errorf("the account root %s does not point at a snapshot of this account: %w", j.root, err)
 	}
@@ -411,13 +411,13 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 		// An older record (a replay, or one overtaken by the newest):
 		// when its head is history here already, there is nothing to
 		// fetch and nothing to merge.
-		if ok, err := n.d.acct.Vault().IsAncestor(rctx, head.CID, ours.CID); err != nil {
+		if ok, err := n.acct.Vault().IsAncestor(rctx, head.CID, ours.CID); err != nil {
 			return nil, err
 		} else if ok {
 			return root, nil
 		}
 	}
-	budget, err := fetchBudget(n.d.repo.BlocksDir())
+	budget, err := fetchBudget(n.cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -425,10 +425,10 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	defer cancel()
 	n.prefill(fctx, root.Head)
 	gotHead := time.Now()
-	walk := newNewWalk(fctx, n.d.acct.Vault(), n.d.store.Blockstore(), ours)
+	walk := newNewWalk(fctx, n.acct.Vault(), n.store.Blockstore(), ours)
 	var blocks int
-	err = n.d.node.FetchDAGLimited(fctx, root.Head, p2p.DAGLimits{Links: walk.links, MaxNewBytes: budget, Progress: func(p p2p.Progress) { blocks = p.Blocks }})
-	n.d.log.Debug("fetched a head", "seq", j.r.Seq, "root and snapshot", gotHead.Sub(began), "DAG", time.Since(gotHead), "blocks walked", blocks, "err", err)
+	err = n.node.FetchDAGLimited(fctx, root.Head, p2p.DAGLimits{Links: walk.links, MaxNewBytes: budget, Progress: func(p p2p.Progress) { blocks = p.Blocks }})
+	n.log.Debug("fetched a head", "seq", j.r.Seq, "root and snapshot", gotHead.Sub(began), "DAG", time.Since(gotHead), "blocks walked", blocks, "err", err)
 	if errors.Is(err, p2p.ErrTooBig) {
 		return nil, fmt.Errorf("the account's head %s needs more than the %d bytes free on this disk (keeping %d MiB free): free some space; it is fetched again at the next change or catch-up: %w", root.Head, budget, diskReserve>>20, err)
 	}
@@ -440,11 +440,11 @@ func (n *names) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 
 // rootOf fetches (if needed) and reads an account root, waiting up to
 // wait for an announcement to bring it.
-func (n *names) rootOf(ctx context.Context, c cid.Cid, wait time.Duration) (*vault.Root, error) {
+func (n *Service) rootOf(ctx context.Context, c cid.Cid, wait time.Duration) (*vault.Root, error) {
 	if err := vault.CheckCID(c); err != nil {
 		return nil, fmt.Errorf("the record does not name an account root: %w", err)
 	}
-	if has, err := n.d.store.Blockstore().Has(ctx, c); err == nil && !has && wait > 0 {
+	if has, err := n.store.Blockstore().Has(ctx, c); err == nil && !has && wait > 0 {
 		// The blocks of a change are announced just before its record,
 		// but may be validated after it: Bitswap would take several
 		// round trips for what is about to arrive.
@@ -454,15 +454,15 @@ func (n *names) rootOf(ctx context.Context, c cid.Cid, wait time.Duration) (*vau
 	if err := n.getBlock(ctx, c); err != nil {
 		return nil, fmt.Errorf("failed to fetch the account root %s: %w", c, err)
 	}
-	return vault.ReadRoot(ctx, n.d.acct.Vault().Blocks(), c)
+	return vault.ReadRoot(ctx, n.acct.Vault().Blocks(), c)
 }
 
 // getBlock makes one block local.
-func (n *names) getBlock(ctx context.Context, c cid.Cid) error {
+func (n *Service) getBlock(ctx context.Context, c cid.Cid) error {
 	if err := vault.CheckCID(c); err != nil {
 		return err
 	}
-	_, err := n.d.node.BlockService().GetBlock(ctx, c)
+	_, err := n.node.BlockService().GetBlock(ctx, c)
 	return err
 }
 

@@ -1,4 +1,4 @@
-package daemon
+package sync
 
 import (
 	"context"
@@ -9,21 +9,10 @@ import (
 
 	"github.com/ipfs/boxo/path"
 
-	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/internal/hostile"
 	"github.com/peer-cloud/peer/repo"
 	"github.com/peer-cloud/peer/vault"
 )
-
-// headOf returns a device's head snapshot CID, "" before the first.
-func (dv *device) headOf(t *testing.T) string {
-	t.Helper()
-	st, err := dv.c.Status(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.Head
-}
 
 // TestReplayedRecordsDoNotStall: old, valid records of the account whose
 // roots nobody holds any more, replayed by a LAN peer, do not hold up a
@@ -34,43 +23,41 @@ func TestReplayedRecordsDoNotStall(t *testing.T) {
 	defer cancel()
 	a := startDevice(t, nil)
 	h := newHostile(t, a)
-	rec, err := h.Record(ctx, a.d.acct.Keys().PeerID())
+	rec, err := h.Record(ctx, a.acct.Keys().PeerID())
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, 10*time.Second, "the eavesdropper on the record topic", func() bool {
-		return slices.Contains(a.d.node.PubSub().ListPeers(recordTopic(a)), h.Host.ID())
+		return slices.Contains(a.node.PubSub().ListPeers(recordTopic(a)), h.Host.ID())
 	})
 	for _, name := range []string{"one", "two", "three"} {
 		a.add(t, name, 100)
 	}
 	waitUntil(t, 10*time.Second, "three records overheard", func() bool { return len(rec.Records()) >= 3 })
-	if _, err := a.c.RepoGC(ctx); err != nil {
-		t.Fatal(err)
-	}
+	a.gc(t, ctx)
 	// A new device joins after the old roots are gone, and catches up.
-	b := startDevice(t, a.r.AccountSecret, a.d.node.AddrInfo())
-	if err := h.Connect(ctx, b.d.node.AddrInfo()); err != nil {
+	b := startDevice(t, a.r.AccountSecret, a.node.AddrInfo())
+	if err := h.Connect(ctx, b.node.AddrInfo()); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, 30*time.Second, "b caught up", func() bool { return b.headOf(t) == a.headOf(t) })
 	old := rec.Records()
 	old = old[:len(old)-1]
-	if err := h.Replay(ctx, a.d.acct.Keys().PeerID(), old, 3); err != nil {
+	if err := h.Replay(ctx, a.acct.Keys().PeerID(), old, 3); err != nil {
 		t.Fatal(err)
 	}
 	data := a.add(t, "real.txt", 1000)
 	took := waitUntil(t, 5*time.Second, "a's change on b while old records are replayed", func() bool { return b.has("real.txt", data) })
 	t.Logf("a's change reached b %s after %d replayed records", took, 3*len(old))
 	// The replays go on; a second change is not held up either.
-	if err := h.Replay(ctx, a.d.acct.Keys().PeerID(), old, 3); err != nil {
+	if err := h.Replay(ctx, a.acct.Keys().PeerID(), old, 3); err != nil {
 		t.Fatal(err)
 	}
 	data = a.add(t, "real2.txt", 1000)
 	waitUntil(t, 5*time.Second, "a's second change on b", func() bool { return b.has("real2.txt", data) })
 }
 
-func recordTopic(dv *device) string { return hostile.RecordTopic(dv.d.acct.Keys().PeerID()) }
+func recordTopic(dv *device) string { return hostile.RecordTopic(dv.acct.Keys().PeerID()) }
 
 // TestGCDuringFetchKeepsHead: a garbage collection while a device fetches
 // another's head neither drops blocks of it nor leaves the device behind.
@@ -85,14 +72,10 @@ func TestGCDuringFetchKeepsHead(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatalf("b did not take a's head within the bound (%d collections)", gcs)
 		}
-		if _, err := b.c.RepoGC(ctx); err != nil {
-			t.Fatal(err)
-		}
+		b.gc(t, ctx)
 		gcs++
 	}
-	if _, err := b.c.RepoGC(ctx); err != nil {
-		t.Fatal(err)
-	}
+	b.gc(t, ctx)
 	if !b.has("big.bin", data) {
 		t.Fatalf("b cannot read a's file after %d collections during its fetch", gcs+1)
 	}
@@ -107,9 +90,9 @@ func TestRecordNotNamingSnapshot(t *testing.T) {
 	a, b := devicePair(t)
 	// Another account's device holds a big file; its version node is
 	// dag-cbor and a vault kind, but no snapshot.
-	x := startDevice(t, nil, b.d.node.AddrInfo())
+	x := startDevice(t, nil, b.node.AddrInfo())
 	x.add(t, "big.bin", 16<<20)
-	tr, err := x.d.acct.ReadTree()
+	tr, err := x.acct.ReadTree()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,28 +100,21 @@ func TestRecordNotNamingSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := x.d.acct.Vault().WriteRoot(ctx, vault.Root{Box: a.d.acct.Keys().BoxPublic(), Head: e.CID})
+	root, err := x.acct.Vault().WriteRoot(ctx, vault.Root{Box: a.acct.Keys().BoxPublic(), Head: e.CID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := a.headOf(t)
-	stat0, err := b.c.RepoStat(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stat0 := b.blockBytes(t, ctx)
 	// The account's key signs it: only the owner (or a thief of the key)
 	// can; the device must still not fetch what is not its vault.
-	if _, err := a.d.names.ns.Publish(ctx, a.d.acct.Keys().SigningKey(), path.FromCid(root)); err != nil {
+	if _, err := a.ns.Publish(ctx, a.acct.Keys().SigningKey(), path.FromCid(root)); err != nil {
 		t.Fatal(err)
 	}
 	// A real change after it arrives; then nothing of the file is held.
 	data := a.add(t, "after.txt", 100)
 	waitUntil(t, 20*time.Second, "a's change on b after the bad record", func() bool { return b.has("after.txt", data) })
-	stat1, err := b.c.RepoStat(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if grew := stat1.BlockBytes - stat0.BlockBytes; grew > 1<<20 {
+	if grew := b.blockBytes(t, ctx) - stat0; grew > 1<<20 {
 		t.Fatalf("b stored %d bytes for a record whose head is a file version", grew)
 	}
 	if before == b.headOf(t) {
@@ -178,7 +154,7 @@ func TestFollowerCatchesUpAfterBacklog(t *testing.T) {
 	a.add(t, "first", 10)
 	waitUntil(t, 30*time.Second, "b takes a's first head", func() bool { return b.headOf(t) == a.headOf(t) })
 	dir := b.r.Dir
-	if err := b.d.Close(); err != nil {
+	if err := b.close(); err != nil {
 		t.Fatal(err)
 	}
 	const backlog = 300
@@ -189,16 +165,7 @@ func TestFollowerCatchesUpAfterBacklog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Config.Network.Peers = nil
-	for _, ad := range a.d.node.AddrInfo().Addrs {
-		r.Config.Network.Peers = append(r.Config.Network.Peers, ad.String()+"/p2p/"+a.d.node.AddrInfo().ID.String())
-	}
-	d, err := Start(context.Background(), r, testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	b2 := &device{d: d, c: &api.Client{Base: d.APIURL(), Token: r.Token}, r: r}
+	b2 := startRepo(t, r, a.node.AddrInfo())
 	took := waitUntil(t, 60*time.Second, "b catches up with a's backlog", func() bool { return b2.headOf(t) == a.headOf(t) })
 	t.Logf("b caught up with %d changes in %s", backlog, took)
 	data := a.add(t, "after.txt", 100)

@@ -1,4 +1,4 @@
-package daemon
+package sync
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ import (
 // written to PEER_LONG_HISTORY_PROFILE, a heap profile at the end to
 // PEER_LONG_HISTORY_HEAP, when set.
 //
-//	PEER_LONG_HISTORY=2000 go test ./daemon -run LongHistory -v
+//	PEER_LONG_HISTORY=2000 go test ./sync -run LongHistory -v
 func TestLongHistory(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("PEER_LONG_HISTORY"))
 	if n <= 0 {
@@ -50,9 +50,9 @@ func TestLongHistory(t *testing.T) {
 		began := time.Now()
 		a.add(t, fmt.Sprintf("f%05d", i), 100)
 		added := time.Now()
-		want := a.d.acct.Head().CID
+		want := a.acct.Head().CID
 		for {
-			if h := b.d.acct.Head(); h != nil && h.CID.Equals(want) {
+			if h := b.acct.Head(); h != nil && h.CID.Equals(want) {
 				break
 			}
 			if time.Since(added) > time.Minute {

@@ -1,13 +1,7 @@
-package daemon
+package sync
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -17,106 +11,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multihash"
 
-	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/internal/hostile"
-	"github.com/peer-cloud/peer/repo"
 	"github.com/peer-cloud/peer/vault"
 )
-
-// device is a daemon of a test account on 127.0.0.1.
-type device struct {
-	d *Daemon
-	c *api.Client
-	r *repo.Repo
-}
-
-// startDevice starts a device of the account with secret (a new account
-// when nil), dialling peers.
-func startDevice(t *testing.T, secret []byte, peers ...peer.AddrInfo) *device {
-	t.Helper()
-	cfg := repo.DefaultConfig()
-	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	cfg.Network.MDNS = false
-	cfg.API.Listen = "127.0.0.1:0"
-	for _, p := range peers {
-		for _, a := range p.Addrs {
-			cfg.Network.Peers = append(cfg.Network.Peers, a.String()+"/p2p/"+p.ID.String())
-		}
-	}
-	if secret == nil {
-		a, err := vault.NewAccount(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		secret = a.Secret()
-	}
-	r, err := repo.Init(t.TempDir(), cfg, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := Start(context.Background(), r, testLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return &device{d: d, c: &api.Client{Base: d.APIURL(), Token: r.Token}, r: r}
-}
-
-// testLog logs a device's Info and above to stderr when PEER_TEST_LOG is
-// set (Debug with PEER_TEST_LOG=debug); nothing otherwise.
-func testLog() *slog.Logger {
-	level := slog.LevelInfo
-	switch os.Getenv("PEER_TEST_LOG") {
-	case "":
-		return nil
-	case "debug":
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-}
-
-// devicePair starts two devices of one account, connected.
-func devicePair(t *testing.T) (a, b *device) {
-	t.Helper()
-	a = startDevice(t, nil)
-	b = startDevice(t, a.r.AccountSecret, a.d.node.AddrInfo())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := b.d.node.WaitPeers(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	return a, b
-}
-
-// add writes a file of n random bytes into the device's vault at /name.
-func (dv *device) add(t *testing.T, name string, n int) []byte {
-	t.Helper()
-	data := make([]byte, n)
-	io.ReadFull(rand.Reader, data)
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dv.c.VaultAdd(context.Background(), "/", []string{p}, nil); err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// has reports whether /name is in the device's vault with these bytes.
-func (dv *device) has(name string, want []byte) bool {
-	resp, err := dv.c.VaultCat(context.Background(), "/"+name, "", 0, -1)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	got, err := io.ReadAll(resp.Body)
-	return err == nil && bytes.Equal(got, want)
-}
 
 // waitUntil polls check every 10 ms until it holds or bound passes.
 func waitUntil(t *testing.T, bound time.Duration, what string, check func() bool) time.Duration {
@@ -141,7 +38,7 @@ func newHostile(t *testing.T, targets ...*device) *hostile.Peer {
 	}
 	t.Cleanup(func() { h.Close() })
 	for _, dv := range targets {
-		if err := h.Connect(ctx, dv.d.node.AddrInfo()); err != nil {
+		if err := h.Connect(ctx, dv.node.AddrInfo()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -165,9 +62,9 @@ func rawBlock(t testing.TB, data []byte) blocks.Block {
 func TestAnnouncementFloodRefused(t *testing.T) {
 	a, b := devicePair(t)
 	h := newHostile(t, a)
-	topic := blocksTopic(a.d.acct.Keys().ID())
+	topic := blocksTopic(a.acct.Keys().ID())
 	waitUntil(t, 10*time.Second, "hostile peer on the blocks topic", func() bool {
-		return slices.Contains(h.TopicPeers(topic), a.d.node.Host().ID())
+		return slices.Contains(h.TopicPeers(topic), a.node.Host().ID())
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -186,14 +83,14 @@ func TestAnnouncementFloodRefused(t *testing.T) {
 	data := a.add(t, "after-flood.txt", 1000)
 	waitUntil(t, 10*time.Second, "a's change on b during the flood", func() bool { return b.has("after-flood.txt", data) })
 	for name, dv := range map[string]*device{"a": a, "b": b} {
-		entries, cost := dv.d.names.cache.stats()
+		entries, cost := dv.svc.cache.stats()
 		if entries > 64 {
 			t.Errorf("%s keeps %d announced blocks (%d bytes) after %d hostile messages", name, entries, cost, sent)
 		}
 	}
-	a.d.names.rejects.mu.Lock()
-	refused := len(a.d.names.rejects.peers[h.Host.ID()])
-	a.d.names.rejects.mu.Unlock()
+	a.svc.rejects.mu.Lock()
+	refused := len(a.svc.rejects.peers[h.Host.ID()])
+	a.svc.rejects.mu.Unlock()
 	if refused < rejectLimit {
 		t.Errorf("a refused %d messages of the hostile peer; want at least %d, then a ban", refused, rejectLimit)
 	}
@@ -205,20 +102,20 @@ func TestAnnouncementFloodRefused(t *testing.T) {
 func TestAnnouncementsOnlyFromDevices(t *testing.T) {
 	a := startDevice(t, nil)
 	ctx := context.Background()
-	n := a.d.names
-	me := a.d.node.Host().ID()
-	root, err := a.d.acct.Vault().WriteRoot(ctx, vault.Root{Box: a.d.acct.Keys().BoxPublic(), Devices: sortedCerts(n.devices)})
+	n := a.svc
+	me := a.node.Host().ID()
+	root, err := a.acct.Vault().WriteRoot(ctx, vault.Root{Box: a.acct.Keys().BoxPublic(), Devices: sortedCerts(n.devices)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb, err := a.d.store.Blockstore().Get(ctx, root)
+	rb, err := a.store.Blockstore().Get(ctx, root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	msg := encodeBlocks([]blocks.Block{rawBlock(t, []byte("chunk")), rb})
 	h := newHostile(t)
 	other := startDevice(t, nil)
-	for who, signer := range map[string]peer.ID{"stranger": h.Host.ID(), "another account's device": other.d.node.Host().ID()} {
+	for who, signer := range map[string]peer.ID{"stranger": h.Host.ID(), "another account's device": other.node.Host().ID()} {
 		if _, err := n.checkAnnouncement(ctx, signer, msg); err == nil {
 			t.Errorf("an announcement signed by a %s was accepted", who)
 		}
@@ -227,16 +124,16 @@ func TestAnnouncementsOnlyFromDevices(t *testing.T) {
 	if _, err := n.checkAnnouncement(ctx, me, msg); err != nil {
 		t.Errorf("a's own announcement: %v", err)
 	}
-	cert, err := a.d.acct.Keys().CertifyDevice(h.Host.ID(), "new", 1)
+	cert, err := a.acct.Keys().CertifyDevice(h.Host.ID(), "new", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cb, _ := cert.Marshal()
-	root2, err := a.d.acct.Vault().WriteRoot(ctx, vault.Root{Box: a.d.acct.Keys().BoxPublic(), Devices: [][]byte{cb}})
+	root2, err := a.acct.Vault().WriteRoot(ctx, vault.Root{Box: a.acct.Keys().BoxPublic(), Devices: [][]byte{cb}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb2, _ := a.d.store.Blockstore().Get(ctx, root2)
+	rb2, _ := a.store.Blockstore().Get(ctx, root2)
 	if _, err := n.checkAnnouncement(ctx, h.Host.ID(), encodeBlocks([]blocks.Block{rb2})); err != nil {
 		t.Errorf("an announcement of a device certified in its root: %v", err)
 	}

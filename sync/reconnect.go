@@ -1,4 +1,4 @@
-package daemon
+package sync
 
 import (
 	"context"
@@ -26,14 +26,14 @@ const reconnectCatchUp = time.Second
 // When the peer is another device of the account, the head is published
 // again too. This runs apart from the names loop, which a publication to a peer
 // whose link just went down can hold up for seconds.
-func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
-	sub, err := d.node.Host().EventBus().Subscribe([]any{new(p2p.EvtPeerReconnected), new(event.EvtPeerConnectednessChanged)})
+func (n *Service) catchUpOnReconnect(ctx context.Context) error {
+	sub, err := n.node.Host().EventBus().Subscribe([]any{new(p2p.EvtPeerReconnected), new(event.EvtPeerConnectednessChanged)})
 	if err != nil {
 		return fmt.Errorf("failed to watch reconnections: %w", err)
 	}
-	d.bg.Add(1)
+	n.bg.Add(1)
 	go func() {
-		defer d.bg.Done()
+		defer n.bg.Done()
 		defer sub.Close()
 		device := false // a device of the account came (back)
 		timer := time.NewTimer(time.Hour)
@@ -54,12 +54,12 @@ func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
 				case p2p.EvtPeerReconnected:
 					p = e.Peer
 				}
-				if d.names.isDevice(p) {
+				if n.isDevice(p) {
 					device = true
 				}
 				timer.Reset(reconnectCatchUp)
 			case <-timer.C:
-				d.names.follow.catchUp(ctx)
+				n.follow.catchUp(ctx)
 				if device {
 					// What this device published while the link was
 					// down reached nobody (or a dead connection), and
@@ -67,7 +67,7 @@ func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
 					// in a DHT that had no peers then: send the head
 					// again.
 					device = false
-					d.names.republish()
+					n.republish()
 				}
 			}
 		}
@@ -82,7 +82,7 @@ func (d *Daemon) catchUpOnReconnect(ctx context.Context) error {
 // gossipsub may not know the device's subscriptions yet, and the record
 // reached nobody). Devices subscribe to both of the account's topics at
 // once, so a join on one stands for both.
-func (n *names) publishOnDeviceJoin(ctx context.Context) error {
+func (n *Service) publishOnDeviceJoin(ctx context.Context) error {
 	if n.topic == nil {
 		return nil
 	}
@@ -90,9 +90,9 @@ func (n *names) publishOnDeviceJoin(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("failed to watch the account's blocks topic: %w", err)
 	}
-	n.d.bg.Add(1)
+	n.bg.Add(1)
 	go func() {
-		defer n.d.bg.Done()
+		defer n.bg.Done()
 		defer h.Cancel()
 		for {
 			ev, err := h.NextPeerEvent(ctx)
@@ -100,7 +100,7 @@ func (n *names) publishOnDeviceJoin(ctx context.Context) error {
 				return
 			}
 			if ev.Type == pubsub.PeerJoin && n.isDevice(ev.Peer) {
-				n.d.log.Debug("a device of the account joined the blocks topic; publishing again", "peer", ev.Peer)
+				n.log.Debug("a device of the account joined the blocks topic; publishing again", "peer", ev.Peer)
 				n.republish()
 				n.follow.catchUp(ctx)
 			}
@@ -113,7 +113,7 @@ func (n *names) publishOnDeviceJoin(ctx context.Context) error {
 // nothing yet: a device that starts publishes only once it has caught up
 // or changed something, so a stale head never goes out with a fresh
 // sequence number (SPEC.md section 11).
-func (n *names) republish() {
+func (n *Service) republish() {
 	n.mu.Lock()
 	published := n.last != nil
 	n.mu.Unlock()

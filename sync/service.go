@@ -1,8 +1,14 @@
-package daemon
+// Package sync keeps this device in step with the account: it publishes
+// the account root after every change, follows the records the
+// account's other devices publish, fetches what is new in their heads
+// (announced blocks first, then Bitswap) and takes them in, merging when
+// heads diverged.
+package sync
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,18 +22,29 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/namesys"
+	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/vault"
 )
 
-// names publishes the account's root after every change and follows the
-// records other devices of the account publish.
-type names struct {
-	d     *Daemon
+// Service publishes the account's root after every change and follows
+// the records other devices of the account publish, taking their heads
+// in.
+type Service struct {
+	acct  *account.Account
+	node  *p2p.Node
+	store *blockstore.Store
 	ns    *namesys.System
+	cfg   Config
+	log   *slog.Logger
 	topic *pubsub.Topic // the account's announced blocks
 	cache blockCache
+
+	// bg runs the service's loops until stop.
+	bg   sync.WaitGroup
+	stop context.CancelFunc
 
 	mu       sync.Mutex
 	last     *namesys.Published
@@ -40,27 +57,62 @@ type names struct {
 
 	follow  *follower
 	rejects rejecter // peers sending refused announcements
-	// ctx is the names' background context; lastAttackCatchUp the time
-	// (unix ns) of the last catch-up asked for because of refusals.
+	// ctx is the service's background context; lastAttackCatchUp the
+	// time (unix ns) of the last catch-up asked for because of refusals.
 	ctx               context.Context
 	lastAttackCatchUp atomic.Int64
 }
 
-func (d *Daemon) startNames(ctx context.Context) error {
-	ps := d.node.PubSub()
-	if !d.repo.Config.Names.Pubsub {
-		ps = nil
+// Config is what a Service works with.
+type Config struct {
+	Account *account.Account
+	Node    *p2p.Node
+	Store   *blockstore.Store
+	Names   *namesys.System
+	// Pubsub: records and announced blocks travel over gossipsub too
+	// (the names system must have been made with pubsub then).
+	Pubsub bool
+	// CatchUp is how often the DHT is asked for the newest record.
+	CatchUp time.Duration
+	// Dir is a folder on the store's disk: a fetch leaves free space
+	// there.
+	Dir string
+	Log *slog.Logger
+}
+
+// Start starts publishing and following; Close stops it.
+func Start(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	ns, err := namesys.New(ctx, d.node.Host(), d.node.DHT(), ps, d.store.Namespace("namesys"), d.log.With("part", "namesys"))
-	if err != nil {
-		return err
+	if cfg.CatchUp <= 0 {
+		return nil, fmt.Errorf("failed to start following the account: catch-up interval %s must be positive", cfg.CatchUp)
 	}
-	n := &names{d: d, ns: ns, ctx: ctx, devices: map[string][]byte{d.repo.PeerID().String(): d.acct.Cert()}}
+	// The loops outlive Start's ctx: they run until Close.
+	ctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	n := &Service{
+		acct: cfg.Account, node: cfg.Node, store: cfg.Store, ns: cfg.Names, cfg: cfg, log: cfg.Log,
+		stop: stop, ctx: ctx,
+		devices: map[string][]byte{cfg.Node.Host().ID().String(): cfg.Account.Cert()},
+	}
+	if err := n.start(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// Close stops the service and waits for its loops to end.
+func (n *Service) Close() {
+	n.stop()
+	n.bg.Wait()
+}
+
+func (n *Service) start(ctx context.Context) error {
 	n.follow = newFollower(n)
-	n.rejects = rejecter{ps: d.node.PubSub(), log: d.log}
-	d.names = n
-	d.store.AddRoots(n.follow.gcRoots)
-	d.store.AddRoots(func(context.Context) ([]cid.Cid, error) {
+	n.rejects = rejecter{ps: n.node.PubSub(), log: n.log}
+	n.store.AddRoots(n.follow.gcRoots)
+	n.store.AddRoots(func(context.Context) ([]cid.Cid, error) {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		if n.lastRoot.Defined() {
@@ -69,24 +121,25 @@ func (d *Daemon) startNames(ctx context.Context) error {
 		return nil, nil
 	})
 	var updates <-chan namesys.Record // nil without pubsub: never ready
-	if d.repo.Config.Names.Pubsub {
-		if updates, err = ns.Watch(ctx, d.acct.Keys().PeerID()); err != nil {
+	if n.cfg.Pubsub {
+		var err error
+		if updates, err = n.ns.Watch(ctx, n.acct.Keys().PeerID()); err != nil {
 			return err
 		}
-		topic := blocksTopic(d.acct.Keys().ID())
-		if err := d.node.PubSub().RegisterTopicValidator(topic, n.validateAnnouncement, pubsub.WithValidatorConcurrency(4)); err != nil {
+		topic := blocksTopic(n.acct.Keys().ID())
+		if err := n.node.PubSub().RegisterTopicValidator(topic, n.validateAnnouncement, pubsub.WithValidatorConcurrency(4)); err != nil {
 			return fmt.Errorf("failed to join the account's blocks topic: %w", err)
 		}
-		if n.topic, err = d.node.PubSub().Join(topic); err != nil {
+		if n.topic, err = n.node.PubSub().Join(topic); err != nil {
 			return fmt.Errorf("failed to join the account's blocks topic: %w", err)
 		}
 		bsub, err := n.topic.Subscribe()
 		if err != nil {
 			return fmt.Errorf("failed to join the account's blocks topic: %w", err)
 		}
-		d.bg.Add(1)
+		n.bg.Add(1)
 		go func() {
-			defer d.bg.Done()
+			defer n.bg.Done()
 			defer bsub.Cancel()
 			n.receiveBlocks(ctx, bsub)
 		}()
@@ -94,25 +147,25 @@ func (d *Daemon) startNames(ctx context.Context) error {
 			return err
 		}
 	}
-	sub, err := d.node.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
+	sub, err := n.node.Host().EventBus().Subscribe(new(event.EvtPeerConnectednessChanged))
 	if err != nil {
 		return err
 	}
-	d.bg.Add(3)
+	n.bg.Add(3)
 	go func() {
-		defer d.bg.Done()
+		defer n.bg.Done()
 		defer sub.Close()
 		n.loop(ctx, sub.Out())
 	}()
 	go func() {
-		defer d.bg.Done()
+		defer n.bg.Done()
 		n.follow.run(ctx)
 	}()
 	// Records are handed to the follower as they come, apart from the
 	// loop (a publication can take seconds): a full channel would drop
 	// them.
 	go func() {
-		defer d.bg.Done()
+		defer n.bg.Done()
 		for {
 			select {
 			case <-ctx.Done():
@@ -122,7 +175,7 @@ func (d *Daemon) startNames(ctx context.Context) error {
 			}
 		}
 	}()
-	return nil
+	return n.catchUpOnReconnect(ctx)
 }
 
 // loop publishes the account's name and asks the follower to catch up:
@@ -135,8 +188,8 @@ func (d *Daemon) startNames(ctx context.Context) error {
 //
 // A device that starts publishes nothing until it has caught up or changed
 // something, so a stale head never goes out with a fresh sequence number.
-func (n *names) loop(ctx context.Context, peers <-chan any) {
-	catchUp := time.NewTicker(n.d.repo.Config.Names.CatchUp.Duration)
+func (n *Service) loop(ctx context.Context, peers <-chan any) {
+	catchUp := time.NewTicker(n.cfg.CatchUp)
 	defer catchUp.Stop()
 	// A new connection needs a moment (identify, DHT routing table) before
 	// the DHT can answer: catch up shortly after it.
@@ -149,7 +202,7 @@ func (n *names) loop(ctx context.Context, peers <-chan any) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.d.acct.ToPublish():
+		case <-n.acct.ToPublish():
 			n.publish(ctx)
 		case ev := <-peers:
 			if e, ok := ev.(event.EvtPeerConnectednessChanged); ok && e.Connectedness == network.Connected {
@@ -166,8 +219,8 @@ func (n *names) loop(ctx context.Context, peers <-chan any) {
 }
 
 // publish writes the account root for the current head and publishes it.
-func (n *names) publish(ctx context.Context) {
-	a := n.d.acct
+func (n *Service) publish(ctx context.Context) {
+	a := n.acct
 	r := vault.Root{Box: a.Keys().BoxPublic()}
 	if h := a.Head(); h != nil {
 		r.Head = h.CID
@@ -181,12 +234,12 @@ func (n *names) publish(ctx context.Context) {
 		n.lastRoot = c
 		n.mu.Unlock()
 		if bs := a.TakeAnnounce(); len(bs) > 0 && n.topic != nil {
-			if rb, err := n.d.store.Blockstore().Get(ctx, c); err == nil {
+			if rb, err := n.store.Blockstore().Get(ctx, c); err == nil {
 				bs = append(bs, rb)
 			}
 			// Before the record, so it usually arrives first.
 			if err := n.topic.Publish(ctx, encodeBlocks(bs)); err != nil {
-				n.d.log.Debug("failed to announce blocks", "err", err)
+				n.log.Debug("failed to announce blocks", "err", err)
 			}
 		}
 		var p namesys.Published
@@ -194,14 +247,14 @@ func (n *names) publish(ctx context.Context) {
 		if err == nil {
 			n.mu.Lock()
 			n.last = &p
-			n.lastDHTPeers = n.d.node.DHT().RoutingTable().Size()
+			n.lastDHTPeers = n.node.DHT().RoutingTable().Size()
 			n.mu.Unlock()
 			n.follow.published(p.Seq)
-			n.d.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers, "dht", p.DHTErr)
+			n.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers, "dht", p.DHTErr)
 		}
 	}
 	if err != nil {
-		n.d.log.Warn("failed to publish the account", "err", err)
+		n.log.Warn("failed to publish the account", "err", err)
 	}
 	n.mu.Lock()
 	n.lastErr = err
@@ -209,19 +262,19 @@ func (n *names) publish(ctx context.Context) {
 }
 
 // schedulePublish asks the loop to publish the current head.
-func (n *names) schedulePublish() {
-	n.d.acct.SchedulePublish()
+func (n *Service) schedulePublish() {
+	n.acct.SchedulePublish()
 }
 
 // catchUp asks the network for the account's newest record; when nobody
 // has published yet and there is a head, it publishes.
-func (n *names) catchUp(ctx context.Context) (namesys.Record, bool) {
-	if len(n.d.node.Host().Network().Peers()) == 0 {
+func (n *Service) catchUp(ctx context.Context) (namesys.Record, bool) {
+	if len(n.node.Host().Network().Peers()) == 0 {
 		return namesys.Record{}, false
 	}
-	r, err := n.ns.Resolve(ctx, n.d.acct.Keys().PeerID(), 5*time.Second)
+	r, err := n.ns.Resolve(ctx, n.acct.Keys().PeerID(), 5*time.Second)
 	if err != nil {
-		if n.d.acct.Head() != nil {
+		if n.acct.Head() != nil {
 			n.schedulePublish()
 		}
 		return namesys.Record{}, false
@@ -229,8 +282,8 @@ func (n *names) catchUp(ctx context.Context) (namesys.Record, bool) {
 	return r, true
 }
 
-// rootCID is the account root a record points at.
-func rootCID(r namesys.Record) (cid.Cid, error) {
+// RootCID is the account root a record points at.
+func RootCID(r namesys.Record) (cid.Cid, error) {
 	ip, err := path.NewImmutablePath(r.Value)
 	if err != nil {
 		return cid.Undef, fmt.Errorf("the record points at %s, not an immutable path", r.Value)
@@ -239,8 +292,8 @@ func rootCID(r namesys.Record) (cid.Cid, error) {
 }
 
 // receiveBlocks keeps the blocks other devices announce.
-func (n *names) receiveBlocks(ctx context.Context, sub *pubsub.Subscription) {
-	me := n.d.node.Host().ID()
+func (n *Service) receiveBlocks(ctx context.Context, sub *pubsub.Subscription) {
+	me := n.node.Host().ID()
 	for {
 		m, err := sub.Next(ctx)
 		if err != nil {
@@ -258,8 +311,8 @@ func (n *names) receiveBlocks(ctx context.Context, sub *pubsub.Subscription) {
 // prefill stores the announced blocks that head reaches, walking down
 // from it until blocks already held or not announced; FetchDAG then has
 // little or nothing left to ask the network for.
-func (n *names) prefill(ctx context.Context, head cid.Cid) {
-	bs := n.d.store.Blockstore()
+func (n *Service) prefill(ctx context.Context, head cid.Cid) {
+	bs := n.store.Blockstore()
 	stack := []cid.Cid{head}
 	for len(stack) > 0 {
 		c := stack[len(stack)-1]
@@ -285,8 +338,8 @@ func (n *names) prefill(ctx context.Context, head cid.Cid) {
 
 // isDevice reports whether p is another device of the account, as far as
 // the roots seen tell.
-func (n *names) isDevice(p peer.ID) bool {
-	if p == n.d.repo.PeerID() {
+func (n *Service) isDevice(p peer.ID) bool {
+	if p == n.node.Host().ID() {
 		return false
 	}
 	n.mu.Lock()
@@ -296,12 +349,12 @@ func (n *names) isDevice(p peer.ID) bool {
 }
 
 // learnDevices keeps the valid certificates of this account's devices.
-func (n *names) learnDevices(root *vault.Root) {
+func (n *Service) learnDevices(root *vault.Root) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, b := range root.Devices {
 		c, err := vault.ParseDeviceCert(b)
-		if err != nil || c.Account != n.d.acct.Keys().PeerID() {
+		if err != nil || c.Account != n.acct.Keys().PeerID() {
 			continue
 		}
 		n.devices[c.Device.String()] = b
@@ -321,4 +374,38 @@ func sortedCerts(m map[string][]byte) [][]byte {
 		out[i] = m[k]
 	}
 	return out
+}
+
+// Status is what the service knows of the account's devices and of its
+// last publication.
+type Status struct {
+	// Devices are the peer IDs of the account's devices, from the roots
+	// seen, this one included, sorted.
+	Devices []string
+	// Last is the last publication of this run, nil before the first.
+	Last *namesys.Published
+	// LastRoot is the account root last written for publication.
+	LastRoot cid.Cid
+	// LastDHTPeers is the DHT routing table's size at the last
+	// publication: the LAN peers the record could reach.
+	LastDHTPeers int
+	// LastErr is the last publication's error.
+	LastErr error
+}
+
+// Status returns the service's status.
+func (n *Service) Status() Status {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := Status{Last: n.last, LastRoot: n.lastRoot, LastDHTPeers: n.lastDHTPeers, LastErr: n.lastErr}
+	for id := range n.devices {
+		out.Devices = append(out.Devices, id)
+	}
+	slices.Sort(out.Devices)
+	return out
+}
+
+// Root fetches and opens the account root c, any account's.
+func (n *Service) Root(ctx context.Context, c cid.Cid) (*vault.Root, error) {
+	return n.rootOf(ctx, c, 0)
 }
