@@ -122,3 +122,40 @@ func BenchmarkChunker(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkChangeInFolder changes one file of a folder of n files and
+// commits, then opens the new tree and reads the file's entry back, as
+// a follower's first lookup does: the per-change cost that grows with a
+// folder's size until it shards.
+func BenchmarkChangeInFolder(b *testing.B) {
+	for _, n := range []int{10, 500, 999, 1001, 5000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			ctx := context.Background()
+			v := New(testAccount(b, 1), newMem())
+			tr, _ := v.NewTree()
+			fv, _ := v.WriteFile(ctx, bytes.NewReader([]byte("x")), FileInput{Name: "x"})
+			for i := range n {
+				if err := tr.PutFile(ctx, fmt.Sprintf("/f%06d", i), fv); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s, err := v.Commit(ctx, tr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			for b.Loop() {
+				tr := s.OpenTree(v)
+				p := fmt.Sprintf("/f%06d", i%n)
+				putSmall(b, v, tr, p, fmt.Sprint(i))
+				if s, err = v.Commit(ctx, tr, s); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.OpenTree(v).Stat(ctx, p); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

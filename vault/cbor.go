@@ -20,21 +20,44 @@ func (l Link) MarshalCBOR() ([]byte, error) {
 	if !l.Defined() {
 		return nil, errors.New("failed to encode link: undefined CID")
 	}
-	b := append([]byte{0}, l.Bytes()...)
-	return encMode.Marshal(cbor.Tag{Number: linkTag, Content: b})
+	// By hand, as the encoder would write it (links are most of what a
+	// folder node holds, and the encoder's generic path was most of the
+	// cost of writing and checking one): tag 42, then a byte string of
+	// a zero byte and the CID's bytes.
+	c := l.KeyString()
+	out := make([]byte, 0, 2+9+1+len(c))
+	out = append(out, 0xd8, linkTag)
+	out = appendHead(out, 2, uint64(len(c)+1))
+	out = append(out, 0)
+	return append(out, c...), nil
+}
+
+// appendHead appends a CBOR head of major type major and argument n in
+// its shortest form.
+func appendHead(b []byte, major byte, n uint64) []byte {
+	m := major << 5
+	switch {
+	case n < 24:
+		return append(b, m|byte(n))
+	case n <= 0xff:
+		return append(b, m|24, byte(n))
+	case n <= 0xffff:
+		return append(b, m|25, byte(n>>8), byte(n))
+	case n <= 0xffffffff:
+		return append(b, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
 
 // UnmarshalCBOR decodes a tag 42 link and refuses anything else.
 func (l *Link) UnmarshalCBOR(data []byte) error {
-	var raw cbor.RawTag
-	if err := decMode.Unmarshal(data, &raw); err != nil {
-		return fmt.Errorf("failed to decode link: %w", err)
+	// By hand, strictly: tag 42 in its one-byte-argument form, then a
+	// byte string with its length in shortest form, ending the data.
+	if len(data) < 2 || data[0] != 0xd8 || data[1] != linkTag {
+		return errors.New("failed to decode link: not tag 42")
 	}
-	if raw.Number != linkTag {
-		return fmt.Errorf("failed to decode link: tag %d, want 42", raw.Number)
-	}
-	var b []byte
-	if err := decMode.Unmarshal(raw.Content, &b); err != nil {
+	b, err := byteString(data[2:])
+	if err != nil {
 		return fmt.Errorf("failed to decode link: %w", err)
 	}
 	if len(b) < 2 || b[0] != 0 {
@@ -49,6 +72,39 @@ func (l *Link) UnmarshalCBOR(data []byte) error {
 	}
 	l.Cid = c
 	return nil
+}
+
+// byteString reads data as exactly one definite-length CBOR byte string
+// whose length is in its shortest form, and returns its content.
+func byteString(data []byte) ([]byte, error) {
+	if len(data) == 0 || data[0]>>5 != 2 {
+		return nil, errors.New("not a byte string")
+	}
+	ai := data[0] & 0x1f
+	var n uint64
+	head := 1
+	switch {
+	case ai < 24:
+		n = uint64(ai)
+	case ai <= 27:
+		size := 1 << (ai - 24)
+		if len(data) < 1+size {
+			return nil, errors.New("truncated byte string")
+		}
+		for _, x := range data[1 : 1+size] {
+			n = n<<8 | uint64(x)
+		}
+		head += size
+		if len(appendHead(nil, 2, n)) != head {
+			return nil, errors.New("byte string length not in its shortest form")
+		}
+	default:
+		return nil, errors.New("byte string of indefinite or reserved length")
+	}
+	if uint64(len(data)-head) != n {
+		return nil, fmt.Errorf("byte string of %d bytes in %d", n, len(data)-head)
+	}
+	return data[head:], nil
 }
 
 // encMode writes DAG-CBOR: definite lengths, shortest integers, map keys
