@@ -209,6 +209,12 @@ func (d *dir) put(ctx context.Context, e *entry) (added bool, err error) {
 	d.dirty = true
 	if !d.isShard() {
 		_, had := d.entries[e.Name]
+		if !had && d.count >= leafMax && d.depth >= maxShardDepth {
+			// A leaf at the deepest level cannot split; readers refuse
+			// one of more than leafMax entries. It takes 1001 names whose
+			// keyed hashes agree in 31 bytes.
+			return false, fmt.Errorf("failed to add %q to %s: %d names share the shard slots of depth %d", e.Name, d.what, d.count+1, d.depth)
+		}
 		d.entries[e.Name] = e
 		if !had {
 			d.count++

@@ -217,3 +217,23 @@ func checkShards(t *testing.T, sv shardVectors) {
 		}
 	}
 }
+
+// TestShardDepthLimit: a leaf at depth 31 cannot split, and readers
+// refuse a leaf of more than 1000 entries, so a writer fails rather than
+// write one (SPEC.md, "Folders").
+func TestShardDepthLimit(t *testing.T) {
+	ctx := context.Background()
+	v := New(testAccount(t, 1), newMem())
+	d := v.newDir([32]byte{1}, "/deep")
+	d.depth = maxShardDepth
+	for i := range leafMax {
+		d.entries[shardName(i)] = &entry{Entry: Entry{Name: shardName(i), Kind: KindFile}}
+	}
+	d.count = leafMax
+	if _, err := d.put(ctx, &entry{Entry: Entry{Name: shardName(0), Kind: KindFile}}); err != nil {
+		t.Fatalf("replacing an entry of a full deepest leaf: %v", err)
+	}
+	if _, err := d.put(ctx, &entry{Entry: Entry{Name: "one more", Kind: KindFile}}); err == nil || d.count != leafMax || d.isShard() {
+		t.Fatalf("added a 1001st entry at depth 31 (err %v, count %d)", err, d.count)
+	}
+}
