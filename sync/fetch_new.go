@@ -178,5 +178,8 @@ func (w *newWalk) localLinks(c cid.Cid) ([]cid.Cid, error) {
 	if c.Prefix().Codec == cid.Raw {
 		return nil, nil
 	}
+	if ls, err := vault.Links(c, b.RawData()); err == nil {
+		return ls, nil
+	}
 	return blockstore.Links(b)
 }

@@ -13,7 +13,6 @@ import (
 	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
 
-	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/vault"
@@ -480,7 +479,7 @@ func vaultLinks(b blocks.Block) ([]cid.Cid, error) {
 	default:
 		return nil, fmt.Errorf("block %s is %s, which has no place in a snapshot's history", b.Cid(), kind)
 	}
-	ls, err := blockstore.Links(b)
+	ls, err := vault.Links(b.Cid(), b.RawData())
 	if err != nil {
 		return nil, err
 	}

@@ -328,7 +328,7 @@ func (n *Service) prefill(ctx context.Context, head cid.Cid) {
 		if err != nil || bs.Put(ctx, b) != nil {
 			continue
 		}
-		links, err := blockstore.Links(b)
+		links, err := vault.Links(c, data)
 		if err != nil {
 			continue
 		}

@@ -58,3 +58,67 @@ func SnapshotLinks(c cid.Cid, data []byte) (tree cid.Cid, parents []cid.Cid, err
 	}
 	return n.Tree.Cid, parents, nil
 }
+
+// Links returns what a vault block links to, read from the node's clear
+// part (no key needed): nothing for a chunk; a snapshot's tree and
+// parents; a file version's previous version and its chunks or parts; a
+// folder node's entries or shards; a part node's chunks or parts; an
+// account root's head, public index and shares. Blocks that are no vault
+// object, or not in the vault's strict encoding, are an error.
+func Links(c cid.Cid, data []byte) ([]cid.Cid, error) {
+	kind, err := BlockKind(c, data)
+	if err != nil {
+		return nil, err
+	}
+	var out []cid.Cid
+	add := func(ls ...Link) {
+		for _, l := range ls {
+			out = append(out, l.Cid)
+		}
+	}
+	var node any
+	switch kind {
+	case "raw":
+		return nil, nil
+	case "snap":
+		node = &snapNode{}
+	case "file":
+		node = &fileNode{}
+	case "part":
+		node = &partNode{}
+	case "dir":
+		node = &dirNode{}
+	case "root":
+		node = &rootNode{}
+	default:
+		return nil, nil // a device certificate links nowhere
+	}
+	if err := unmarshal(data, node); err != nil {
+		return nil, &DamagedError{CID: c, What: kindNames[kind], Err: err}
+	}
+	// In the order of the keys in the encoding, as a generic DAG-CBOR
+	// walk finds them.
+	switch n := node.(type) {
+	case *snapNode:
+		add(n.Tree)
+		add(n.Parents...)
+	case *fileNode:
+		if n.Prev != nil {
+			add(*n.Prev)
+		}
+		add(n.Links...)
+	case *partNode:
+		add(n.Links...)
+	case *dirNode:
+		add(n.Links...)
+	case *rootNode:
+		if n.Head != nil {
+			add(*n.Head)
+		}
+		add(n.Shares...)
+		if n.Public != nil {
+			add(*n.Public)
+		}
+	}
+	return out, nil
+}

@@ -57,9 +57,9 @@ func TestLinkCodec(t *testing.T) {
 	bad := map[string][]byte{
 		"tag 43":             append([]byte{0xd8, 43}, good[2:]...),
 		"tag in two bytes":   append([]byte{0xd9, 0, 42}, good[2:]...),
-		"long length":        append(append([]byte{0xd8, 42, 0x59, 0, byte(len(body))}), body...),
-		"text string":        append(append([]byte{0xd8, 42, 0x60 | byte(len(body))}), body...),
-		"no zero prefix":     append(append([]byte{0xd8, 42, 0x40 | byte(len(body)-1)}), body[1:]...),
+		"long length":        append([]byte{0xd8, 42, 0x59, 0, byte(len(body))}, body...),
+		"text string":        append([]byte{0xd8, 42, 0x60 | byte(len(body))}, body...),
+		"no zero prefix":     append([]byte{0xd8, 42, 0x40 | byte(len(body)-1)}, body[1:]...),
 		"indefinite length":  append(append([]byte{0xd8, 42, 0x5f, 0x40 | byte(len(body))}, body...), 0xff),
 		"trailing after CID": append(append([]byte{0xd8, 42, 0x40 | byte(len(body)+1)}, body...), 7),
 	}
