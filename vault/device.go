@@ -85,7 +85,7 @@ func ParseDeviceCert(b []byte) (*DeviceCert, error) {
 		return nil, fmt.Errorf("failed to decode device certificate: %w", err)
 	}
 	if len(n.Sig) == 0 {
-		return nil, errors.New("failed to decode device certificate: it is not signed")
+		return nil, fmt.Errorf("failed to decode device certificate: %w: no sig", errDecode)
 	}
 	acct, err := peer.IDFromBytes(n.Account)
 	if err != nil {

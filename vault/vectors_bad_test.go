@@ -462,7 +462,7 @@ func makeBad(t *testing.T, sc *scenario) badVectors {
 	}
 	add("invalid", "root", "a box key of 31 bytes", encode(t, with(rm, "box", rm["box"].([]byte)[:31])), nil)
 	add("invalid", "root", "the head is a raw link", encode(t, with(rm, "head", cbor.Tag{Number: linkTag, Content: append([]byte{0}, chunkBlk.Cid().Bytes()...)})), nil)
-	add("invalid", "device", "a certificate without sig", encode(t, without(cm, "sig")), nil)
+	add("decode", "device", "a certificate without sig (a required key, left out only of the bytes signed)", encode(t, without(cm, "sig")), nil)
 
 	// signature
 	{
