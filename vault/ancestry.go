@@ -16,7 +16,7 @@ import (
 // snapshot's seq is more than each parent's, so nothing below a given
 // seq can be a descendant of a snapshot at it. A walk therefore stops at
 // the oldest snapshot it asks about and costs what history holds above
-// that point, not the whole history (SPEC.md §9).
+// that point, not the whole history (SPEC.md §11).
 
 // byGen is a max-heap of snapshots by sequence number, then CID.
 type byGen []*Snapshot

@@ -17,7 +17,7 @@ import (
 // changed look like a change on one side: a file one device removed after
 // a merge came back because the other merge's value differed from that one
 // base (issue 15). So, as git's recursive strategy does, the bases are
-// merged first into a virtual base, recursively (SPEC.md §9, "Merge
+// merged first into a virtual base, recursively (SPEC.md §12, "Merge
 // base"). The virtual base is no snapshot: its folder nodes live in an
 // overlay of the merge and are never stored.
 

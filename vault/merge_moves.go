@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// Moves against edits (SPEC.md §9, "Moves"). A folder keeps its key
+// Moves against edits (SPEC.md §12, "Moves"). A folder keeps its key
 // through edits of what it holds and through moves, and a file moved
 // unchanged keeps its version's CID: these are the identities by which a
 // merge sees that a side moved something rather than removed it and

@@ -11,7 +11,7 @@ import (
 )
 
 // Making the moves findMoves found in the base and both sides, before
-// the path-by-path merge (SPEC.md §9, "Moves").
+// the path-by-path merge (SPEC.md §12, "Moves").
 
 // translate maps a base path to where side has it, after side's moves of
 // the folders above it.
@@ -40,7 +40,7 @@ type moveStep struct {
 var errMoveCollides = errors.New("the destination of a move is taken")
 
 // followMoves returns base, a and b with the moves of each side made in
-// the others (SPEC.md §9, "Moves"), or the three as they are when a side
+// the others (SPEC.md §12, "Moves"), or the three as they are when a side
 // moved nothing or a move's destination collides.
 func (ms *mergeState) followMoves(ctx context.Context, base, a, b *dir) (*dir, *dir, *dir, error) {
 	v := ms.v
