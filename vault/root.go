@@ -17,6 +17,9 @@ type Root struct {
 	Head    cid.Cid   // the head snapshot; undefined for an empty vault
 	Public  cid.Cid   // the public index; undefined until there is one
 	Shares  []cid.Cid // sealed share envelopes (none yet)
+	// Revoked are the account's device revocations (DAG-CBOR, see
+	// ParseRevocation), sorted by the bytes of the device removed.
+	Revoked [][]byte
 }
 
 type rootNode struct {
@@ -27,11 +30,12 @@ type rootNode struct {
 	Head    *Link    `cbor:"head,omitempty"`
 	Public  *Link    `cbor:"public,omitempty"`
 	Shares  []Link   `cbor:"shares"`
+	Revoked [][]byte `cbor:"revoked,omitempty"`
 }
 
 // WriteRoot stores r and returns its CID.
 func (v *Vault) WriteRoot(ctx context.Context, r Root) (cid.Cid, error) {
-	n := rootNode{Type: "root", V: 1, Devices: r.Devices, Box: r.Box[:]}
+	n := rootNode{Type: "root", V: 1, Devices: r.Devices, Box: r.Box[:], Revoked: r.Revoked}
 	if r.Head.Defined() {
 		n.Head = &Link{r.Head}
 	}
@@ -64,7 +68,7 @@ func ReadRoot(ctx context.Context, bs Blocks, c cid.Cid) (*Root, error) {
 	if n.V != 1 || len(n.Box) != 32 {
 		return nil, &DamagedError{CID: c, What: "account root", Err: fmt.Errorf("version %d, box key of %d bytes", n.V, len(n.Box))}
 	}
-	r := &Root{Devices: n.Devices}
+	r := &Root{Devices: n.Devices, Revoked: n.Revoked}
 	copy(r.Box[:], n.Box)
 	if n.Head != nil {
 		if n.Head.Prefix().Codec != cid.DagCBOR {
