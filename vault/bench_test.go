@@ -159,3 +159,30 @@ func BenchmarkChangeInFolder(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStatInFolder opens a committed tree and reads one entry of a
+// folder of n files: what a follower pays to read a change it took in.
+func BenchmarkStatInFolder(b *testing.B) {
+	for _, n := range []int{10, 999, 5000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			ctx := context.Background()
+			v := New(testAccount(b, 1), newMem())
+			tr, _ := v.NewTree()
+			fv, _ := v.WriteFile(ctx, bytes.NewReader([]byte("x")), FileInput{Name: "x"})
+			for i := range n {
+				if err := tr.PutFile(ctx, fmt.Sprintf("/f%06d", i), fv); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s, err := v.Commit(ctx, tr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := s.OpenTree(v).Stat(ctx, "/f000007"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -154,6 +154,12 @@ var errDecode = errors.New("not in canonical DAG-CBOR form")
 // then checks that v encodes back to the same bytes, so every object has
 // one encoding and its CID means one thing.
 func unmarshal(data []byte, v any) error {
+	if s, ok := v.(strictDecoder); ok {
+		if err := s.decodeStrict(data); err != nil {
+			return fmt.Errorf("%w: %w", errDecode, err)
+		}
+		return nil
+	}
 	rest, err := decMode.UnmarshalFirst(data, v)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errDecode, err)
@@ -169,6 +175,13 @@ func unmarshal(data []byte, v any) error {
 		return fmt.Errorf("%w: it encodes back to other bytes", errDecode)
 	}
 	return nil
+}
+
+// strictDecoder is a type that decodes itself from exactly the bytes the
+// generic encoder writes for it and refuses all others, so unmarshal
+// need not encode it back to compare.
+type strictDecoder interface {
+	decodeStrict(data []byte) error
 }
 
 // peekMode reads leniently, only to find a node's type field.
