@@ -112,7 +112,7 @@ func (n *Service) publishOnDeviceJoin(ctx context.Context) error {
 // republish publishes the head again, unless this run has published
 // nothing yet: a device that starts publishes only once it has caught up
 // or changed something, so a stale head never goes out with a fresh
-// sequence number (SPEC.md section 11).
+// sequence number (SPEC.md section 14).
 func (n *Service) republish() {
 	n.mu.Lock()
 	published := n.last != nil
