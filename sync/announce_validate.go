@@ -62,6 +62,9 @@ func (n *Service) checkAnnouncement(ctx context.Context, author peer.ID, data []
 	if author == n.node.Host().ID() {
 		return bs, nil
 	}
+	if n.isRevoked(author) {
+		return nil, errNotDevice
+	}
 	held := announcedBlocks{}
 	var roots []cid.Cid
 	for _, b := range bs {

@@ -406,6 +406,9 @@ func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the account root %s does not point at a snapshot of this account: %w", j.root, err)
 	}
+	if err := n.checkHead(head); err != nil {
+		return nil, err
+	}
 	if ours != nil && head.Seq < ours.Seq {
 		// An older record (a replay, or one overtaken by the newest):
 		// when its head is history here already, there is nothing to

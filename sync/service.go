@@ -54,6 +54,7 @@ type Service struct {
 	// publication: the LAN peers the record could reach.
 	lastDHTPeers int
 	devices      map[string][]byte // device peer ID -> certificate, from roots seen
+	roster       roster            // revocations, last-seen times (devices.go)
 
 	follow  *follower
 	rejects rejecter // peers sending refused announcements
@@ -109,6 +110,12 @@ func (n *Service) Close() {
 }
 
 func (n *Service) start(ctx context.Context) error {
+	if err := n.loadDevices(ctx); err != nil {
+		return err
+	}
+	if err := n.watchDevices(ctx); err != nil {
+		return err
+	}
 	n.follow = newFollower(n)
 	n.rejects = rejecter{ps: n.node.PubSub(), log: n.log}
 	n.store.AddRoots(n.follow.gcRoots)
@@ -220,6 +227,12 @@ func (n *Service) loop(ctx context.Context, peers <-chan any) {
 
 // publish writes the account root for the current head and publishes it.
 func (n *Service) publish(ctx context.Context) {
+	if err := n.removedErr(); err != nil {
+		n.mu.Lock()
+		n.lastErr = err
+		n.mu.Unlock()
+		return
+	}
 	a := n.acct
 	r := vault.Root{Box: a.Keys().BoxPublic()}
 	if h := a.Head(); h != nil {
@@ -227,6 +240,7 @@ func (n *Service) publish(ctx context.Context) {
 	}
 	n.mu.Lock()
 	r.Devices = sortedCerts(n.devices)
+	r.Revoked = sortedCerts(n.roster.revoked)
 	n.mu.Unlock()
 	c, err := a.Vault().WriteRoot(ctx, r)
 	if err == nil {
@@ -350,13 +364,15 @@ func (n *Service) isDevice(p peer.ID) bool {
 
 // learnDevices keeps the valid certificates of this account's devices.
 func (n *Service) learnDevices(root *vault.Root) {
+	n.learnRevocations(root)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, b := range root.Devices {
 		c, err := vault.ParseDeviceCert(b)
-		if err != nil || c.Account != n.acct.Keys().PeerID() {
+		if err != nil || c.Account != n.acct.Keys().PeerID() || n.revokedLocked(c.Device.String()) {
 			continue
 		}
+		n.newCertLocked(c.Device.String(), b)
 		n.devices[c.Device.String()] = b
 	}
 }
