@@ -41,7 +41,10 @@ func TestBothWays(t *testing.T) {
 	// A local edit becomes a new version; a vault removal removes it.
 	write(t, filepath.Join(dir, "a.txt"), []byte("edited"))
 	eventually(t, bound, "edit in the vault", func() bool { return string(d.vaultFile(c.Vault+"/a.txt")) == "edited" })
-	d.change(func(ctx context.Context, tr *vault.Tree) error { _, err := tr.Remove(ctx, c.Vault+"/a.txt"); return err })
+	d.change(func(ctx context.Context, tr *vault.Tree) error {
+		_, err := tr.Remove(ctx, c.Vault+"/a.txt")
+		return err
+	})
 	eventually(t, bound, "vault removal on disk", func() bool { return gone(filepath.Join(dir, "a.txt")) })
 	// A local removal (a folder) leaves the vault.
 	if err := os.RemoveAll(filepath.Join(dir, "sub")); err != nil {
