@@ -18,6 +18,7 @@ import (
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/repo"
 	peersync "github.com/peer-cloud/peer/sync"
+	"github.com/peer-cloud/peer/sync/folder"
 )
 
 // Daemon is a running node.
@@ -35,6 +36,8 @@ type Daemon struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	folders *folder.Service // the synced folders
 }
 
 // Start opens the repo's store, starts the node and serves the API. The
@@ -111,6 +114,10 @@ func (d *Daemon) start(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	d.folders = folder.New(d.acct, d.store.Namespace("folders"), log.With("part", "folders"), folder.Options{})
+	if err := d.folders.Start(ctx); err != nil {
+		return err
+	}
 	if d.ln, err = net.Listen("tcp", cfg.API.Listen); err != nil {
 		return fmt.Errorf("failed to listen for the API on %s (is another daemon running? change api.listen in %s): %w", cfg.API.Listen, repo.ConfigFile, err)
 	}
@@ -157,6 +164,9 @@ func (d *Daemon) close() error {
 		// This daemon holds the store's lock, so no other daemon runs on
 		// the repo: an api.addr there is this one's, or a crashed one's.
 		errs = append(errs, d.repo.RemoveAPIAddr())
+	}
+	if d.folders != nil {
+		d.folders.Close()
 	}
 	if d.sync != nil {
 		d.sync.Close()

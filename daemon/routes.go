@@ -60,6 +60,10 @@ func (d *Daemon) routes() http.Handler {
 	handle("POST /vault/rm", d.handleVaultRm)
 	handle("GET /vault/history", d.handleVaultHistory)
 	handle("POST /vault/restore", d.handleVaultRestore)
+	handle("POST /sync/add", d.handleSyncAdd)
+	handle("GET /sync/ls", d.handleSyncLs)
+	handle("POST /sync/rm", d.handleSyncRm)
+	handle("GET /sync/status", d.handleSyncStatus)
 	return d.checkHost(d.auth(mux))
 }
 

@@ -64,6 +64,7 @@ control characters, bidi overrides and invalid UTF-8 escaped (\x1b,
 		newIPFSCommand(g),
 		newRepoCommand(g),
 		newStatsCommand(g),
+		newSyncCommand(g),
 	)
 	return root
 }
