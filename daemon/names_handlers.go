@@ -21,8 +21,10 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) error {
 	out.Devices = st.Devices
 	if p := st.Last; p != nil {
 		dht := "ok"
-		if p.DHTErr != nil {
-			dht = p.DHTErr.Error()
+		if seq, err, ok := d.names.DHTResult(p.Name); ok && seq == p.Seq && err != nil {
+			dht = err.Error()
+		} else if !ok || seq != p.Seq {
+			dht = "not sent" // a later record of another device's went out since
 		}
 		out.LastPublish = &api.Publish{Time: p.At.UTC(), Root: st.LastRoot.String(), Seq: p.Seq, PubsubPeers: p.PubsubPeers, DHTPeers: st.LastDHTPeers, DHT: dht}
 	}

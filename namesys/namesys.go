@@ -52,8 +52,7 @@ type Record struct {
 type Published struct {
 	Record
 	At          time.Time
-	PubsubPeers int   // peers on the name's topic when it was sent
-	DHTErr      error // nil when the DHT took the record
+	PubsubPeers int // peers on the name's topic when it was sent
 }
 
 // System publishes and resolves names over a DHT and pubsub.
@@ -68,6 +67,18 @@ type System struct {
 	mu       sync.Mutex
 	watchers map[peer.ID][]chan Record
 	best     map[peer.ID]Record // the best valid record seen of each watched name
+	puts     map[peer.ID]*dhtPut
+}
+
+// dhtPut is the put of a name's newest record to the DHT, which runs in
+// the background: a put to a peer whose link died takes its whole
+// timeout, and a publication must not wait for it (another device's
+// change would wait behind it).
+type dhtPut struct {
+	seq    uint64
+	cancel context.CancelFunc
+	done   bool
+	err    error
 }
 
 // New starts a name system on the node's host, DHT and pubsub, keeping
@@ -77,7 +88,7 @@ func New(ctx context.Context, h host.Host, dht routing.ValueStore, ps *pubsub.Pu
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &System{host: h, dht: dht, pubsub: ps, ds: store, log: log, watchers: map[peer.ID][]chan Record{}, best: map[peer.ID]Record{}}
+	s := &System{host: h, dht: dht, pubsub: ps, ds: store, log: log, watchers: map[peer.ID][]chan Record{}, best: map[peer.ID]Record{}, puts: map[peer.ID]*dhtPut{}}
 	v := record.NamespacedValidator{
 		"pk":   record.PublicKeyValidator{},
 		"ipns": notifyingValidator{ipns.Validator{KeyBook: h.Peerstore()}, s},
@@ -220,9 +231,8 @@ func (s *System) nextSeq(ctx context.Context, name peer.ID) (uint64, error) {
 
 // Publish signs a record pointing sk's name at value with the next
 // sequence number and sends it on pubsub and to the DHT at once. Pubsub
-// failing is an error; the DHT failing (no peers yet, say) is reported in
-// the result, as is a DHT put that takes longer than half a second
-// (ErrDHTPending: it goes on in the background).
+// failing is an error; the DHT put goes on in the background, and
+// DHTResult tells how it went.
 func (s *System) Publish(ctx context.Context, sk crypto.PrivKey, value path.Path) (Published, error) {
 	name, err := peer.IDFromPrivateKey(sk)
 	if err != nil {
@@ -242,50 +252,65 @@ func (s *System) Publish(ctx context.Context, sk crypto.PrivKey, value path.Path
 		return Published{}, fmt.Errorf("failed to encode the IPNS record: %w", err)
 	}
 	out := Published{Record: Record{Name: name, Value: value, Seq: seq, EOL: now.Add(Validity), Raw: raw}, At: now}
-	return out, s.put(ctx, name, raw, &out)
+	return out, s.put(ctx, name, raw, seq, &out)
 }
 
-// dhtWait is how long a publication waits for the DHT put.
-const dhtWait = 500 * time.Millisecond
+// dhtTimeout bounds one DHT put.
+const dhtTimeout = 30 * time.Second
 
-// ErrDHTPending is a publication's DHTErr when the DHT put had not ended
-// after dhtWait; it goes on in the background, for up to 30 s.
+// ErrDHTPending is DHTResult's error while the put still runs.
 var ErrDHTPending = errors.New("still being sent to the DHT")
 
-// put sends a record on pubsub and to the DHT concurrently.
-func (s *System) put(ctx context.Context, name peer.ID, raw []byte, out *Published) error {
+// put sends a record on pubsub, and starts its put to the DHT, ending a
+// put of an older record of the name that still runs: the DHT should
+// get the newest, and a burst of changes must not pile up puts to a peer
+// that went away.
+func (s *System) put(ctx context.Context, name peer.ID, raw []byte, seq uint64, out *Published) error {
 	key := string(ipns.NameFromPeer(name).RoutingKey())
-	dhtDone := make(chan error, 1)
+	dctx, cancel := context.WithTimeout(ctx, dhtTimeout)
+	p := &dhtPut{seq: seq, cancel: cancel}
+	s.mu.Lock()
+	if old := s.puts[name]; old != nil && !old.done {
+		old.cancel()
+	}
+	s.puts[name] = p
+	s.mu.Unlock()
 	go func() {
-		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		dhtDone <- s.dht.PutValue(dctx, key, raw)
+		err := s.dht.PutValue(dctx, key, raw)
+		cancel()
+		s.mu.Lock()
+		p.done, p.err = true, err
+		s.mu.Unlock()
+		if err != nil {
+			s.log.Debug("failed to put a record to the DHT", "name", name, "seq", seq, "err", err)
+		}
 	}()
-	var err error
 	if s.ps != nil {
-		err = s.ps.PutValue(ctx, key, raw)
+		if err := s.ps.PutValue(ctx, key, raw); err != nil {
+			return fmt.Errorf("failed to send the record on pubsub: %w", err)
+		}
 		if out != nil {
 			out.PubsubPeers = s.topicPeers(key)
 		}
 	}
-	// Wait a little for the DHT, for the result to report; a put to a
-	// peer whose link just died can take its whole timeout, and the
-	// caller (the daemon's publication loop) must not wait that long.
-	var dhtErr error
-	t := time.NewTimer(dhtWait)
-	select {
-	case dhtErr = <-dhtDone:
-	case <-t.C:
-		dhtErr = ErrDHTPending
-	}
-	t.Stop()
-	if out != nil {
-		out.DHTErr = dhtErr
-	}
-	if err != nil {
-		return fmt.Errorf("failed to send the record on pubsub: %w", err)
-	}
 	return nil
+}
+
+// DHTResult tells how the DHT put of the newest record this node sent
+// for name went: its sequence number, and nil when the DHT took it,
+// ErrDHTPending while the put runs, or why it failed. ok is false when
+// this node sent no record of name.
+func (s *System) DHTResult(name peer.ID) (seq uint64, err error, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.puts[name]
+	if p == nil {
+		return 0, nil, false
+	}
+	if !p.done {
+		return p.seq, ErrDHTPending, true
+	}
+	return p.seq, p.err, true
 }
 
 // topicPeers counts the peers on a key's record topic.
@@ -362,7 +387,7 @@ func (s *System) Republish(ctx context.Context, name peer.ID) error {
 	if err != nil {
 		return err
 	}
-	return s.put(ctx, name, r.Raw, nil)
+	return s.put(ctx, name, r.Raw, r.Seq, nil)
 }
 
 // Host returns the host the system runs on.

@@ -264,7 +264,7 @@ func (n *Service) publish(ctx context.Context) {
 			n.lastDHTPeers = n.node.DHT().RoutingTable().Size()
 			n.mu.Unlock()
 			n.follow.published(p.Seq)
-			n.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers, "dht", p.DHTErr)
+			n.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers)
 		}
 	}
 	if err != nil {
