@@ -67,25 +67,40 @@ func DefaultDir() (string, error) {
 // Init creates a repo in dir with cfg, a new identity and token, and the
 // account whose root secret is given.
 func Init(dir string, cfg Config, accountSecret []byte) (*Repo, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	sk, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("failed to generate identity: %w", err)
 	}
+	return InitIdentity(dir, cfg, sk, accountSecret)
+}
+
+// CheckInit tells whether Init could make a repo in dir, without making
+// anything: no repo, nor the account or blocks of one, is there.
+func CheckInit(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
-		return nil, fmt.Errorf("failed to init %s: %w", dir, ErrExists)
+		return fmt.Errorf("failed to init %s: %w", dir, ErrExists)
 	}
 	// A repo that lost its config still holds its account: a new
 	// account.key over it would make the vault unreadable.
 	for _, f := range []string{AccountFile, BlocksDir} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			return nil, fmt.Errorf("failed to init %s: it holds %s but no %s (its config was lost, or an init was interrupted): %s, or move the folder away to start afresh", dir, f, ConfigFile, freshConfigHint)
+			return fmt.Errorf("failed to init %s: it holds %s but no %s (its config was lost, or an init was interrupted): %s, or move the folder away to start afresh", dir, f, ConfigFile, freshConfigHint)
 		}
+	}
+	return nil
+}
+
+// InitIdentity is Init with a given identity (a device that joined an
+// account by a link made its key before it had a repo).
+func InitIdentity(dir string, cfg Config, sk crypto.PrivKey, accountSecret []byte) (*Repo, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckInit(dir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create repo folder: %w", err)
-	}
-	sk, _, err := crypto.GenerateEd25519Key(rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("failed to generate identity: %w", err)
 	}
 	kb, err := crypto.MarshalPrivateKey(sk)
 	if err != nil {
