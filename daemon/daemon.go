@@ -14,6 +14,7 @@ import (
 
 	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/link"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/repo"
@@ -29,6 +30,7 @@ type Daemon struct {
 	acct   *account.Account
 	names  *namesys.System
 	sync   *peersync.Service
+	link   *link.Offerer
 	server *http.Server
 	ln     net.Listener
 	log    *slog.Logger
@@ -114,6 +116,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	d.startLink()
 	d.folders = folder.New(d.acct, d.store.Namespace("folders"), log.With("part", "folders"), folder.Options{})
 	if err := d.folders.Start(ctx); err != nil {
 		return err
@@ -167,6 +170,9 @@ func (d *Daemon) close() error {
 	}
 	if d.folders != nil {
 		d.folders.Close()
+	}
+	if d.link != nil {
+		d.link.Close()
 	}
 	if d.sync != nil {
 		d.sync.Close()

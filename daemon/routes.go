@@ -60,11 +60,17 @@ func (d *Daemon) routes() http.Handler {
 	handle("POST /vault/rm", d.handleVaultRm)
 	handle("GET /vault/history", d.handleVaultHistory)
 	handle("POST /vault/restore", d.handleVaultRestore)
+	handle("POST /link", d.handleLinkOffer)
+	handle("GET /link/{id}", d.handleLinkWait)
+	handle("POST /link/{id}/confirm", d.handleLinkConfirm)
+	handle("DELETE /link/{id}", d.handleLinkCancel)
+	handle("GET /devices", d.handleDevices)
+	handle("POST /devices/remove", d.handleDeviceRemove)
 	handle("POST /sync/add", d.handleSyncAdd)
 	handle("GET /sync/ls", d.handleSyncLs)
 	handle("POST /sync/rm", d.handleSyncRm)
 	handle("GET /sync/status", d.handleSyncStatus)
-	return d.checkHost(d.auth(mux))
+	return d.checkHost(d.withDAV(d.auth(mux)))
 }
 
 // checkHost refuses requests addressed to any host but a loopback one or

@@ -369,3 +369,7 @@ func (n *Service) watchDevices(ctx context.Context) error {
 	}()
 	return nil
 }
+
+// Removed says, once this device learned that it was removed from the
+// account, by whom and when; nil before.
+func (n *Service) Removed() error { return n.removedErr() }
