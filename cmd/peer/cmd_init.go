@@ -22,12 +22,13 @@ type initResult struct {
 	Account  string `json:"account"`
 	Device   string `json:"device"`
 	Profile  string `json:"profile"`
-	Recovery string `json:"recovery"`
+	Recovery string `json:"recovery,omitempty"`
 }
 
 func newInitCommand(g *globals) *cobra.Command {
 	var profile string
 	var recover bool
+	var linkURI string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a repo and an account (or recover one from its phrase)",
@@ -39,12 +40,23 @@ is the only way to get the account back on a new device or after a disk
 loss. 'peer account phrase' shows it again on this device.
 
 With --recover, the account comes from its phrase instead, read from the
-terminal, or from stdin when that is not a terminal. Needs no terminal.`,
+terminal, or from stdin when that is not a terminal. Needs no terminal.
+
+With --link LINK (from 'peer link' on a running device of the account),
+this device joins that account over the LAN instead: see 'peer link
+--help'. Nothing is written unless the other device welcomed this one;
+--json then prints the same fields, without the phrase.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := g.repoDir()
 			if err != nil {
 				return err
+			}
+			if linkURI != "" {
+				if recover {
+					return errLinkAndRecover
+				}
+				return runInitLink(cmd.Context(), g, dir, profile, linkURI)
 			}
 			var acct *vault.Account
 			if recover {
@@ -73,6 +85,7 @@ terminal, or from stdin when that is not a terminal. Needs no terminal.`,
 	}
 	cmd.Flags().StringVar(&profile, "profile", "default", `storage and network profile: "default" or "pi" (small boards)`)
 	cmd.Flags().BoolVar(&recover, "recover", false, "restore an account from its recovery phrase (stdin, or asked on the terminal)")
+	cmd.Flags().StringVar(&linkURI, "link", "", "join the account of a running device by the link 'peer link' shows there")
 	return cmd
 }
 

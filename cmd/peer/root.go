@@ -64,6 +64,8 @@ control characters, bidi overrides and invalid UTF-8 escaped (\x1b,
 		newIPFSCommand(g),
 		newRepoCommand(g),
 		newStatsCommand(g),
+		newLinkCommand(g),
+		newDevicesCommand(g),
 		newSyncCommand(g),
 	)
 	return root
