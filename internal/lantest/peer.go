@@ -71,6 +71,9 @@ type PeerOptions struct {
 	// Phrase, when set, makes the node a new device of the account with
 	// this recovery phrase (peer init --recover).
 	Phrase string
+	// Link, when set, makes the node a new device of the account of the
+	// running device that made this link (peer init --link).
+	Link string
 	// Config lines ("key = value") that replace the lines of the same key
 	// in config.toml (keys that appear once, such as "pubsub").
 	Config []string
@@ -107,6 +110,9 @@ func NewPeer(t TB, h *Host, o PeerOptions) *Peer {
 	args := []string{"init", "--profile", o.Profile}
 	if o.Phrase != "" {
 		args = append(args, "--recover")
+	}
+	if o.Link != "" {
+		args = append(args, "--link", o.Link)
 	}
 	if _, err := p.RunInput(o.Phrase, args...); err != nil {
 		t.Fatal(err)
