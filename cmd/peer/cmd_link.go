@@ -29,7 +29,8 @@ func newLinkCommand(g *globals) *cobra.Command {
 		Short: "Let a new device join this account: show a link and its QR code, wait for the device",
 		Long: `Make a one-time link for a new device to join this device's account, and
 wait for it. The link is printed alone on the first line of stdout, then
-shown as a QR code. On the new device, run
+shown as a QR code (with --json, only the offer's final state is printed,
+as JSON, when it ends). On the new device, run
 
   peer init --link LINK
 
