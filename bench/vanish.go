@@ -21,10 +21,16 @@ import (
 // the cut and the heal.
 func (r *runner) vanish(changes, rounds int) {
 	lan := lantest.New(r, 3)
-	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
+	// PEER_BENCH_LOGS=DIR: the daemons' debug logs, DIR/a.log, b.log, c.log.
+	logs := os.Getenv("PEER_BENCH_LOGS")
+	level := ""
+	if logs != "" {
+		level = "debug"
+	}
+	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, LogLevel: level})
 	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
-	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase})
-	c := lantest.NewPeer(r, lan.Hosts[2], lantest.PeerOptions{MDNS: true, Phrase: phrase})
+	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase, LogLevel: level})
+	c := lantest.NewPeer(r, lan.Hosts[2], lantest.PeerOptions{MDNS: true, Phrase: phrase, LogLevel: level})
 	for _, p := range []*lantest.Peer{a, b, c} {
 		p.Start()
 	}
@@ -68,6 +74,7 @@ func (r *runner) vanish(changes, rounds int) {
 			}
 		}
 		up := time.Now()
+		fmt.Fprintf(os.Stderr, "vanish: round %d: C's link up at %s\n", round, up.Format("15:04:05.000"))
 		if err := lan.Hosts[2].SetLink(true); err != nil {
 			r.Fatal(err)
 		}
@@ -116,6 +123,13 @@ func (r *runner) vanish(changes, rounds int) {
 		ms(percentile(heal, 0)), ms(percentile(heal, 0.5)), ms(percentile(heal, 1)))
 	for _, p := range []*lantest.Peer{a, b, c} {
 		p.Stop()
+	}
+	if logs != "" {
+		for name, p := range map[string]*lantest.Peer{"a.log": a, "b.log": b, "c.log": c} {
+			if err := os.WriteFile(filepath.Join(logs, name), []byte(p.Logs()), 0o644); err != nil {
+				r.Fatal(err)
+			}
+		}
 	}
 	lan.Close()
 }

@@ -55,6 +55,13 @@ type EvtPeerReconnected struct {
 	Peer peer.ID
 	// Closed is how many of its older connections were dead and closed.
 	Closed int
+	// Revived: no new connection came; an interface of this node's
+	// changed, or the peer's mDNS instance did (its interfaces changed),
+	// and the peer's connections were pinged: packets sent while a link
+	// was down may have been lost or wait in a retransmission backoff.
+	// Identify and the DHT know the peer already, so a listener may catch
+	// up at once.
+	Revived bool
 }
 
 func (n *Node) watchReconnects() (*reconnects, error) {
@@ -99,6 +106,15 @@ func (r *reconnects) connected(net network.Network, c network.Conn) {
 			r.emit.Emit(EvtPeerReconnected{Peer: p, Closed: len(older) - alive})
 		}
 	}()
+}
+
+// revived reports, after a check of p's connections that found alive of
+// them answering, that p's link may have been down and is back.
+func (n *Node) revived(p peer.ID, checked, alive int) {
+	if alive == 0 || n.ctx.Err() != nil || n.reconn == nil {
+		return
+	}
+	n.reconn.emit.Emit(EvtPeerReconnected{Peer: p, Closed: checked - alive, Revived: true})
 }
 
 // pingConn runs libp2p's ping protocol once over c itself (the host's

@@ -68,8 +68,11 @@ func (n *Node) peerHeard(ai peer.AddrInfo, instance string) {
 			delete(lp.busy, ai.ID)
 			lp.mu.Unlock()
 		}()
-		if len(conns) > 0 && n.closeDead(conns) > 0 {
-			return
+		if len(conns) > 0 {
+			if alive := n.closeDead(conns); alive > 0 {
+				n.revived(ai.ID, len(conns), alive)
+				return
+			}
 		}
 		n.redial(ai)
 	}()
@@ -123,7 +126,7 @@ func (n *Node) checkConns() {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			n.closeDead(conns)
+			n.revived(p, len(conns), n.closeDead(conns))
 		}()
 	}
 }

@@ -18,6 +18,12 @@ import (
 // take the peer in.
 const reconnectCatchUp = time.Second
 
+// revivedCatchUp is how soon the follower catches up after the
+// connections to a peer answered again following a change of interfaces
+// (this node's or the peer's): the peer is known to identify and the DHT
+// already.
+const revivedCatchUp = 50 * time.Millisecond
+
 // catchUpOnReconnect asks the follower to catch up shortly after a peer
 // connects, and after a peer connects again while an older connection to
 // it was still open (its link came back, or it restarted: libp2p reports
@@ -39,12 +45,17 @@ func (n *Service) catchUpOnReconnect(ctx context.Context) error {
 		timer := time.NewTimer(time.Hour)
 		timer.Stop()
 		defer timer.Stop()
+		// The timer fires at the earliest time asked for; asked for a
+		// later time too (a new connection after a revived one), it
+		// fires again then.
+		var due, later time.Time
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case ev := <-sub.Out():
 				var p peer.ID
+				wait := reconnectCatchUp
 				switch e := ev.(type) {
 				case event.EvtPeerConnectednessChanged:
 					if e.Connectedness != network.Connected {
@@ -53,12 +64,30 @@ func (n *Service) catchUpOnReconnect(ctx context.Context) error {
 					p = e.Peer
 				case p2p.EvtPeerReconnected:
 					p = e.Peer
+					if e.Revived {
+						wait = revivedCatchUp
+					}
 				}
 				if n.isDevice(p) {
 					device = true
 				}
-				timer.Reset(reconnectCatchUp)
+				at := time.Now().Add(wait)
+				switch {
+				case due.IsZero() || at.Before(due):
+					if !due.IsZero() {
+						later = due
+					}
+					due = at
+					timer.Reset(wait)
+				case at.After(later):
+					later = at
+				}
 			case <-timer.C:
+				due = time.Time{}
+				if wait := time.Until(later); wait > 0 {
+					due, later = later, time.Time{}
+					timer.Reset(wait)
+				}
 				n.follow.catchUp(ctx)
 				if device {
 					// What this device published while the link was
