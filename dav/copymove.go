@@ -152,11 +152,9 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request) (int, e
 	if r.Method == "COPY" {
 		// A COPY locks only its destination (RFC 4918 7.5; litmus
 		// copies a source locked by another).
-		release, status, err := h.confirmLocks(r, "", dst)
-		if err != nil {
+		if status, err := h.checkLocks(r, src, dst); err != nil {
 			return status, err
 		}
-		defer release()
 		shallow := false
 		switch d := r.Header.Get("Depth"); {
 		case d == "0":
@@ -167,11 +165,9 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request) (int, e
 		}
 		created, err = h.fs.Copy(ctx, src, dst, overwrite, shallow)
 	} else {
-		release, status, err := h.confirmLocks(r, src, dst)
-		if err != nil {
+		if status, err := h.checkLocks(r, src, src, dst); err != nil {
 			return status, err
 		}
-		defer release()
 		if d := r.Header.Get("Depth"); d != "" && !strings.EqualFold(d, "infinity") {
 			return http.StatusBadRequest, errors.New("webdav: MOVE takes Depth infinity only")
 		}
@@ -179,6 +175,9 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request) (int, e
 	}
 	if err != nil {
 		return statusOf(err, http.StatusNotFound), err
+	}
+	if r.Method == "MOVE" {
+		h.locks.removeAll(src) // locks stay with the name, which is gone
 	}
 	if created {
 		return http.StatusCreated, nil

@@ -35,12 +35,13 @@ type Config struct {
 	Log    *slog.Logger // nil: quiet
 }
 
-// Handler serves WebDAV. PUT, COPY and MOVE are its own (streamed
-// uploads, one vault change each, no re-encryption); the other methods
-// are x/net/webdav's over the same [FS] and lock system.
+// Handler serves WebDAV. PUT, COPY, MOVE, DELETE, LOCK and UNLOCK are
+// its own (streamed uploads, one vault change each, no re-encryption,
+// shared locks); it checks locks for every method that writes, and
+// hands the others to x/net/webdav over the same [FS].
 type Handler struct {
 	fs     *FS
-	locks  webdav.LockSystem
+	locks  *lockSystem
 	dav    *webdav.Handler
 	prefix string
 	log    *slog.Logger
@@ -53,12 +54,11 @@ func New(cfg Config) *Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	fs := NewFS(cfg.Account, cfg.Store, log)
-	locks := webdav.NewMemLS()
-	h := &Handler{fs: fs, locks: locks, prefix: strings.TrimSuffix(cfg.Prefix, "/"), log: log}
+	h := &Handler{fs: fs, locks: newLockSystem(), prefix: strings.TrimSuffix(cfg.Prefix, "/"), log: log}
 	h.dav = &webdav.Handler{
 		Prefix:     h.prefix,
 		FileSystem: fs,
-		LockSystem: locks,
+		LockSystem: checked{},
 		Logger: func(r *http.Request, err error) {
 			if err != nil {
 				log.Debug("webdav request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -80,6 +80,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, err = h.handlePut(w, r)
 	case "COPY", "MOVE":
 		status, err = h.handleCopyMove(w, r)
+	case http.MethodDelete:
+		status, err = h.handleDelete(w, r)
+	case "LOCK":
+		status, err = h.handleLock(w, r)
+	case "UNLOCK":
+		status, err = h.handleUnlock(w, r)
+	case "MKCOL", "PROPPATCH":
+		p, st, perr := h.strip(r.URL.Path)
+		if perr == nil {
+			st, perr = h.checkLocks(r, p, p)
+		}
+		if perr != nil {
+			status, err = st, perr
+			break
+		}
+		h.dav.ServeHTTP(w, r)
+		return
 	case "PROPFIND":
 		// Depth: infinity would walk the whole vault in one answer
 		// (RFC 4918 9.1 lets a server refuse it); a request without a
@@ -93,6 +110,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusForbidden)
 			w.Write([]byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>`))
 			return
+		}
+		if status, err = checkPropfind(r); err != nil {
+			break
 		}
 		h.dav.ServeHTTP(w, r)
 		return

@@ -165,11 +165,9 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request) (int, error)
 	if err != nil {
 		return status, err
 	}
-	release, status, err := h.confirmLocks(r, p, "")
-	if err != nil {
+	if status, err := h.checkLocks(r, p, p); err != nil {
 		return status, err
 	}
-	defer release()
 	ctx := r.Context()
 	mtime := time.Now().UnixNano()
 	if s := r.Header.Get("X-OC-Mtime"); s != "" {
