@@ -427,10 +427,14 @@ func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	defer cancel()
 	n.prefill(fctx, root.Head)
 	gotHead := time.Now()
+	pulled := 0
+	if n.behind(fctx, head) {
+		pulled = n.pull(fctx, root.Head, ours, budget)
+	}
 	walk := newNewWalk(fctx, n.acct.Vault(), n.store.Blockstore(), ours)
 	var blocks int
 	err = n.node.FetchDAGLimited(fctx, root.Head, p2p.DAGLimits{Links: walk.links, MaxNewBytes: budget, Progress: func(p p2p.Progress) { blocks = p.Blocks }})
-	n.log.Debug("fetched a head", "seq", j.r.Seq, "root and snapshot", gotHead.Sub(began), "DAG", time.Since(gotHead), "blocks walked", blocks, "err", err)
+	n.log.Debug("fetched a head", "seq", j.r.Seq, "root and snapshot", gotHead.Sub(began), "DAG", time.Since(gotHead), "blocks pulled", pulled, "blocks walked", blocks, "err", err)
 	if errors.Is(err, p2p.ErrTooBig) {
 		return nil, fmt.Errorf("the account's head %s needs more than the %d bytes free on this disk (keeping %d MiB free): free some space; it is fetched again at the next change or catch-up: %w", root.Head, budget, diskReserve>>20, err)
 	}

@@ -167,7 +167,10 @@ func TestFollowerCatchesUpAfterBacklog(t *testing.T) {
 	}
 	b2 := startRepo(t, r, a.node.AddrInfo())
 	took := waitUntil(t, 60*time.Second, "b catches up with a's backlog", func() bool { return b2.headOf(t) == a.headOf(t) })
-	t.Logf("b caught up with %d changes in %s", backlog, took)
+	t.Logf("b caught up with %d changes in %s, %d blocks pulled", backlog, took, b2.svc.pulled.Load())
+	if b2.svc.pulled.Load() == 0 {
+		t.Error("b fetched its backlog without pulling it from a in one round trip")
+	}
 	data := a.add(t, "after.txt", 100)
 	waitUntil(t, 10*time.Second, "b follows again", func() bool { return b2.has("after.txt", data) })
 }

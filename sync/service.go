@@ -62,6 +62,9 @@ type Service struct {
 	// time (unix ns) of the last catch-up asked for because of refusals.
 	ctx               context.Context
 	lastAttackCatchUp atomic.Int64
+
+	pullSlots chan struct{} // pulls being served
+	pulled    atomic.Int64  // blocks pulled from other devices
 }
 
 // Config is what a Service works with.
@@ -93,7 +96,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	ctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	n := &Service{
 		acct: cfg.Account, node: cfg.Node, store: cfg.Store, ns: cfg.Names, cfg: cfg, log: cfg.Log,
-		stop: stop, ctx: ctx,
+		stop: stop, ctx: ctx, pullSlots: make(chan struct{}, maxPullServing),
 		devices: map[string][]byte{cfg.Node.Host().ID().String(): cfg.Account.Cert()},
 	}
 	if err := n.start(ctx); err != nil {
@@ -105,6 +108,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 
 // Close stops the service and waits for its loops to end.
 func (n *Service) Close() {
+	n.node.Host().RemoveStreamHandler(pullProtocol)
 	n.stop()
 	n.bg.Wait()
 }
@@ -117,6 +121,7 @@ func (n *Service) start(ctx context.Context) error {
 		return err
 	}
 	n.follow = newFollower(n)
+	n.node.Host().SetStreamHandler(pullProtocol, n.servePull)
 	n.rejects = rejecter{ps: n.node.PubSub(), log: n.log}
 	n.store.AddRoots(n.follow.gcRoots)
 	n.store.AddRoots(func(context.Context) ([]cid.Cid, error) {
