@@ -5,12 +5,17 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/internal/passwd"
+	"github.com/peer-cloud/peer/repo"
 )
 
 // litmusSuites are the suites issue 13 asks to pass with no failures.
@@ -150,6 +155,115 @@ func makeTree(t *testing.T, dir string) {
 		rand.Read(b)
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestDAVAuth: /dav/ takes Basic auth with any user and the API token or
+// the 'peer passwd' password; the API still takes only its Bearer token;
+// a request for another host is refused before either.
+func TestDAVAuth(t *testing.T) {
+	cfg := repo.DefaultConfig()
+	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Network.MDNS = false
+	cfg.API.Listen = "127.0.0.1:0"
+	r, err := repo.Init(t.TempDir(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := startRepo(t, r)
+	do := func(method, path string, set func(*http.Request)) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, d.APIURL()+path, nil)
+		if method == "PROPFIND" {
+			req.Header.Set("Depth", "0")
+		}
+		if set != nil {
+			set(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	basic := func(user, pass string) func(*http.Request) {
+		return func(req *http.Request) { req.SetBasicAuth(user, pass) }
+	}
+	if resp := do("PROPFIND", "/dav/", nil); resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+		t.Fatalf("no credentials: %d, WWW-Authenticate %q; want 401 asking for Basic", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	if resp := do("PROPFIND", "/dav/", basic("anyone", r.Token)); resp.StatusCode != http.StatusMultiStatus {
+		t.Fatalf("the token as password: %d; want 207", resp.StatusCode)
+	}
+	if resp := do("PROPFIND", "/dav/", basic("anyone", "a good password")); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a password before one was set: %d; want 401", resp.StatusCode)
+	}
+	if err := passwd.Set(r.Dir, "a good password"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second from the remembered verification
+		if resp := do("PROPFIND", "/dav/", basic("me", "a good password")); resp.StatusCode != http.StatusMultiStatus {
+			t.Fatalf("the set password: %d; want 207", resp.StatusCode)
+		}
+	}
+	if resp := do("PROPFIND", "/dav/", basic("me", "a good passwore")); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a wrong password: %d; want 401", resp.StatusCode)
+	}
+	if resp := do("GET", api.Version+"/id", basic("me", r.Token)); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the API with Basic auth: %d; want 401 (it takes its Bearer token)", resp.StatusCode)
+	}
+	if resp := do("GET", api.Version+"/id", func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+r.Token) }); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the API with its token: %d; want 200", resp.StatusCode)
+	}
+	if resp := do("PROPFIND", "/dav/", func(req *http.Request) { req.SetBasicAuth("me", r.Token); req.Host = "evil.example:80" }); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("another Host: %d; want 403", resp.StatusCode)
+	}
+}
+
+// TestDAVPutChunkedAndRange: a PUT without Content-Length (as Finder
+// sends) lands as one change, and ranged GETs read back the bytes asked.
+func TestDAVPutChunkedAndRange(t *testing.T) {
+	d, c := start(t)
+	data := make([]byte, 5<<20+3)
+	rand.Read(data)
+	before, err := c.Account(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, d.APIURL()+"/dav/finder.bin", io.MultiReader(bytes.NewReader(data[:1<<20]), bytes.NewReader(data[1<<20:])))
+	req.ContentLength = -1 // chunked
+	req.Header.Set("X-Expected-Entity-Length", fmt.Sprint(len(data)))
+	req.SetBasicAuth("finder", c.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("ETag") == "" {
+		t.Fatalf("chunked PUT: %d, ETag %q", resp.StatusCode, resp.Header.Get("ETag"))
+	}
+	after, _ := c.Account(t.Context())
+	if after.Seq != before.Seq+1 {
+		t.Fatalf("the PUT made %d snapshots; want 1", after.Seq-before.Seq)
+	}
+	es, err := c.VaultLs(t.Context(), "/finder.bin")
+	if err != nil || len(es) != 1 || resp.Header.Get("ETag") != `"`+es[0].ID+`"` {
+		t.Fatalf("ls %v, %v; want the ETag %s to be the version ID", es, err, resp.Header.Get("ETag"))
+	}
+	for _, rg := range [][2]int{{0, 0}, {100, 199}, {1<<20 - 5, 3<<20 + 5}, {len(data) - 10, len(data) - 1}} {
+		req, _ := http.NewRequest(http.MethodGet, d.APIURL()+"/dav/finder.bin", nil)
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", rg[0], rg[1]))
+		req.SetBasicAuth("x", c.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, data[rg[0]:rg[1]+1]) {
+			t.Fatalf("range %v: %d, %d bytes that differ", rg, resp.StatusCode, len(got))
 		}
 	}
 }

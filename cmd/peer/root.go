@@ -67,6 +67,7 @@ control characters, bidi overrides and invalid UTF-8 escaped (\x1b,
 		newLinkCommand(g),
 		newDevicesCommand(g),
 		newSyncCommand(g),
+		newPasswdCommand(g),
 	)
 	return root
 }
