@@ -226,7 +226,7 @@ func (fs *FS) create(ctx context.Context, p string, mtime int64, flag int) (u *u
 	if err != nil {
 		return nil, false, err
 	}
-	return fs.startUpload(ctx, p, prev, mtime, existed), existed, nil
+	return fs.newUpload(ctx, p, prev, mtime, existed), existed, nil
 }
 
 // Mkdir makes the folder name; its parent must exist.

@@ -30,11 +30,16 @@ type upload struct {
 	fs      *FS
 	ctx     context.Context
 	p       string
+	prev    cid.Cid
+	mtime   int64
 	existed bool
-	pw      *io.PipeWriter
+	pw      *io.PipeWriter // nil until the first Write
 	done    chan struct{}
-	fv      *vault.FileVersion // set when done closes, if err is nil
-	err     error
+	// streamed: the content was read from a body (commitFrom), not
+	// written through the pipe.
+	streamed bool
+	fv       *vault.FileVersion // set when done closes, if err is nil
+	err      error
 
 	once sync.Once
 	fi   *fileInfo
@@ -43,18 +48,34 @@ type upload struct {
 
 var _ webdav.DeadPropsHolder = (*upload)(nil)
 
-// startUpload starts writing a version of p that follows prev.
-func (fs *FS) startUpload(ctx context.Context, p string, prev cid.Cid, mtime int64, existed bool) *upload {
+// newUpload prepares a version of p that follows prev; writes to it
+// start the pipe into vault.WriteFile, or commitFrom reads a body
+// straight into it.
+func (fs *FS) newUpload(ctx context.Context, p string, prev cid.Cid, mtime int64, existed bool) *upload {
+	return &upload{fs: fs, ctx: ctx, p: p, prev: prev, mtime: mtime, existed: existed}
+}
+
+// write stores the content r holds as the new version, holding GC off.
+func (u *upload) write(r io.Reader) (*vault.FileVersion, error) {
+	unlock := u.fs.gc.PinLock(u.ctx)
+	defer unlock.Unlock(u.ctx)
+	fv, err := u.fs.v.WriteFile(u.ctx, r, vault.FileInput{Name: path.Base(u.p), Mode: 0o644, Mtime: u.mtime, Prev: u.prev})
+	if err == nil {
+		u.fs.hold(fv.CID)
+	}
+	return fv, err
+}
+
+// start runs the pipe that Write feeds, at the first Write.
+func (u *upload) start() {
+	if u.pw != nil {
+		return
+	}
 	pr, pw := io.Pipe()
-	u := &upload{fs: fs, ctx: ctx, p: p, existed: existed, pw: pw, done: make(chan struct{})}
-	unlock := fs.gc.PinLock(ctx)
+	u.pw, u.done = pw, make(chan struct{})
 	go func() {
 		defer close(u.done)
-		fv, err := fs.v.WriteFile(ctx, pr, vault.FileInput{Name: path.Base(p), Mode: 0o644, Mtime: mtime, Prev: prev})
-		if err == nil {
-			fs.hold(fv.CID)
-		}
-		unlock.Unlock(ctx)
+		fv, err := u.write(pr)
 		if err == nil {
 			pr.CloseWithError(io.ErrClosedPipe) // a write after the end
 		} else {
@@ -62,10 +83,18 @@ func (fs *FS) startUpload(ctx context.Context, p string, prev cid.Cid, mtime int
 		}
 		u.fv, u.err = fv, err
 	}()
-	return u
+}
+
+// commitFrom writes body as the content and commits the version; it
+// must be the upload's only write.
+func (u *upload) commitFrom(body io.Reader) (*fileInfo, error) {
+	u.fv, u.err = u.write(body)
+	u.streamed = true
+	return u.commit()
 }
 
 func (u *upload) Write(b []byte) (int, error) {
+	u.start()
 	n, err := u.pw.Write(b)
 	if err != nil {
 		return n, pathErr("write", u.p, err)
@@ -76,8 +105,10 @@ func (u *upload) Write(b []byte) (int, error) {
 // abort drops the upload: nothing is committed.
 func (u *upload) abort(err error) {
 	u.once.Do(func() {
-		u.pw.CloseWithError(err)
-		<-u.done
+		if u.pw != nil {
+			u.pw.CloseWithError(err)
+			<-u.done
+		}
 		if u.fv != nil {
 			u.fs.release(u.fv.CID)
 		}
@@ -88,8 +119,14 @@ func (u *upload) abort(err error) {
 // commit ends the content and puts the version at its path.
 func (u *upload) commit() (*fileInfo, error) {
 	u.once.Do(func() {
-		u.pw.Close()
-		<-u.done
+		switch {
+		case u.streamed:
+		case u.pw != nil:
+			u.pw.Close()
+			<-u.done
+		default: // nothing written: an empty file
+			u.fv, u.err = u.write(strings.NewReader(""))
+		}
 		if u.err != nil {
 			u.cerr = pathErr("write", u.p, u.err)
 			return
@@ -189,14 +226,7 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request) (int, error)
 		}
 		return statusOf(err, http.StatusConflict), err
 	}
-	if _, err := io.Copy(u, r.Body); err != nil {
-		u.abort(err)
-		if u.err != nil {
-			return http.StatusInternalServerError, u.err
-		}
-		return http.StatusBadRequest, fmt.Errorf("webdav: failed to read the body of %s: %w", p, err)
-	}
-	fi, err := u.commit()
+	fi, err := u.commitFrom(r.Body)
 	if err != nil {
 		return statusOf(err, http.StatusConflict), err
 	}
