@@ -313,6 +313,15 @@ func (s *System) DHTResult(name peer.ID) (seq uint64, err error, ok bool) {
 	return p.seq, p.err, true
 }
 
+// TopicPeers returns the peers this node knows to be on name's record
+// topic: those a publication reaches at once.
+func (s *System) TopicPeers(name peer.ID) []peer.ID {
+	if s.pubsub == nil {
+		return nil
+	}
+	return s.pubsub.ListPeers(psrouter.KeyToTopic(string(ipns.NameFromPeer(name).RoutingKey())))
+}
+
 // topicPeers counts the peers on a key's record topic.
 func (s *System) topicPeers(key string) int {
 	return len(s.pubsub.ListPeers(psrouter.KeyToTopic(key)))

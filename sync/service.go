@@ -63,6 +63,8 @@ type Service struct {
 	ctx               context.Context
 	lastAttackCatchUp atomic.Int64
 
+	offTopicTries int // publications made again for a device off the topic (mu)
+
 	pullSlots chan struct{} // pulls being served
 	pulled    atomic.Int64  // blocks pulled from other devices
 }
@@ -270,6 +272,7 @@ func (n *Service) publish(ctx context.Context) {
 			n.mu.Unlock()
 			n.follow.published(p.Seq)
 			n.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers)
+			n.publishAgainForMissing()
 		}
 	}
 	if err != nil {
@@ -279,6 +282,52 @@ func (n *Service) publish(ctx context.Context) {
 	n.lastErr = err
 	n.mu.Unlock()
 }
+
+// publishAgainForMissing publishes again shortly when a device of the
+// account connected lately is not on the record topic yet: the record
+// did not reach it. Gossipsub drops a peer whose stream died and learns
+// its subscriptions again over a new one, so in the moment after a link
+// came back a merge of the returning device's changes went to the other
+// devices only, and the returning device waited for the next change or
+// catch-up (seconds, or the catch-up interval) to see it.
+func (n *Service) publishAgainForMissing() {
+	if !n.cfg.Pubsub || n.ns == nil {
+		return
+	}
+	on := map[peer.ID]bool{}
+	for _, p := range n.ns.TopicPeers(n.acct.Keys().PeerID()) {
+		on[p] = true
+	}
+	missing := 0
+	for _, p := range n.node.Host().Network().Peers() {
+		if on[p] || !n.isDevice(p) {
+			continue
+		}
+		for _, c := range n.node.Host().Network().ConnsToPeer(p) {
+			if time.Since(c.Stat().Opened) < offTopicWindow {
+				missing++
+				break
+			}
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if missing == 0 || n.offTopicTries >= maxOffTopicTries {
+		n.offTopicTries = 0
+		return
+	}
+	n.offTopicTries++
+	time.AfterFunc(offTopicWait, n.schedulePublish)
+}
+
+// While a device connected within offTopicWindow is not on the record
+// topic, a publication is made again after offTopicWait, at most
+// maxOffTopicTries times in a row.
+const (
+	offTopicWindow   = 10 * time.Second
+	offTopicWait     = 250 * time.Millisecond
+	maxOffTopicTries = 20
+)
 
 // schedulePublish asks the loop to publish the current head.
 func (n *Service) schedulePublish() {
