@@ -75,6 +75,9 @@ func (fs *FS) copyMove(ctx context.Context, what, srcName, dstName string, overw
 	if src == "/" || dst == "/" || src == dst || within(dst, src) || within(src, dst) {
 		return false, pathErr(what, srcName, errIntoItself)
 	}
+	if _, ok := fs.junk.get(src); ok {
+		return fs.junkCopyMove(ctx, src, dst, overwrite, what == "move")
+	}
 	_, err = fs.acct.Change(ctx, false, func(ctx context.Context, t *vault.Tree) error {
 		se, err := t.Stat(ctx, src)
 		if err != nil {
@@ -104,6 +107,10 @@ func (fs *FS) copyMove(ctx context.Context, what, srcName, dstName string, overw
 	})
 	if err != nil {
 		return false, pathErr(what, srcName, err)
+	}
+	fs.junk.remove(dst)
+	if what == "move" {
+		fs.junk.move(src, dst)
 	}
 	if err := fs.props.removeAll(ctx, dst); err != nil {
 		return created, err

@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,8 @@ type FS struct {
 
 	heldMu sync.Mutex
 	held   map[cid.Cid]int // versions written and not yet in the head
+
+	junk junkStore // Finder's .DS_Store and ._* files
 }
 
 var _ webdav.FileSystem = (*FS)(nil)
@@ -159,6 +162,9 @@ func (fs *FS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 	if err != nil {
 		return nil, pathErr("stat", name, err)
 	}
+	if f, ok := fs.junk.get(p); ok {
+		return junkInfo(p, f), nil
+	}
 	e, err := fs.stat(ctx, p)
 	if err != nil {
 		return nil, pathErr("stat", name, err)
@@ -173,6 +179,15 @@ func (fs *FS) OpenFile(ctx context.Context, name string, flag int, perm os.FileM
 	p, err := clean(name)
 	if err != nil {
 		return nil, pathErr("open", name, err)
+	}
+	if isJunk(p) && flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		if err := fs.junkParent(ctx, p); err != nil {
+			return nil, pathErr("open", name, err)
+		}
+		return &junkWriter{fs: fs, p: p}, nil
+	}
+	if f, ok := fs.junk.get(p); ok && flag&(os.O_WRONLY|os.O_RDWR) == 0 {
+		return &junkReader{Reader: bytes.NewReader(f.data), fi: junkInfo(p, f)}, nil
 	}
 	if flag&(os.O_WRONLY|os.O_RDWR) != 0 {
 		u, _, err := fs.create(ctx, p, time.Now().UnixNano(), flag)
@@ -255,6 +270,9 @@ func (fs *FS) RemoveAll(ctx context.Context, name string) error {
 	if p == "/" {
 		return pathErr("remove", name, errors.New("cannot remove the root folder"))
 	}
+	if fs.junk.remove(p) {
+		return nil
+	}
 	_, err = fs.acct.Change(ctx, false, func(ctx context.Context, t *vault.Tree) error {
 		_, err := t.Remove(ctx, p)
 		if errors.Is(err, vault.ErrNotExist) {
@@ -265,6 +283,7 @@ func (fs *FS) RemoveAll(ctx context.Context, name string) error {
 	if err != nil {
 		return pathErr("remove", name, err)
 	}
+	fs.junk.remove(p)
 	return fs.props.removeAll(ctx, p)
 }
 

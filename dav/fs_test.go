@@ -9,7 +9,10 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
 	"golang.org/x/net/webdav"
@@ -410,4 +413,62 @@ func list(t *testing.T, fs webdav.FileSystem, p string) []string {
 		out = append(out, fi.Name())
 	}
 	return out
+}
+
+// TestFinderFilesStayOutOfTheVault: .DS_Store and ._NAME are taken and
+// served back, but held in memory: no snapshot, no entry in the tree.
+func TestFinderFilesStayOutOfTheVault(t *testing.T) {
+	ctx := context.Background()
+	tv := openVault(t, t.TempDir())
+	h := New(Config{Account: tv.acct, Store: tv.store, Prefix: "/dav"})
+	fs := h.FileSystem()
+	if err := fs.Mkdir(ctx, "/photos", 0); err != nil {
+		t.Fatal(err)
+	}
+	before := tv.seq()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, p := range []string{"/photos/.DS_Store", "/photos/._cat.jpg"} {
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/dav"+p, strings.NewReader("finder's"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT %s: %d", p, resp.StatusCode)
+		}
+		if got := read(t, fs, p); string(got) != "finder's" {
+			t.Fatalf("%s reads %q", p, got)
+		}
+	}
+	write(t, fs, "/photos/._dog.jpg", []byte("through the FS"))
+	if tv.seq() != before {
+		t.Fatalf("Finder's files made %d snapshots", tv.seq()-before)
+	}
+	tree, _ := tv.acct.ReadTree()
+	if es, _ := tree.List(ctx, "/photos"); len(es) != 0 {
+		t.Fatalf("the vault folder holds %v", es)
+	}
+	if names := list(t, fs, "/photos"); len(names) != 0 {
+		t.Fatalf("the folder lists %v", names)
+	}
+	if _, err := fs.Move(ctx, "/photos/._cat.jpg", "/photos/._kitten.jpg", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, fs, "/photos/._kitten.jpg"); string(got) != "finder's" {
+		t.Fatalf("moved file reads %q", got)
+	}
+	if _, err := fs.Stat(ctx, "/photos/._cat.jpg"); !os.IsNotExist(err) {
+		t.Fatalf("the moved file's old name: %v", err)
+	}
+	if err := fs.RemoveAll(ctx, "/photos"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Stat(ctx, "/photos/.DS_Store"); !os.IsNotExist(err) {
+		t.Fatalf("a removed folder's .DS_Store: %v", err)
+	}
+	if _, err := fs.OpenFile(ctx, "/nowhere/._x", os.O_WRONLY|os.O_CREATE, 0); !errors.Is(err, errNoParent) {
+		t.Fatalf("a Finder file in a missing folder: %v", err)
+	}
 }

@@ -127,9 +127,9 @@ func (h *Handler) handleLock(w http.ResponseWriter, r *http.Request) (int, error
 			return http.StatusInternalServerError, err
 		}
 		if _, err := h.fs.Stat(r.Context(), p); os.IsNotExist(err) {
-			u, _, err := h.fs.create(r.Context(), p, now.UnixNano(), os.O_WRONLY|os.O_CREATE)
+			f, err := h.fs.OpenFile(r.Context(), p, os.O_WRONLY|os.O_CREATE, 0o644)
 			if err == nil {
-				_, err = u.commit()
+				err = f.Close()
 			}
 			if err != nil {
 				h.locks.unlock(now, l.token, p)

@@ -219,6 +219,9 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request) (int, error)
 	if err != nil {
 		return http.StatusForbidden, err
 	}
+	if isJunk(cp) {
+		return h.putJunk(ctx, w, cp, r.Body)
+	}
 	u, existed, err := h.fs.create(ctx, cp, mtime, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		if errors.Is(err, errIsFolder) {
