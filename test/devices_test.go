@@ -212,10 +212,10 @@ func TestChangesThroughDHTAlone(t *testing.T) {
 	}
 }
 
-// TestThreeDevicesConverge: three devices of one account each change the
-// vault at once, twice; all end at one head holding every change.
-func TestThreeDevicesConverge(t *testing.T) {
-	lan := lantest.New(t, 3)
+// deviceTrio starts three devices of one account on the LAN's first three
+// hosts and waits until each is connected to the other two.
+func deviceTrio(t *testing.T, lan *lantest.LAN) []*lantest.Peer {
+	t.Helper()
 	a := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
 	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
 	b := lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase})
@@ -227,6 +227,14 @@ func TestThreeDevicesConverge(t *testing.T) {
 	for _, p := range devs {
 		p.MustRun("peers", "--wait", "2", "--timeout", "60s")
 	}
+	return devs
+}
+
+// TestThreeDevicesConverge: three devices of one account each change the
+// vault at once, twice; all end at one head holding every change.
+func TestThreeDevicesConverge(t *testing.T) {
+	lan := lantest.New(t, 3)
+	devs := deviceTrio(t, lan)
 	dir := t.TempDir()
 	var names []string
 	for round := range 2 {
@@ -252,7 +260,7 @@ func TestThreeDevicesConverge(t *testing.T) {
 		}
 	})
 	waitFor(t, 30*time.Second, "three devices converging", func() bool {
-		h := head(t, a)
+		h := head(t, devs[0])
 		for _, p := range devs {
 			if head(t, p) != h {
 				return false

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,17 +20,8 @@ import (
 // measured by go run ./bench -skip link,loopback,add,memory,vault,sync,flap.
 func TestVanishedDevice(t *testing.T) {
 	lan := lantest.New(t, 3)
-	a := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
-	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
-	b := lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase})
-	c := lantest.NewPeer(t, lan.Hosts[2], lantest.PeerOptions{MDNS: true, Phrase: phrase})
-	peers := []*lantest.Peer{a, b, c}
-	for _, p := range peers {
-		p.Start()
-	}
-	for _, p := range peers {
-		p.MustRun("peers", "--wait", "2", "--timeout", "60s")
-	}
+	peers := deviceTrio(t, lan)
+	a, b, c := peers[0], peers[1], peers[2]
 	t.Cleanup(func() {
 		if t.Failed() {
 			for i, p := range peers {

@@ -123,6 +123,25 @@ func BenchmarkChunker(b *testing.B) {
 	}
 }
 
+// rootFolderOf commits a vault whose root folder holds n files
+// (/f000000 ...), all one tiny version.
+func rootFolderOf(b *testing.B, n int) (*Vault, *Snapshot) {
+	ctx := context.Background()
+	v := New(testAccount(b, 1), newMem())
+	tr, _ := v.NewTree()
+	fv, _ := v.WriteFile(ctx, bytes.NewReader([]byte("x")), FileInput{Name: "x"})
+	for i := range n {
+		if err := tr.PutFile(ctx, fmt.Sprintf("/f%06d", i), fv); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, err := v.Commit(ctx, tr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v, s
+}
+
 // BenchmarkChangeInFolder changes one file of a folder of n files and
 // commits, then opens the new tree and reads the file's entry back, as
 // a follower's first lookup does: the per-change cost that grows with a
@@ -131,18 +150,8 @@ func BenchmarkChangeInFolder(b *testing.B) {
 	for _, n := range []int{10, 500, 999, 1001, 5000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			ctx := context.Background()
-			v := New(testAccount(b, 1), newMem())
-			tr, _ := v.NewTree()
-			fv, _ := v.WriteFile(ctx, bytes.NewReader([]byte("x")), FileInput{Name: "x"})
-			for i := range n {
-				if err := tr.PutFile(ctx, fmt.Sprintf("/f%06d", i), fv); err != nil {
-					b.Fatal(err)
-				}
-			}
-			s, err := v.Commit(ctx, tr)
-			if err != nil {
-				b.Fatal(err)
-			}
+			v, s := rootFolderOf(b, n)
+			var err error
 			i := 0
 			for b.Loop() {
 				tr := s.OpenTree(v)
@@ -166,18 +175,7 @@ func BenchmarkStatInFolder(b *testing.B) {
 	for _, n := range []int{10, 999, 5000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			ctx := context.Background()
-			v := New(testAccount(b, 1), newMem())
-			tr, _ := v.NewTree()
-			fv, _ := v.WriteFile(ctx, bytes.NewReader([]byte("x")), FileInput{Name: "x"})
-			for i := range n {
-				if err := tr.PutFile(ctx, fmt.Sprintf("/f%06d", i), fv); err != nil {
-					b.Fatal(err)
-				}
-			}
-			s, err := v.Commit(ctx, tr)
-			if err != nil {
-				b.Fatal(err)
-			}
+			v, s := rootFolderOf(b, n)
 			for b.Loop() {
 				if _, err := s.OpenTree(v).Stat(ctx, "/f000007"); err != nil {
 					b.Fatal(err)
