@@ -70,7 +70,7 @@ func (d *Daemon) routes() http.Handler {
 	handle("GET /sync/ls", d.handleSyncLs)
 	handle("POST /sync/rm", d.handleSyncRm)
 	handle("GET /sync/status", d.handleSyncStatus)
-	return d.checkHost(d.withDAV(d.auth(mux)))
+	return d.checkHost(d.withGateway(d.withDAV(d.auth(mux))))
 }
 
 // checkHost refuses requests addressed to any host but a loopback one or
