@@ -43,6 +43,7 @@ func (d *Daemon) routes() http.Handler {
 	handle("POST /pin/add/{cid}", d.handlePinAdd)
 	handle("POST /pin/rm/{cid}", d.handlePinRm)
 	handle("GET /pin/ls", d.handlePinLs)
+	handle("POST /ipfs/car/import", d.handleCARImport)
 	handle("GET /stats/bitswap", d.handleBitswapStat)
 	handle("GET /repo/stat", d.handleRepoStat)
 	handle("POST /repo/gc", d.handleRepoGC)

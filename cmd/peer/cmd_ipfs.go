@@ -19,7 +19,7 @@ func newIPFSCommand(g *globals) *cobra.Command {
 		Long: `Plain IPFS content (UnixFS, CIDv1, 1 MiB raw leaves): unencrypted and
 readable by any IPFS node. Use it only for what you mean to publish.`,
 	}
-	cmd.AddCommand(newIPFSAddCommand(g), newIPFSCatCommand(g), newIPFSGetCommand(g), newPinCommand(g))
+	cmd.AddCommand(newIPFSAddCommand(g), newIPFSCatCommand(g), newIPFSGetCommand(g), newPinCommand(g), newCARCommand(g))
 	return cmd
 }
 
