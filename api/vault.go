@@ -79,6 +79,11 @@ type Status struct {
 	LastPublish *Publish `json:"last_publish,omitempty"`
 	PublishErr  string   `json:"publish_error,omitempty"`
 	Peers       []Peer   `json:"peers"`
+	// LAN is the URL of WebDAV on the LAN (lan.listen), if served.
+	LAN string `json:"lan,omitempty"`
+	// TLSFingerprint is the SHA-256 of the node's certificate, which
+	// serves the LAN: compare it with what a client is shown.
+	TLSFingerprint string `json:"tls_fingerprint,omitempty"`
 }
 
 // Publish is one publication of the account's name.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/dav"
 	"github.com/peer-cloud/peer/link"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
@@ -35,6 +36,11 @@ type Daemon struct {
 	ln     net.Listener
 	log    *slog.Logger
 	done   chan error
+
+	// WebDAV, on the API's listener and, with lan.listen, over TLS.
+	dav     *dav.Handler
+	lan     *http.Server
+	lanAddr string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -130,6 +136,9 @@ func (d *Daemon) start(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	go func() { d.done <- d.server.Serve(d.ln) }()
+	if err := d.startLAN(); err != nil {
+		return err
+	}
 	return r.WriteAPIAddr(d.APIURL())
 }
 
@@ -151,6 +160,7 @@ func (d *Daemon) Close() error {
 
 func (d *Daemon) close() error {
 	var errs []error
+	errs = append(errs, d.stopLAN())
 	if d.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := d.server.Shutdown(ctx); err != nil {

@@ -3,6 +3,8 @@ package daemon_test
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/daemon"
 	"github.com/peer-cloud/peer/internal/passwd"
 	"github.com/peer-cloud/peer/repo"
 )
@@ -264,6 +267,80 @@ func TestDAVPutChunkedAndRange(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, data[rg[0]:rg[1]+1]) {
 			t.Fatalf("range %v: %d, %d bytes that differ", rg, resp.StatusCode, len(got))
+		}
+	}
+}
+
+// TestDAVLAN: with lan.listen set, /dav/ is served over TLS with the
+// node's certificate (the fingerprint 'peer status' shows), to the
+// 'peer passwd' password only; without a password the daemon refuses to
+// start. The listener is on 127.0.0.1, as every test's.
+func TestDAVLAN(t *testing.T) {
+	cfg := repo.DefaultConfig()
+	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Network.MDNS = false
+	cfg.API.Listen = "127.0.0.1:0"
+	cfg.LAN.Listen = "127.0.0.1:0"
+	r, err := repo.Init(t.TempDir(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := daemon.Start(t.Context(), r, nil); err == nil {
+		d.Close()
+		t.Fatal("a daemon serving the LAN without a password started")
+	} else if !strings.Contains(err.Error(), "peer passwd") {
+		t.Fatalf("error %v; want one saying to run 'peer passwd'", err)
+	}
+	if err := passwd.Set(r.Dir, "lan password"); err != nil {
+		t.Fatal(err)
+	}
+	d, c := startRepo(t, r)
+	st, err := c.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LAN != d.LANURL() || !strings.HasPrefix(st.LAN, "https://127.0.0.1:") || st.TLSFingerprint == "" {
+		t.Fatalf("status says lan %q, fingerprint %q", st.LAN, st.TLSFingerprint)
+	}
+	// A client that pins the fingerprint, as one told it by 'peer status'.
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		InsecureSkipVerify: true,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if repo.Fingerprint(raw[0]) != st.TLSFingerprint {
+				return fmt.Errorf("certificate %s is not the node's", repo.Fingerprint(raw[0]))
+			}
+			return nil
+		},
+	}}}
+	do := func(method, url string, set func(*http.Request)) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, nil)
+		req.Header.Set("Depth", "0")
+		if set != nil {
+			set(req)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := do("PROPFIND", st.LAN, func(req *http.Request) { req.SetBasicAuth("tv", "lan password") }); got != http.StatusMultiStatus {
+		t.Fatalf("PROPFIND with the password: %d; want 207", got)
+	}
+	if got := do("PROPFIND", st.LAN, func(req *http.Request) { req.SetBasicAuth("tv", r.Token) }); got != http.StatusUnauthorized {
+		t.Fatalf("PROPFIND with the API token on the LAN: %d; want 401", got)
+	}
+	base := strings.TrimSuffix(st.LAN, "/dav/")
+	if got := do("GET", base+api.Version+"/id", func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+r.Token) }); got != http.StatusNotFound {
+		t.Fatalf("the API on the LAN listener: %d; want 404", got)
+	}
+	plain := strings.Replace(st.LAN, "https://", "http://", 1)
+	if resp, err := http.Get(plain); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("plain HTTP to the LAN listener: %d; want 400", resp.StatusCode)
 		}
 	}
 }

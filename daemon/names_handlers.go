@@ -31,6 +31,7 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) error {
 	if st.LastErr != nil {
 		out.PublishErr = st.LastErr.Error()
 	}
+	out.LAN, out.TLSFingerprint = d.tlsStatus()
 	return writeJSON(w, http.StatusOK, out)
 }
 

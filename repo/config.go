@@ -22,6 +22,14 @@ type Config struct {
 	Network Network `toml:"network"`
 	Names   Names   `toml:"names"`
 	API     API     `toml:"api"`
+	LAN     LAN     `toml:"lan"`
+}
+
+// LAN configures serving WebDAV to other machines of the LAN.
+type LAN struct {
+	// Listen is the host:port to serve /dav/ on over TLS, with the node's
+	// certificate and to the 'peer passwd' password only; "" is off.
+	Listen string `toml:"listen"`
 }
 
 // Names configures how the account is published to its other devices and
@@ -136,6 +144,13 @@ pubsub = %t
 # asked whenever a peer connects).
 catch_up_interval = %q
 
+[lan]
+# Serve WebDAV (/dav/) to other machines at this host:port, e.g.
+# "0.0.0.0:5443": over TLS with the node's certificate (tls.crt; 'peer status'
+# shows its fingerprint) and to the password set with 'peer passwd' only.
+# Empty: off.
+listen = %q
+
 [api]
 # The daemon's HTTP API (used by the peer command). Every request must carry
 # the token in the repo's api.token file. Loopback only (127.0.0.1, [::1] or
@@ -156,7 +171,7 @@ func (c Config) encode() []byte {
 	}
 	return []byte(fmt.Sprintf(configTemplate, c.Profile, list(c.Network.Listen), c.Network.MDNS,
 		list(c.Network.Peers), c.Network.FetchWindow, c.Network.ReprovideInterval.String(),
-		c.Names.Pubsub, c.Names.CatchUp.String(), c.API.Listen))
+		c.Names.Pubsub, c.Names.CatchUp.String(), c.LAN.Listen, c.API.Listen))
 }
 
 // requiredKeys are the keys every config.toml written by 'peer init' has
@@ -229,6 +244,11 @@ func (c Config) Validate() error {
 	}
 	if c.Names.CatchUp.Duration < 100*time.Millisecond {
 		return fmt.Errorf("names.catch_up_interval must be at least 100ms, e.g. \"30s\"")
+	}
+	if c.LAN.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.LAN.Listen); err != nil || port == "" {
+			return fmt.Errorf("lan.listen %q is not a host:port, e.g. \"0.0.0.0:5443\" (or \"\" to serve nothing to the LAN)", c.LAN.Listen)
+		}
 	}
 	return checkAPIListen(c.API.Listen)
 }

@@ -7,6 +7,7 @@
 //	device.cert    the account's signed certificate for this node's identity
 //	api.token      the secret every API request must carry, mode 0600
 //	api.addr       written by a running daemon: where its API listens
+//	tls.crt        the certificate serving WebDAV to the LAN (tls.key: its key, 0600)
 //	blocks/        the Badger database
 package repo
 
@@ -111,6 +112,10 @@ func InitIdentity(dir string, cfg Config, sk crypto.PrivKey, accountSecret []byt
 		return nil, fmt.Errorf("failed to generate API token: %w", err)
 	}
 	token := hex.EncodeToString(tok)
+	// The certificate that serves WebDAV to the LAN (lan.listen).
+	if err := (&Repo{Dir: dir, Identity: sk}).makeTLS(); err != nil {
+		return nil, err
+	}
 	// The config goes last: its presence marks a complete repo.
 	for _, f := range []struct {
 		name string

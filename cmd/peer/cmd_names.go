@@ -39,6 +39,12 @@ func newStatusCommand(g *globals) *cobra.Command {
 			if st.PublishErr != "" {
 				fmt.Fprintf(g.stdout, "last publication failed: %s\n", escape(st.PublishErr))
 			}
+			if st.LAN != "" {
+				fmt.Fprintf(g.stdout, "lan      WebDAV at %s\n", escape(st.LAN))
+			}
+			if st.TLSFingerprint != "" {
+				fmt.Fprintf(g.stdout, "tls      certificate SHA-256 %s\n", st.TLSFingerprint)
+			}
 			fmt.Fprintf(g.stdout, "peers    %d\n", len(st.Peers))
 			for _, p := range st.Peers {
 				fmt.Fprintf(g.stdout, "  %s %s\n", escape(p.ID), escape(p.Addr))
