@@ -1,0 +1,160 @@
+package donor
+
+import (
+	"context"
+	"fmt"
+
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	cid "github.com/ipfs/go-cid"
+	"github.com/multiformats/go-multihash"
+
+	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/vault"
+)
+
+// pinName names the donor's direct pins.
+const pinName = "donor"
+
+// pin keeps the account root and the kept snapshots' blocks as direct
+// pins (their trees are GC roots: see gcRoots).
+func (s *Service) pin(ctx context.Context, root cid.Cid, ks []kept) error {
+	p := s.cfg.Store.Pinner()
+	keys := []cid.Cid{root}
+	for _, k := range ks {
+		keys = append(keys, k.Snap)
+	}
+	for _, c := range keys {
+		if err := p.PinWithMode(ctx, c, pin.Direct, pinName); err != nil {
+			return fmt.Errorf("failed to pin %s: %w", c, err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		return fmt.Errorf("failed to save pins: %w", err)
+	}
+	return nil
+}
+
+// unpin lets go of root and the kept snapshots, except those in keep.
+func (s *Service) unpin(ctx context.Context, root cid.Cid, ks []kept, keep map[cid.Cid]bool) error {
+	p := s.cfg.Store.Pinner()
+	keys := []cid.Cid{root}
+	for _, k := range ks {
+		keys = append(keys, k.Snap)
+	}
+	for _, c := range keys {
+		if !c.Defined() || keep[c] {
+			continue
+		}
+		// Not pinned (any more), or pinned recursively by the user:
+		// either way the donor's pin is gone.
+		_ = p.Unpin(ctx, c, false)
+	}
+	if err := p.Flush(ctx); err != nil {
+		return fmt.Errorf("failed to save pins: %w", err)
+	}
+	return nil
+}
+
+// unpinDropped unpins what old kept and next does not; it reports
+// whether any snapshot was let go.
+func (s *Service) unpinDropped(ctx context.Context, old, next held) bool {
+	keep := map[cid.Cid]bool{next.Root: true}
+	for _, k := range next.Kept {
+		keep[k.Snap] = true
+	}
+	dropped := false
+	for _, k := range old.Kept {
+		if !keep[k.Snap] {
+			dropped = true
+		}
+	}
+	if err := s.unpin(ctx, old.Root, old.Kept, keep); err != nil {
+		s.log.Warn("failed to unpin", "err", err)
+	}
+	return dropped
+}
+
+// recount sets the bytes held of m's account from a walk of what it
+// keeps.
+func (m *mirror) recount(ctx context.Context) error {
+	m.mu.Lock()
+	root := m.h.Root
+	ks := append([]kept(nil), m.h.Kept...)
+	m.mu.Unlock()
+	total, err := m.sizeOf(ctx, root, ks)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.h.Bytes = total
+	m.mu.Unlock()
+	return nil
+}
+
+// sizeOf returns the bytes of root and the kept snapshots with their
+// trees, every block counted once.
+func (m *mirror) sizeOf(ctx context.Context, root cid.Cid, ks []kept) (int64, error) {
+	bs := m.s.cfg.Store.Blockstore()
+	seen := map[string]bool{}
+	var total int64
+	size := func(c cid.Cid) error {
+		k := string(c.Hash())
+		if seen[k] || c.Prefix().MhType == multihash.IDENTITY {
+			return nil
+		}
+		seen[k] = true
+		n, err := bs.GetSize(ctx, c)
+		if err != nil {
+			return fmt.Errorf("failed to read block %s: %w", c, err)
+		}
+		total += int64(n)
+		return nil
+	}
+	if root.Defined() {
+		if err := size(root); err != nil {
+			return 0, err
+		}
+	}
+	for _, k := range ks {
+		if err := size(k.Snap); err != nil {
+			return 0, err
+		}
+		stack := []cid.Cid{k.Tree}
+		for len(stack) > 0 {
+			c := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[string(c.Hash())] {
+				continue
+			}
+			if err := size(c); err != nil {
+				return 0, err
+			}
+			if c.Prefix().Codec == cid.Raw {
+				continue
+			}
+			b, err := bs.Get(ctx, c)
+			if err != nil {
+				return 0, fmt.Errorf("failed to read block %s: %w", c, err)
+			}
+			ls, err := vault.Links(c, b.RawData())
+			if err != nil {
+				return 0, err
+			}
+			stack = append(stack, ls...)
+		}
+	}
+	return total, nil
+}
+
+// gc frees what no pin nor root needs, after history was let go.
+func (s *Service) gc() {
+	if s.ctx.Err() != nil {
+		return
+	}
+	if _, err := s.cfg.Store.GC(s.ctx); err != nil {
+		s.log.Warn("failed to collect garbage after letting history go", "err", err)
+	}
+	s.notify()
+}
+
+var _ blockstore.RootsFunc = (*Service)(nil).gcRoots
