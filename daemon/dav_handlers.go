@@ -43,6 +43,14 @@ func (d *Daemon) withDAV(next http.Handler) http.Handler {
 			served.ServeHTTP(w, r)
 			return
 		}
+		if r.Method == http.MethodOptions && r.URL.Path == "/" {
+			// Windows' WebClient asks the server's root whether it
+			// speaks WebDAV before it mounts /dav/.
+			w.Header().Set("DAV", "1, 2")
+			w.Header().Set("MS-Author-Via", "DAV")
+			w.Header().Set("Allow", "OPTIONS")
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -197,6 +197,9 @@ func TestDAVAuth(t *testing.T) {
 	if resp := do("PROPFIND", "/dav/", nil); resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
 		t.Fatalf("no credentials: %d, WWW-Authenticate %q; want 401 asking for Basic", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
+	if resp := do("OPTIONS", "/", nil); resp.StatusCode != http.StatusOK || resp.Header.Get("DAV") != "1, 2" {
+		t.Fatalf("OPTIONS / (as Windows asks first): %d, DAV %q", resp.StatusCode, resp.Header.Get("DAV"))
+	}
 	if resp := do("PROPFIND", "/dav/", basic("anyone", r.Token)); resp.StatusCode != http.StatusMultiStatus {
 		t.Fatalf("the token as password: %d; want 207", resp.StatusCode)
 	}
