@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	cid "github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -257,4 +258,35 @@ func random(n int) []byte {
 	b := make([]byte, n)
 	io.ReadFull(rand.Reader, b)
 	return b
+}
+
+// readsBack reads /name of snapshot head from the donor's blocks alone,
+// with the account's keys, and compares it with want.
+func (dn *donorNode) readsBack(t *testing.T, acct *vault.Account, head, name string, want []byte) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := cid.Decode(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vault.New(acct, vault.LocalBlocks(dn.store.Blockstore()))
+	s, err := v.OpenSnapshot(ctx, c)
+	if err != nil {
+		t.Fatalf("the donor lacks the head snapshot: %v", err)
+	}
+	e, err := s.OpenTree(v).Stat(ctx, "/"+name)
+	if err != nil {
+		t.Fatalf("the donor lacks /%s of the head: %v", name, err)
+	}
+	fv, err := v.OpenFileWithKey(ctx, e.CID, e.Key, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if err := v.ReadRange(ctx, fv, &got, 0, -1); err != nil {
+		t.Fatalf("failed to read /%s from the donor's blocks: %v", name, err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("/%s read from the donor differs", name)
+	}
 }

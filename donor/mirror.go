@@ -216,7 +216,7 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 		}
 		added += n
 		next.Kept = []kept{{Snap: vr.Head, Tree: tree, At: now}}
-		cut, n, err := m.history(ctx, parents, old.Kept, &next.Kept, budget-added, now)
+		cut, n, err := m.history(ctx, parents, old.Kept, old.Cut == "", &next.Kept, budget-added, now)
 		added += n
 		next.Cut = cut
 		if err != nil {
@@ -273,7 +273,10 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 // snapshots (appended to out) as the policy and the budget allow. It
 // returns why it stopped early ("policy", "quota" or "") and the bytes
 // fetched.
-func (m *mirror) history(ctx context.Context, parents []cid.Cid, old []kept, out *[]kept, budget int64, now time.Time) (string, int64, error) {
+//
+// old are the snapshots kept before; oldWhole says they are all the
+// history below them (it was not cut).
+func (m *mirror) history(ctx context.Context, parents []cid.Cid, old []kept, oldWhole bool, out *[]kept, budget int64, now time.Time) (string, int64, error) {
 	keep := m.s.cfg.Keep
 	oldBy := map[cid.Cid]kept{}
 	for _, k := range old {
@@ -298,7 +301,7 @@ func (m *mirror) history(ctx context.Context, parents []cid.Cid, old []kept, out
 				cut = "policy"
 				continue
 			}
-			if keep == (Keep{}) {
+			if keep == (Keep{}) && oldWhole {
 				// All history is kept: what was kept below the head
 				// is the same, in its order.
 				*out = append(*out, k)
