@@ -23,6 +23,7 @@ type Config struct {
 	Names   Names   `toml:"names"`
 	API     API     `toml:"api"`
 	LAN     LAN     `toml:"lan"`
+	Donor   Donor   `toml:"donor"`
 }
 
 // LAN configures serving WebDAV to other machines of the LAN.
@@ -110,6 +111,7 @@ func DefaultConfig() Config {
 		},
 		Names: Names{Pubsub: true, CatchUp: duration{30 * time.Second}},
 		API:   API{Listen: "127.0.0.1:5010"},
+		Donor: defaultDonor(),
 	}
 }
 
@@ -150,7 +152,7 @@ catch_up_interval = %q
 # shows its fingerprint) and to the password set with 'peer passwd' only.
 # Empty: off.
 listen = %q
-
+%s
 [api]
 # The daemon's HTTP API (used by the peer command). Every request must carry
 # the token in the repo's api.token file. Loopback only (127.0.0.1, [::1] or
@@ -171,7 +173,7 @@ func (c Config) encode() []byte {
 	}
 	return []byte(fmt.Sprintf(configTemplate, c.Profile, list(c.Network.Listen), c.Network.MDNS,
 		list(c.Network.Peers), c.Network.FetchWindow, c.Network.ReprovideInterval.String(),
-		c.Names.Pubsub, c.Names.CatchUp.String(), c.LAN.Listen, c.API.Listen))
+		c.Names.Pubsub, c.Names.CatchUp.String(), c.LAN.Listen, c.Donor.encode(list), c.API.Listen))
 }
 
 // requiredKeys are the keys every config.toml written by 'peer init' has
@@ -249,6 +251,9 @@ func (c Config) Validate() error {
 		if _, port, err := net.SplitHostPort(c.LAN.Listen); err != nil || port == "" {
 			return fmt.Errorf("lan.listen %q is not a host:port, e.g. \"0.0.0.0:5443\" (or \"\" to serve nothing to the LAN)", c.LAN.Listen)
 		}
+	}
+	if err := c.validateDonor(); err != nil {
+		return err
 	}
 	return checkAPIListen(c.API.Listen)
 }
