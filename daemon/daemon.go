@@ -15,6 +15,7 @@ import (
 	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/dav"
+	"github.com/peer-cloud/peer/donor"
 	"github.com/peer-cloud/peer/link"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
@@ -46,6 +47,8 @@ type Daemon struct {
 	closeErr  error
 
 	folders *folder.Service // the synced folders
+
+	donor *donor.Service // the accounts this node mirrors (donor_handlers.go)
 }
 
 // Start opens the repo's store, starts the node and serves the API. The
@@ -122,6 +125,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := d.startDonor(ctx); err != nil {
+		return err
+	}
 	d.startLink()
 	d.folders = folder.New(d.acct, d.store.Namespace("folders"), log.With("part", "folders"), folder.Options{})
 	if err := d.folders.Start(ctx); err != nil {
@@ -180,6 +186,9 @@ func (d *Daemon) close() error {
 	}
 	if d.folders != nil {
 		d.folders.Close()
+	}
+	if d.donor != nil {
+		d.donor.Close()
 	}
 	if d.link != nil {
 		d.link.Close()

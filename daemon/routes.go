@@ -71,6 +71,9 @@ func (d *Daemon) routes() http.Handler {
 	handle("GET /sync/ls", d.handleSyncLs)
 	handle("POST /sync/rm", d.handleSyncRm)
 	handle("GET /sync/status", d.handleSyncStatus)
+	handle("GET /donor", d.handleDonorStatus)
+	handle("POST /donor/serve", d.handleDonorServe)
+	handle("POST /donor/stop", d.handleDonorStop)
 	return d.checkHost(d.withGateway(d.withDAV(d.auth(mux))))
 }
 

@@ -68,6 +68,7 @@ control characters, bidi overrides and invalid UTF-8 escaped (\x1b,
 		newDevicesCommand(g),
 		newSyncCommand(g),
 		newPasswdCommand(g),
+		newDonateCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,77 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DonorStatus is what a donor serves and holds.
+type DonorStatus struct {
+	// Quota bounds all served accounts together, PerAccount each (0: no
+	// bound); Used is what they hold.
+	Quota      int64 `json:"quota"`
+	PerAccount int64 `json:"per_account"`
+	Used       int64 `json:"used"`
+	// KeepSnapshots and KeepFor are the history policy (0: all, any age).
+	KeepSnapshots int           `json:"keep_snapshots"`
+	KeepFor       time.Duration `json:"keep_for_ns"`
+	// Fetched counts the bytes fetched since the daemon started.
+	Fetched  int64          `json:"fetched"`
+	Accounts []DonorAccount `json:"accounts"`
+}
+
+// DonorAccount is what a donor holds of one account.
+type DonorAccount struct {
+	Account string `json:"account"`
+	// Root and Head are the account root and head snapshot held (empty
+	// before the first), RootSeq the sequence of the record naming them.
+	Root    string `json:"root,omitempty"`
+	Head    string `json:"head,omitempty"`
+	RootSeq uint64 `json:"root_seq"`
+	// Seq and EOL are the newest record seen, which the donor republishes.
+	Seq       uint64    `json:"seq"`
+	EOL       time.Time `json:"eol"`
+	Bytes     int64     `json:"bytes"`
+	Snapshots int       `json:"snapshots"`
+	// Cut says why older history is not held: "policy" or "quota".
+	Cut string `json:"cut,omitempty"`
+	// Refused is a newer root not taken: its newest snapshot alone is
+	// over the account's share.
+	Refused       string    `json:"refused,omitempty"`
+	LastChange    time.Time `json:"last_change"`
+	LastRepublish time.Time `json:"last_republish"`
+	Error         string    `json:"error,omitempty"`
+}
+
+// DonorStatus returns what the daemon serves as a donor.
+func (c *Client) DonorStatus(ctx context.Context) (DonorStatus, error) {
+	var out DonorStatus
+	return out, c.JSON(ctx, http.MethodGet, "/donor", nil, &out)
+}
+
+// Donate serves the accounts (k51... IDs) besides those served, and sets
+// the quotas that are not negative (bytes; 0: no bound).
+func (c *Client) Donate(ctx context.Context, accounts []string, quota, perAccount int64) (DonorStatus, error) {
+	q := url.Values{}
+	if len(accounts) > 0 {
+		q.Set("accounts", strings.Join(accounts, ","))
+	}
+	if quota >= 0 {
+		q.Set("quota", strconv.FormatInt(quota, 10))
+	}
+	if perAccount >= 0 {
+		q.Set("per_account", strconv.FormatInt(perAccount, 10))
+	}
+	var out DonorStatus
+	return out, c.JSON(ctx, http.MethodPost, "/donor/serve", q, &out)
+}
+
+// DonateStop stops serving an account and lets go of what it held.
+func (c *Client) DonateStop(ctx context.Context, account string) (DonorStatus, error) {
+	var out DonorStatus
+	return out, c.JSON(ctx, http.MethodPost, "/donor/stop", url.Values{"account": {account}}, &out)
+}

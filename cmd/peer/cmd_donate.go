@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+
+	"github.com/peer-cloud/peer/api"
+)
+
+func newDonateCommand(g *globals) *cobra.Command {
+	var quota, perAccount, accounts string
+	cmd := &cobra.Command{
+		Use:   "donate [--accounts ACCOUNT,...] [--quota SIZE] [--per-account SIZE]",
+		Short: "Lend disk to other accounts: mirror their files, keep their names alive",
+		Long: `Lend this node's disk to other accounts. For each account served, the
+daemon follows its changes (pubsub at once, the LAN DHT as the fallback),
+keeps its encrypted files and their history, and puts the account's newest
+name record again before it expires, so the account stays reachable while
+its own devices are off. It holds no key of the accounts it serves: it can
+read nothing of their files.
+
+--quota bounds what all served accounts take together, --per-account each
+one (e.g. 50GiB; 0: no bound). An account over its share keeps its newest
+snapshot and as much history as fits; one whose newest snapshot alone is
+over it is not taken further ('peer donate status' says so).
+
+The same settings live in config.toml's [donor] section (read at start);
+what 'peer donate' sets is kept in the repo and goes over it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q, err := parseSizeFlag("--quota", quota)
+			if err != nil {
+				return err
+			}
+			per, err := parseSizeFlag("--per-account", perAccount)
+			if err != nil {
+				return err
+			}
+			var list []string
+			for _, a := range strings.Split(accounts, ",") {
+				if a = strings.TrimSpace(a); a != "" {
+					list = append(list, a)
+				}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.Donate(cmd.Context(), list, q, per)
+			if err != nil {
+				return err
+			}
+			return g.printDonor(st)
+		},
+	}
+	cmd.Flags().StringVar(&accounts, "accounts", "", "accounts to serve, comma-separated (k51... IDs from 'peer status' on their devices)")
+	cmd.Flags().StringVar(&quota, "quota", "", "bytes all served accounts may take together, e.g. 50GiB (0: no bound)")
+	cmd.Flags().StringVar(&perAccount, "per-account", "", "bytes each served account may take, e.g. 10GiB (0: no bound)")
+	cmd.AddCommand(newDonateStatusCommand(g), newDonateStopCommand(g))
+	return cmd
+}
+
+// parseSizeFlag reads a size flag; -1 when not given.
+func parseSizeFlag(name, s string) (int64, error) {
+	if s == "" {
+		return -1, nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n > 1<<62 {
+		return 0, fmt.Errorf("%s %q is not a size: write it like 500MiB or 50GiB, or 0 for no bound", name, s)
+	}
+	return int64(n), nil
+}
+
+func newDonateStatusCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the accounts served: head held, bytes, history kept, last change and republish, errors",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.DonorStatus(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return g.printDonor(st)
+		},
+	}
+}
+
+func newDonateStopCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop ACCOUNT",
+		Short: "Stop serving an account and let go of what it held (freed at the next GC)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.DonateStop(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return g.printDonor(st)
+		},
+	}
+}
+
+func (g *globals) printDonor(st api.DonorStatus) error {
+	if g.json {
+		return g.printJSON(st)
+	}
+	bound := func(n int64) string {
+		if n == 0 {
+			return "no bound"
+		}
+		return humanize.IBytes(uint64(n))
+	}
+	keep := "all history"
+	if st.KeepSnapshots > 0 || st.KeepFor > 0 {
+		keep = fmt.Sprintf("at most %d snapshots, taken in within %s (0: no bound)", st.KeepSnapshots, st.KeepFor)
+	}
+	fmt.Fprintf(g.stdout, "quota %s, per account %s, used %s; keeps %s\n", bound(st.Quota), bound(st.PerAccount), humanize.IBytes(uint64(st.Used)), keep)
+	if len(st.Accounts) == 0 {
+		fmt.Fprintln(g.stdout, "serving no account: 'peer donate --accounts ACCOUNT' serves one")
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tHEAD\tBYTES\tSNAPSHOTS\tCHANGED\tREPUBLISHED\tNOTE")
+	when := func(t time.Time) string {
+		if t.IsZero() || t.Year() < 2000 {
+			return "never"
+		}
+		return t.Local().Format("2006-01-02 15:04:05")
+	}
+	for _, a := range st.Accounts {
+		head := "none yet"
+		if a.Head != "" {
+			head = short(a.Head)
+		}
+		var note []string
+		switch a.Cut {
+		case "quota":
+			note = append(note, "older history dropped for the quota")
+		case "policy":
+			note = append(note, "older history not kept (policy)")
+		}
+		if a.Refused != "" {
+			note = append(note, "newest change over the quota, not taken")
+		}
+		if a.Error != "" {
+			note = append(note, escape(a.Error))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", a.Account, head, humanize.IBytes(uint64(a.Bytes)), a.Snapshots,
+			when(a.LastChange), when(a.LastRepublish), strings.Join(note, "; "))
+	}
+	return tw.Flush()
+}

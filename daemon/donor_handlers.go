@@ -1,0 +1,108 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/donor"
+	"github.com/peer-cloud/peer/vault"
+)
+
+// startDonor starts serving the accounts of the config's [donor] section
+// and those 'peer donate' added.
+func (d *Daemon) startDonor(ctx context.Context) error {
+	cfg := d.repo.Config
+	ids, err := cfg.DonorAccounts()
+	if err != nil {
+		return err
+	}
+	d.donor, err = donor.Start(ctx, donor.Config{
+		Node:       d.node,
+		Store:      d.store,
+		Names:      d.names,
+		Datastore:  d.store.Namespace("donor"),
+		Accounts:   ids,
+		Quota:      int64(cfg.Donor.Quota),
+		PerAccount: int64(cfg.Donor.PerAccount),
+		Keep:       donor.Keep{Snapshots: cfg.Donor.KeepSnapshots, For: cfg.Donor.KeepFor.Duration},
+		CatchUp:    cfg.Names.CatchUp.Duration,
+		Republish:  cfg.Donor.RepublishInterval.Duration,
+		Log:        d.log.With("part", "donor"),
+	})
+	return err
+}
+
+func donorStatus(st donor.Status) api.DonorStatus {
+	out := api.DonorStatus{Quota: st.Quota, PerAccount: st.PerAccount, Used: st.Used, KeepSnapshots: st.Keep.Snapshots,
+		KeepFor: st.Keep.For, Fetched: st.Fetched, Accounts: []api.DonorAccount{}}
+	for _, a := range st.Accounts {
+		out.Accounts = append(out.Accounts, api.DonorAccount{Account: a.Account, Root: a.Root, Head: a.Head, RootSeq: a.RootSeq,
+			Seq: a.Seq, EOL: a.EOL.UTC(), Bytes: a.Bytes, Snapshots: a.Snapshots, Cut: a.Cut, Refused: a.Refused,
+			LastChange: a.LastChange.UTC(), LastRepublish: a.LastRepublish.UTC(), Error: a.Err})
+	}
+	return out
+}
+
+func (d *Daemon) handleDonorStatus(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, donorStatus(d.donor.Status()))
+}
+
+// handleDonorServe serves ?accounts=A,B and sets ?quota= and
+// ?per_account= (bytes) when given.
+func (d *Daemon) handleDonorServe(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var ids []peer.ID
+	if s := q.Get("accounts"); s != "" {
+		for _, a := range strings.Split(s, ",") {
+			id, err := vault.ParseAccountID(strings.TrimSpace(a))
+			if err != nil {
+				return badRequest(fmt.Errorf("%q is not an account ID (k51..., as 'peer status' shows it on the account's device): %w", a, err))
+			}
+			ids = append(ids, id)
+		}
+	}
+	size := func(name string) (*int64, error) {
+		s := q.Get(name)
+		if s == "" {
+			return nil, nil
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return nil, badRequest(fmt.Errorf("%s=%q is not a byte count", name, s))
+		}
+		return &n, nil
+	}
+	quota, err := size("quota")
+	if err != nil {
+		return err
+	}
+	per, err := size("per_account")
+	if err != nil {
+		return err
+	}
+	if err := d.donor.Serve(r.Context(), ids, quota, per); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, donorStatus(d.donor.Status()))
+}
+
+func (d *Daemon) handleDonorStop(w http.ResponseWriter, r *http.Request) error {
+	id, err := vault.ParseAccountID(r.URL.Query().Get("account"))
+	if err != nil {
+		return badRequest(err)
+	}
+	if err := d.donor.Stop(r.Context(), id); err != nil {
+		if errors.Is(err, donor.ErrNotServed) {
+			return notFound(err)
+		}
+		return err
+	}
+	return writeJSON(w, http.StatusOK, donorStatus(d.donor.Status()))
+}
