@@ -290,3 +290,11 @@ func (dn *donorNode) readsBack(t *testing.T, acct *vault.Account, head, name str
 		t.Fatalf("/%s read from the donor differs", name)
 	}
 }
+
+func newKey(t *testing.T) crypto.PrivKey {
+	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

@@ -29,9 +29,13 @@ import (
 
 // Lifetimes of the records this node makes.
 const (
-	// Validity is how long a record stays valid after it is made;
-	// republishing renews it.
-	Validity = 48 * time.Hour
+	// Validity is how long a record stays valid after it is made: 30
+	// days, so that donors, who put an absent owner's newest record
+	// again but cannot sign one, keep the name resolvable through a long
+	// absence. Devices sign a new record (the next sequence number) every
+	// RepublishInterval, so freshness comes from the sequence, not the
+	// EOL.
+	Validity = 30 * 24 * time.Hour
 	// TTL tells resolvers how long they may cache a record.
 	TTL = time.Minute
 	// RepublishInterval is how often the names this node publishes or
