@@ -19,7 +19,7 @@
 // It needs root, iproute2 and iperf3, and runs everything inside network
 // namespaces it creates and removes. Run it from the repository root:
 //
-//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync,flap,vanish] [-flaps 10] [-flap-lengths 5s,60s]
+//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync,flap,vanish,donor] [-flaps 10] [-flap-lengths 5s,60s]
 package main
 
 import (
@@ -44,11 +44,12 @@ func main() {
 	add := flag.Int64("add", 1024, "MiB added in the add figure")
 	history := flag.Int("history", 0, "also follow this many changes from one device on another (the history figure; 5000 in the README)")
 	historyProfile := flag.String("history-profile", "default", "repo profile of the history figure's devices: default or pi")
-	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, flap, vanish")
+	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, flap, vanish, donor")
 	flaps := flag.Int("flaps", 10, "link flaps of each length in the flap figure")
 	flapLengths := flag.String("flap-lengths", "5s,60s", "comma-separated lengths of the link flaps")
 	vanishChanges := flag.Int("vanish-changes", 30, "changes made while a device is cut off, per round of the vanish figure")
 	vanishRounds := flag.Int("vanish-rounds", 3, "rounds of the vanish figure (cut a device off, change, heal)")
+	donorChanges := flag.Int("donor-changes", 50, "changes timed in the donor figure (a change on the owner to the donor holding it)")
 	flag.Parse()
 	if why := lantest.Available(); why != "" {
 		fail(why)
@@ -90,6 +91,9 @@ func main() {
 	}
 	if !skipped("vanish") {
 		r.vanish(*vanishChanges, *vanishRounds)
+	}
+	if !skipped("donor") {
+		r.donor(*donorChanges)
 	}
 }
 

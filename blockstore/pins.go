@@ -41,14 +41,15 @@ func (s *Store) allRoots(ctx context.Context) ([]Pin, error) {
 	}
 	s.rootsMu.Lock()
 	fns := append([]RootsFunc(nil), s.roots...)
+	direct := append([]RootsFunc(nil), s.direct...)
 	s.rootsMu.Unlock()
-	for _, f := range fns {
+	for i, f := range append(fns, direct...) {
 		roots, err := f(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("failed to list roots to keep: %w", err)
 		}
 		for _, r := range roots {
-			pins = append(pins, Pin{Key: r, Recursive: true})
+			pins = append(pins, Pin{Key: r, Recursive: i < len(fns)})
 		}
 	}
 	return pins, nil

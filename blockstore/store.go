@@ -38,8 +38,10 @@ type Store struct {
 	pinner  pin.Pinner
 	log     *slog.Logger
 	// roots lists DAGs kept besides the pins (the vault's head).
-	rootsMu  sync.Mutex
-	roots    []RootsFunc
+	rootsMu sync.Mutex
+	roots   []RootsFunc
+	// direct lists blocks kept alone, besides the pins (AddDirectRoots).
+	direct   []RootsFunc
 	prealloc *preallocator
 	// lock holds the folder for this process.
 	lock *dirLock
@@ -58,6 +60,15 @@ func (s *Store) AddRoots(f RootsFunc) {
 	s.rootsMu.Lock()
 	defer s.rootsMu.Unlock()
 	s.roots = append(s.roots, f)
+}
+
+// AddDirectRoots registers blocks for GC to keep alone, not the DAGs
+// below them, like direct pins that are not in the pinner: a donor's
+// snapshots, whose parents it may have let go.
+func (s *Store) AddDirectRoots(f RootsFunc) {
+	s.rootsMu.Lock()
+	defer s.rootsMu.Unlock()
+	s.direct = append(s.direct, f)
 }
 
 // Open opens (creating if needed) the store in dir with the options of

@@ -26,6 +26,8 @@ type mirror struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	cache *blockCache // announced blocks
+
 	mu sync.Mutex
 	h  held
 }
@@ -41,7 +43,7 @@ func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 // startMirror loads what is held of id and starts following it, unless
 // it is followed already.
 func (s *Service) startMirror(ctx context.Context, id peer.ID) error {
-	m := &mirror{s: s, id: id, done: make(chan struct{})}
+	m := &mirror{s: s, id: id, done: make(chan struct{}), cache: newBlockCache()}
 	b, err := s.cfg.Datastore.Get(ctx, heldKey(id))
 	switch {
 	case err == nil:
@@ -62,11 +64,15 @@ func (s *Service) startMirror(ctx context.Context, id peer.ID) error {
 	mctx, m.cancel = context.WithCancel(s.ctx)
 	s.mirrors[id] = m
 	s.mu.Unlock()
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		defer close(m.done)
 		m.run(mctx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		m.receive(mctx)
 	}()
 	return nil
 }
@@ -169,7 +175,12 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 	if budget < 0 && !old.Root.Defined() {
 		budget = 1
 	}
+	pre, err := m.prefill(ctx, c)
+	if err != nil {
+		return err
+	}
 	rootBlk, added, err := m.fetchBlock(ctx, c, "root")
+	added += pre
 	if err != nil {
 		return fmt.Errorf("failed to fetch the account root: %w", err)
 	}
@@ -242,10 +253,7 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 			next.Cut, trimmed = "quota", true
 		}
 	}
-	if err := s.pin(ctx, c, next.Kept); err != nil {
-		return err
-	}
-	dropped := s.unpinDropped(ctx, old, next) || trimmed
+	let := dropped(old, next) || trimmed
 	m.mu.Lock()
 	m.h = next
 	m.saveLocked(ctx)
@@ -258,7 +266,7 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 			}
 		}
 	}
-	if dropped {
+	if let {
 		if s.allowed(m) == 0 {
 			if err := m.recount(ctx); err != nil {
 				return err
@@ -414,12 +422,10 @@ func (m *mirror) fetchTree(ctx context.Context, tree cid.Cid, complete []cid.Cid
 // dropTo keeps only ks (and root) of what is held, for room.
 func (m *mirror) dropTo(ctx context.Context, root cid.Cid, ks []kept) error {
 	m.mu.Lock()
-	old := m.h
-	next := old
+	next := m.h
 	next.Kept = append([]kept(nil), ks...)
 	next.Cut = "quota"
 	m.mu.Unlock()
-	m.s.unpinDropped(ctx, old, next)
 	m.mu.Lock()
 	m.h = next
 	m.mu.Unlock()

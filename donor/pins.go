@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	pin "github.com/ipfs/boxo/pinning/pinner"
 	cid "github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 
@@ -12,66 +11,36 @@ import (
 	"github.com/peer-cloud/peer/vault"
 )
 
-// pinName names the donor's direct pins.
-const pinName = "donor"
-
-// pin keeps the account root and the kept snapshots' blocks as direct
-// pins (their trees are GC roots: see gcRoots).
-func (s *Service) pin(ctx context.Context, root cid.Cid, ks []kept) error {
-	p := s.cfg.Store.Pinner()
-	keys := []cid.Cid{root}
-	for _, k := range ks {
-		keys = append(keys, k.Snap)
-	}
-	for _, c := range keys {
-		if err := p.PinWithMode(ctx, c, pin.Direct, pinName); err != nil {
-			return fmt.Errorf("failed to pin %s: %w", c, err)
+// directRoots lists the blocks GC keeps alone: each account root held and
+// each kept snapshot block (a snapshot's parents may have been let go;
+// its tree is kept whole by gcRoots).
+func (s *Service) directRoots(context.Context) ([]cid.Cid, error) {
+	var out []cid.Cid
+	for _, m := range s.mirrorList() {
+		m.mu.Lock()
+		if m.h.Root.Defined() {
+			out = append(out, m.h.Root)
 		}
+		for _, k := range m.h.Kept {
+			out = append(out, k.Snap)
+		}
+		m.mu.Unlock()
 	}
-	if err := p.Flush(ctx); err != nil {
-		return fmt.Errorf("failed to save pins: %w", err)
-	}
-	return nil
+	return out, nil
 }
 
-// unpin lets go of root and the kept snapshots, except those in keep.
-func (s *Service) unpin(ctx context.Context, root cid.Cid, ks []kept, keep map[cid.Cid]bool) error {
-	p := s.cfg.Store.Pinner()
-	keys := []cid.Cid{root}
-	for _, k := range ks {
-		keys = append(keys, k.Snap)
-	}
-	for _, c := range keys {
-		if !c.Defined() || keep[c] {
-			continue
-		}
-		// Not pinned (any more), or pinned recursively by the user:
-		// either way the donor's pin is gone.
-		_ = p.Unpin(ctx, c, false)
-	}
-	if err := p.Flush(ctx); err != nil {
-		return fmt.Errorf("failed to save pins: %w", err)
-	}
-	return nil
-}
-
-// unpinDropped unpins what old kept and next does not; it reports
-// whether any snapshot was let go.
-func (s *Service) unpinDropped(ctx context.Context, old, next held) bool {
-	keep := map[cid.Cid]bool{next.Root: true}
+// dropped reports whether next keeps fewer of old's snapshots.
+func dropped(old, next held) bool {
+	keep := map[cid.Cid]bool{}
 	for _, k := range next.Kept {
 		keep[k.Snap] = true
 	}
-	dropped := false
 	for _, k := range old.Kept {
 		if !keep[k.Snap] {
-			dropped = true
+			return true
 		}
 	}
-	if err := s.unpin(ctx, old.Root, old.Kept, keep); err != nil {
-		s.log.Warn("failed to unpin", "err", err)
-	}
-	return dropped
+	return false
 }
 
 // recount sets the bytes held of m's account from a walk of what it
@@ -157,4 +126,7 @@ func (s *Service) gc() {
 	s.notify()
 }
 
-var _ blockstore.RootsFunc = (*Service)(nil).gcRoots
+var (
+	_ blockstore.RootsFunc = (*Service)(nil).gcRoots
+	_ blockstore.RootsFunc = (*Service)(nil).directRoots
+)

@@ -53,6 +53,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	cfg.Store.AddRoots(s.gcRoots)
+	cfg.Store.AddDirectRoots(s.directRoots)
 	for _, id := range s.served() {
 		if err := s.startMirror(ctx, id); err != nil {
 			s.Close()
@@ -148,11 +149,6 @@ func (s *Service) Stop(ctx context.Context, id peer.ID) error {
 	m.cancel()
 	<-m.done
 	if err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := s.unpin(ctx, m.h.Root, m.h.Kept, nil); err != nil {
 		return err
 	}
 	if err := s.cfg.Datastore.Delete(ctx, heldKey(id)); err != nil {

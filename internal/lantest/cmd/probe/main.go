@@ -8,6 +8,8 @@
 //	                  (what a follower's latency is measured by: it costs
 //	                  the same whatever the size of the folder)
 //	resolve ACCOUNT   resolve the account's name through the DHT alone
+//	donor SNAPSHOT    wait (the same way) until the node, a donor, holds
+//	                  SNAPSHOT as the head of an account it serves
 package main
 
 import (
@@ -51,6 +53,18 @@ func main() {
 		case len(f) == 2 && f[0] == "cat":
 			for {
 				if err = readable(ctx, c, f[1]); err == nil || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		case len(f) == 2 && f[0] == "donor":
+			for {
+				var st api.DonorStatus
+				if st, err = c.DonorStatus(ctx); err == nil && slices.ContainsFunc(st.Accounts, func(a api.DonorAccount) bool { return a.Head == f[1] }) {
+					break
+				}
+				if ctx.Err() != nil {
+					err = fmt.Errorf("the donor does not hold %s within 10 s", f[1])
 					break
 				}
 				time.Sleep(time.Millisecond)
