@@ -91,8 +91,11 @@ func (d *Daemon) start(ctx context.Context) error {
 		}
 		return err
 	}
-	if d.acct, err = account.Open(ctx, r, d.store, log.With("part", "vault")); err != nil {
-		return err
+	donorOnly := cfg.Donor.Only // no account: see donor_handlers.go
+	if !donorOnly {
+		if d.acct, err = account.Open(ctx, r, d.store, log.With("part", "vault")); err != nil {
+			return err
+		}
 	}
 	if d.node, err = p2p.New(ctx, p2p.Config{
 		Identity:          r.Identity,
@@ -112,6 +115,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	if d.names, err = namesys.New(ctx, d.node.Host(), d.node.DHT(), ps, d.store.Namespace("namesys"), log.With("part", "namesys")); err != nil {
 		return err
+	}
+	if donorOnly {
+		return d.startDonorOnly(ctx)
 	}
 	if d.sync, err = peersync.Start(ctx, peersync.Config{
 		Account: d.acct,

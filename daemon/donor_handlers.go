@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/donor"
+	"github.com/peer-cloud/peer/repo"
 	"github.com/peer-cloud/peer/vault"
 )
 
@@ -105,4 +109,47 @@ func (d *Daemon) handleDonorStop(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, donorStatus(d.donor.Status()))
+}
+
+// startDonorOnly finishes starting a node with no account of its own
+// (donor.only): the donor and an API of the routes that need no account.
+func (d *Daemon) startDonorOnly(ctx context.Context) error {
+	if err := d.startDonor(ctx); err != nil {
+		return err
+	}
+	var err error
+	if d.ln, err = net.Listen("tcp", d.repo.Config.API.Listen); err != nil {
+		return fmt.Errorf("failed to listen for the API on %s (is another daemon running? change api.listen in %s): %w", d.repo.Config.API.Listen, repo.ConfigFile, err)
+	}
+	d.server = &http.Server{
+		Handler:           d.donorRoutes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
+	}
+	go func() { d.done <- d.server.Serve(d.ln) }()
+	return d.repo.WriteAPIAddr(d.APIURL())
+}
+
+// donorRoutes is the API of a donor with no account: the donor's, the
+// node's and the repo's; the rest answers that there is no account.
+func (d *Daemon) donorRoutes() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h handler) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+api.Version+path, d.serve(h))
+	}
+	handle("GET /id", d.handleID)
+	handle("GET /peers", d.handlePeers)
+	handle("GET /stats/bitswap", d.handleBitswapStat)
+	handle("GET /repo/stat", d.handleRepoStat)
+	handle("POST /repo/gc", d.handleRepoGC)
+	handle("GET /repo/verify", d.handleRepoVerify)
+	handle("GET /pin/ls", d.handlePinLs)
+	handle("GET /donor", d.handleDonorStatus)
+	handle("POST /donor/serve", d.handleDonorServe)
+	handle("POST /donor/stop", d.handleDonorStop)
+	mux.Handle("/", d.serve(func(http.ResponseWriter, *http.Request) error {
+		return &httpError{http.StatusConflict, errors.New("this node is a donor with no account of its own (donor.only in config.toml): it serves only 'peer donate', 'peer id', 'peer peers' and 'peer repo'")}
+	}))
+	return d.checkHost(d.auth(mux))
 }

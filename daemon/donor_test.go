@@ -12,9 +12,10 @@ import (
 	"github.com/peer-cloud/peer/repo"
 )
 
-// TestDonateAPI: a daemon serves another account through /donor/serve,
-// holds its head once it changes, reports it in /donor, and lets it go on
-// /donor/stop.
+// TestDonateAPI: a donor with no account of its own (donor.only) serves
+// another account through /donor/serve, holds its head once it changes,
+// reports it in /donor, and lets it go on /donor/stop; what needs an
+// account is refused with why.
 func TestDonateAPI(t *testing.T) {
 	ctx := context.Background()
 	owner, oc := start(t)
@@ -22,6 +23,7 @@ func TestDonateAPI(t *testing.T) {
 	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	cfg.Network.MDNS = false
 	cfg.API.Listen = "127.0.0.1:0"
+	cfg.Donor.Only = true
 	ai := owner.Node().AddrInfo()
 	cfg.Network.Peers = []string{ai.Addrs[0].String() + "/p2p/" + ai.ID.String()}
 	r, err := repo.Init(t.TempDir(), cfg, nil)
@@ -32,6 +34,12 @@ func TestDonateAPI(t *testing.T) {
 	acct, err := oc.Account(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := dc.Status(ctx); err == nil || !strings.Contains(err.Error(), "donor with no account") {
+		t.Fatalf("status of a donor with no account: %v", err)
+	}
+	if r.AccountSecret != nil {
+		t.Fatal("the donor's repo has an account")
 	}
 	if _, err := dc.Donate(ctx, []string{"nope"}, -1, -1); err == nil || !strings.Contains(err.Error(), "not an account ID") {
 		t.Fatalf("serving a bad account: %v", err)

@@ -16,6 +16,9 @@ import (
 // the accounts and quotas of a running daemon too (kept in the repo, over
 // these).
 type Donor struct {
+	// Only makes a node with no account of its own, that only serves
+	// others ('peer init --donor'): no vault, no sync, no WebDAV.
+	Only bool `toml:"only"`
 	// Accounts lists the accounts served (k51... IDs, as 'peer status'
 	// shows them).
 	Accounts []string `toml:"accounts"`
@@ -100,6 +103,8 @@ const donorTemplate = `
 [donor]
 # Lend this node's disk to other accounts: it mirrors their encrypted
 # files (it holds no key: it can read nothing) and keeps their names alive.
+# only = true: this node has no account of its own and only serves others.
+only = %t
 # Accounts to serve, e.g. ["k51qzi5uqu5d..."] ('peer donate' adds more).
 accounts = %s
 # Bytes all served accounts may take together, and each one ("0": no bound
@@ -116,5 +121,5 @@ republish_interval = %q
 `
 
 func (d Donor) encode(list func([]string) string) string {
-	return fmt.Sprintf(donorTemplate, list(d.Accounts), d.Quota.String(), d.PerAccount.String(), d.KeepSnapshots, d.KeepFor.String(), d.RepublishInterval.String())
+	return fmt.Sprintf(donorTemplate, d.Only, list(d.Accounts), d.Quota.String(), d.PerAccount.String(), d.KeepSnapshots, d.KeepFor.String(), d.RepublishInterval.String())
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -10,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/blockstore"
+	"github.com/peer-cloud/peer/repo"
 )
 
 func newDonateCommand(g *globals) *cobra.Command {
@@ -164,4 +167,28 @@ func (g *globals) printDonor(st api.DonorStatus) error {
 			when(a.LastChange), when(a.LastRepublish), strings.Join(note, "; "))
 	}
 	return tw.Flush()
+}
+
+// runInitDonor makes a repo for a donor with no account of its own
+// ('peer init --donor'): donor.only set in its config.
+func runInitDonor(g *globals, dir, profile string, withAccount bool) error {
+	if withAccount {
+		return errors.New("--donor makes a node with no account: it cannot take --recover or --link")
+	}
+	p, err := blockstore.ParseProfile(profile)
+	if err != nil {
+		return err
+	}
+	cfg := repo.DefaultConfigFor(p)
+	cfg.Donor.Only = true
+	r, err := repo.Init(dir, cfg, nil)
+	if err != nil {
+		return err
+	}
+	res := initResult{Repo: dir, Device: r.PeerID().String(), Profile: r.Config.Profile}
+	if g.json {
+		return g.printJSON(res)
+	}
+	fmt.Fprintf(g.stdout, "initialised %s as a donor with no account (profile %s)\ndevice  %s\n\nStart it with 'peer daemon', then serve accounts with 'peer donate --accounts ACCOUNT'\nor in the [donor] section of %s.\n", escape(dir), res.Profile, res.Device, repo.ConfigFile)
+	return nil
 }

@@ -29,6 +29,7 @@ func newInitCommand(g *globals) *cobra.Command {
 	var profile string
 	var recover bool
 	var linkURI string
+	var donorOnly bool
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a repo and an account (or recover one from its phrase)",
@@ -51,6 +52,9 @@ this device joins that account over the LAN instead: see 'peer link
 			dir, err := g.repoDir()
 			if err != nil {
 				return err
+			}
+			if donorOnly {
+				return runInitDonor(g, dir, profile, recover || linkURI != "")
 			}
 			if linkURI != "" {
 				if recover {
@@ -86,6 +90,7 @@ this device joins that account over the LAN instead: see 'peer link
 	cmd.Flags().StringVar(&profile, "profile", "default", `storage and network profile: "default" or "pi" (small boards)`)
 	cmd.Flags().BoolVar(&recover, "recover", false, "restore an account from its recovery phrase (stdin, or asked on the terminal)")
 	cmd.Flags().StringVar(&linkURI, "link", "", "join the account of a running device by the link 'peer link' shows there")
+	cmd.Flags().BoolVar(&donorOnly, "donor", false, "make a donor with no account of its own, that only serves others' accounts (see 'peer donate --help')")
 	return cmd
 }
 
