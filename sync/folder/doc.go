@@ -28,7 +28,8 @@
 // (folders the last pass found in sync are skipped by CID). Folder moves
 // (same folder key) and file moves (same version) are renames; then
 // folders are made, files written, removals done. A file is written to
-// .peer.NAME.tmp beside its target, synced, given its mode and mtime;
+// .peer.NAME.tmp beside its target and given its mode and mtime, the
+// batch's files synced together (syncfs);
 // then the batch's journal is synced; the target is checked against the
 // index (a path changed here since the scan is left alone and scanned,
 // and the merge decides); it is renamed into place (RENAME_NOREPLACE

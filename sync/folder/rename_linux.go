@@ -23,3 +23,31 @@ func renameNew(from, to string) error {
 	}
 	return nil
 }
+
+// syncFiles makes the files (written, not yet synced) durable: one
+// syncfs(2) per file system they are on, instead of an fsync each (10 000
+// small files spent most of their time waiting on those, one journal
+// commit each). Where syncfs is refused, each file is synced.
+func syncFiles(paths []string) error {
+	devs := map[uint64]bool{}
+	for _, p := range paths {
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		if devs[st.Dev] {
+			continue
+		}
+		devs[st.Dev] = true
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		err = unix.Syncfs(fd)
+		unix.Close(fd)
+		if err != nil {
+			return fsyncEach(paths)
+		}
+	}
+	return nil
+}
