@@ -89,6 +89,8 @@ func (f *folder) scan(ctx context.Context, scopes []string) error {
 	if err != nil {
 		return err
 	}
+	f.log.Debug("scanned", "dir", f.cfg.Dir, "scopes", len(scopes), "paths", len(order),
+		"changes", len(plan.moves)+len(plan.dirs)+len(plan.files)+len(plan.removes), "took", time.Since(now))
 	if plan.empty() {
 		return nil
 	}
