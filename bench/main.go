@@ -14,12 +14,18 @@
 //     name through the DHT alone on a 3-node LAN;
 //   - after one device's link went down for 5 s and for 60 s and came
 //     back, 10 times each, how soon a change made meanwhile is listed on
-//     the other device.
+//     the other device;
+//   - folder sync: a file written and closed on A to the complete file on
+//     B's disk, over 100 changes; the initial sync of a 1 GiB file over the
+//     1 Gbit/s link beside iperf3, and of 10 000 files of 4 KiB; a folder
+//     of 100 000 files rescanned with nothing changed, and the idle
+//     daemon's RssAnon.
 //
 // It needs root, iproute2 and iperf3, and runs everything inside network
 // namespaces it creates and removes. Run it from the repository root:
 //
-//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync,flap,vanish,donor] [-flaps 10] [-flap-lengths 5s,60s]
+//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync,flap,vanish,folder,donor] [-flaps 10] [-flap-lengths 5s,60s]
+//	  [-folder-changes 100] [-folder-big 1024] [-folder-small 10000] [-folder-huge 100000] [-folder-profile default]
 package main
 
 import (
@@ -44,7 +50,12 @@ func main() {
 	add := flag.Int64("add", 1024, "MiB added in the add figure")
 	history := flag.Int("history", 0, "also follow this many changes from one device on another (the history figure; 5000 in the README)")
 	historyProfile := flag.String("history-profile", "default", "repo profile of the history figure's devices: default or pi")
-	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, flap, vanish, donor")
+	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, flap, vanish, folder, donor")
+	folderChanges := flag.Int("folder-changes", 100, "changes timed in the folder figure (0: none)")
+	folderBig := flag.Int64("folder-big", 1024, "MiB of the big file of the folder figure (0: none)")
+	folderSmall := flag.Int("folder-small", 10000, "4 KiB files of the folder figure's initial sync (0: none)")
+	folderHuge := flag.Int("folder-huge", 100000, "files of the folder figure's rescan and memory (0: none)")
+	folderProfile := flag.String("folder-profile", "default", "repo profile of the rescan and memory figure: default or pi")
 	flaps := flag.Int("flaps", 10, "link flaps of each length in the flap figure")
 	flapLengths := flag.String("flap-lengths", "5s,60s", "comma-separated lengths of the link flaps")
 	vanishChanges := flag.Int("vanish-changes", 30, "changes made while a device is cut off, per round of the vanish figure")
@@ -94,6 +105,9 @@ func main() {
 	}
 	if !skipped("donor") {
 		r.donor(*donorChanges)
+	}
+	if !skipped("folder") {
+		r.folder(*folderChanges, *folderBig, *folderSmall, *folderHuge, *folderProfile)
 	}
 }
 
