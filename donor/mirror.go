@@ -219,7 +219,7 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 			m.h.Err = fmt.Sprintf("the newest snapshot (record %d) does not fit this account's quota: the donor still holds record %d; raise the quota ('peer donate --per-account SIZE') to take it", seq, m.h.RootSeq)
 			m.saveLocked(ctx)
 			m.mu.Unlock()
-			go s.gc()
+			s.gcLater()
 			return nil
 		}
 		if err != nil {
@@ -272,7 +272,7 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 				return err
 			}
 		}
-		go s.gc()
+		s.gcLater()
 	}
 	return nil
 }

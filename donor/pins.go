@@ -115,6 +115,15 @@ func (m *mirror) sizeOf(ctx context.Context, root cid.Cid, ks []kept) (int64, er
 	return total, nil
 }
 
+// gcLater runs gc in the background; Close waits for it.
+func (s *Service) gcLater() {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.gc()
+	}()
+}
+
 // gc frees what no pin nor root needs, after history was let go.
 func (s *Service) gc() {
 	if s.ctx.Err() != nil {
