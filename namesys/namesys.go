@@ -405,3 +405,20 @@ func (s *System) Republish(ctx context.Context, name peer.ID) error {
 
 // Host returns the host the system runs on.
 func (s *System) Host() host.Host { return s.host }
+
+// Accept takes in a record of name that came by other means than pubsub
+// or the DHT (another device sent it over a stream of its own): it is
+// validated as those are, kept as the best seen when it is, and given to
+// the name's watchers.
+func (s *System) Accept(name peer.ID, raw []byte) (Record, error) {
+	key := string(ipns.NameFromPeer(name).RoutingKey())
+	if err := (ipns.Validator{KeyBook: s.host.Peerstore()}).Validate(key, raw); err != nil {
+		return Record{}, fmt.Errorf("failed to take a record of %s: it is not valid: %w", name, err)
+	}
+	r, err := parse(key, raw)
+	if err != nil {
+		return Record{}, fmt.Errorf("failed to take a record of %s: %w", name, err)
+	}
+	s.notify(r)
+	return r, nil
+}

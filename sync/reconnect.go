@@ -138,15 +138,24 @@ func (n *Service) publishOnDeviceJoin(ctx context.Context) error {
 	return nil
 }
 
-// republish publishes the head again, unless this run has published
-// nothing yet: a device that starts publishes only once it has caught up
-// or changed something, so a stale head never goes out with a fresh
-// sequence number (SPEC.md section 14).
+// republish sends the newest record of the account this device knows
+// again, as it is, unless this run has published nothing yet: what it
+// sent while a link was down reached nobody. It makes no new record: a
+// new sequence number for this device's head, which may be stale after
+// the outage, would outrank the newer head another device published
+// meanwhile with a lower one, and the two devices would then each take
+// the older head for the newest (SPEC.md section 14).
 func (n *Service) republish() {
 	n.mu.Lock()
 	published := n.last != nil
 	n.mu.Unlock()
-	if published {
-		n.schedulePublish()
+	if !published {
+		return
 	}
+	if err := n.ns.Republish(n.ctx, n.acct.Keys().PeerID()); err != nil {
+		n.log.Debug("failed to send the account's record again", "err", err)
+		return
+	}
+	n.log.Debug("sent the account's newest record again")
+	n.pushToMissing()
 }

@@ -63,8 +63,6 @@ type Service struct {
 	ctx               context.Context
 	lastAttackCatchUp atomic.Int64
 
-	offTopicTries int // publications made again for a device off the topic (mu)
-
 	pullSlots chan struct{} // pulls being served
 	pulled    atomic.Int64  // blocks pulled from other devices
 }
@@ -111,6 +109,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 // Close stops the service and waits for its loops to end.
 func (n *Service) Close() {
 	n.node.Host().RemoveStreamHandler(pullProtocol)
+	n.node.Host().RemoveStreamHandler(pushProtocol)
 	n.stop()
 	n.bg.Wait()
 }
@@ -124,6 +123,7 @@ func (n *Service) start(ctx context.Context) error {
 	}
 	n.follow = newFollower(n)
 	n.node.Host().SetStreamHandler(pullProtocol, n.servePull)
+	n.node.Host().SetStreamHandler(pushProtocol, n.servePush)
 	n.rejects = rejecter{ps: n.node.PubSub(), log: n.log}
 	n.store.AddRoots(n.follow.gcRoots)
 	n.store.AddRoots(func(context.Context) ([]cid.Cid, error) {
@@ -272,7 +272,7 @@ func (n *Service) publish(ctx context.Context) {
 			n.mu.Unlock()
 			n.follow.published(p.Seq)
 			n.log.Debug("published", "root", c, "seq", p.Seq, "pubsub peers", p.PubsubPeers)
-			n.publishAgainForMissing()
+			n.pushToMissing()
 		}
 	}
 	if err != nil {
@@ -283,14 +283,11 @@ func (n *Service) publish(ctx context.Context) {
 	n.mu.Unlock()
 }
 
-// publishAgainForMissing publishes again shortly when a device of the
-// account connected lately is not on the record topic yet: the record
-// did not reach it. Gossipsub drops a peer whose stream died and learns
-// its subscriptions again over a new one, so in the moment after a link
-// came back a merge of the returning device's changes went to the other
-// devices only, and the returning device waited for the next change or
-// catch-up (seconds, or the catch-up interval) to see it.
-func (n *Service) publishAgainForMissing() {
+// pushToMissing pushes the newest record straight to each device of the
+// account that connected in the last offTopicWindow and is not on the
+// record topic (see push.go): a publication or a resend on pubsub did not
+// reach it.
+func (n *Service) pushToMissing() {
 	if !n.cfg.Pubsub || n.ns == nil {
 		return
 	}
@@ -298,36 +295,29 @@ func (n *Service) publishAgainForMissing() {
 	for _, p := range n.ns.TopicPeers(n.acct.Keys().PeerID()) {
 		on[p] = true
 	}
-	missing := 0
 	for _, p := range n.node.Host().Network().Peers() {
 		if on[p] || !n.isDevice(p) {
 			continue
 		}
 		for _, c := range n.node.Host().Network().ConnsToPeer(p) {
 			if time.Since(c.Stat().Opened) < offTopicWindow {
-				missing++
+				n.bg.Go(func() {
+					if err := n.pushRecord(n.ctx, p); err != nil {
+						n.log.Debug("failed to push the record to a device off the topic", "peer", p, "err", err)
+					} else {
+						n.log.Debug("pushed the record to a device off the topic", "peer", p)
+					}
+				})
 				break
 			}
 		}
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if missing == 0 || n.offTopicTries >= maxOffTopicTries {
-		n.offTopicTries = 0
-		return
-	}
-	n.offTopicTries++
-	time.AfterFunc(offTopicWait, n.schedulePublish)
 }
 
-// While a device connected within offTopicWindow is not on the record
-// topic, a publication is made again after offTopicWait, at most
-// maxOffTopicTries times in a row.
-const (
-	offTopicWindow   = 10 * time.Second
-	offTopicWait     = 250 * time.Millisecond
-	maxOffTopicTries = 20
-)
+// offTopicWindow: a device that connected this recently and is not on
+// the record topic gets records pushed (a device that never subscribes,
+// with pubsub off, is left to its catch-ups).
+const offTopicWindow = 10 * time.Second
 
 // schedulePublish asks the loop to publish the current head.
 func (n *Service) schedulePublish() {

@@ -1,0 +1,73 @@
+package sync
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+)
+
+// Gossipsub can lose a device's subscriptions for good: when a dead
+// connection to a peer that connected again is closed, it drops the
+// peer's topics and opens a new stream, but the peer, whose own stream is
+// fine, never sends them again. Records then reach that device only at
+// its next catch-up. So a record goes to a device of the account that is
+// connected but not on the record topic straight, over a stream of this
+// protocol: the record's length (uvarint) and the record. The receiver
+// takes it as one that came on pubsub.
+const pushProtocol = protocol.ID("/peer/sync/record/1")
+
+// Bounds of pushing a record.
+const (
+	maxPushedRecord = 10 << 10
+	pushTimeout     = 5 * time.Second
+)
+
+// pushRecord sends the newest record of the account known here to p.
+func (n *Service) pushRecord(ctx context.Context, p peer.ID) error {
+	rec, err := n.ns.Local(ctx, n.acct.Keys().PeerID())
+	if err != nil {
+		return fmt.Errorf("failed to push the account's record: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, pushTimeout)
+	defer cancel()
+	s, err := n.node.Host().NewStream(network.WithNoDial(ctx, "push a record to a connected device"), p, pushProtocol)
+	if err != nil {
+		return fmt.Errorf("failed to push the account's record: %w", err)
+	}
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(pushTimeout))
+	if _, err := s.Write(append(binary.AppendUvarint(nil, uint64(len(rec.Raw))), rec.Raw...)); err != nil {
+		s.Reset()
+		return fmt.Errorf("failed to push the account's record: %w", err)
+	}
+	return nil
+}
+
+// servePush takes in a record another device of the account pushed.
+func (n *Service) servePush(s network.Stream) {
+	remote := s.Conn().RemotePeer()
+	if !n.isDevice(remote) {
+		s.Reset()
+		return
+	}
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(pushTimeout))
+	r := bufio.NewReader(io.LimitReader(s, maxPushedRecord+binary.MaxVarintLen64))
+	raw, err := readBytes(r, maxPushedRecord)
+	if err == nil {
+		_, err = n.ns.Accept(n.acct.Keys().PeerID(), raw)
+	}
+	if err != nil {
+		n.log.Debug("refused a pushed record", "peer", remote, "err", err)
+		s.Reset()
+		return
+	}
+	n.log.Debug("took a pushed record", "peer", remote)
+}
