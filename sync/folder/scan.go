@@ -59,7 +59,10 @@ func (f *folder) scan(ctx context.Context, scopes []string) error {
 	f.setState(StateScanning)
 	defer f.setState(StateIdle)
 	scopes = topScopes(scopes)
-	found := map[string]diskStat{}
+	// Sized for the index: growing a map of 100 000 paths made as much
+	// garbage again, and a daemon's memory limit sits a little above its
+	// live heap, so garbage costs collections.
+	found := make(map[string]diskStat, len(f.ix.ents)+1)
 	var order []seen
 	skipped := map[string]string{}
 	now := time.Now()
@@ -89,7 +92,7 @@ func (f *folder) scan(ctx context.Context, scopes []string) error {
 	if err != nil {
 		return err
 	}
-	f.log.Debug("scanned", "dir", f.cfg.Dir, "scopes", len(scopes), "paths", len(order),
+	f.log.Debug("scanned", "dir", f.cfg.Dir, "scopes", len(scopes), "paths", len(found),
 		"changes", len(plan.moves)+len(plan.dirs)+len(plan.files)+len(plan.removes), "took", time.Since(now))
 	if plan.empty() {
 		return nil
@@ -159,7 +162,11 @@ func (f *folder) visit(rel string, st diskStat, order *[]seen, found map[string]
 				return nil
 			}
 			found[rel] = st
-			*order = append(*order, seen{rel, st})
+			// What the index holds as it is on disk is left out of the
+			// order the plan reads: neither a move's end nor a change.
+			if e := f.ix.get(rel); e == nil || e.Kind != st.Kind || e.Inode != st.Inode || !e.sameDisk(st) {
+				*order = append(*order, seen{rel, st})
+			}
 		}
 	}
 	if st.Kind != kindDir {
