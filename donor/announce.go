@@ -2,8 +2,6 @@ package donor
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -13,7 +11,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/peer-cloud/peer/account"
+	"github.com/peer-cloud/peer/announce"
 	"github.com/peer-cloud/peer/vault"
 )
 
@@ -25,109 +23,12 @@ import (
 // message's author), keeps them in a small cache, and stores those the
 // next root it mirrors reaches.
 const (
-	maxAnnounceMessage = 964 << 10
-	maxAnnounceBlocks  = account.MaxAnnounceBlocks
 	// cacheBytes bounds the announced blocks kept per account.
 	cacheBytes = 16 << 20
 	// announceWait is how long a fetch waits for the announcement of a
 	// root that came before it.
 	announceWait = 50 * time.Millisecond
 )
-
-func blocksTopic(id peer.ID) string { return "/peer/blocks/1/" + vault.AccountID(id) }
-
-// decodeBlocks reads a block announcement: a sequence of (uvarint CID
-// length, CID, uvarint data length, data), every CID a vault CID and
-// every block matching it.
-func decodeBlocks(data []byte) ([]blocks.Block, error) {
-	if len(data) > maxAnnounceMessage {
-		return nil, fmt.Errorf("block announcement of %d bytes; at most %d", len(data), maxAnnounceMessage)
-	}
-	var out []blocks.Block
-	field := func() ([]byte, error) {
-		n, k := binary.Uvarint(data)
-		if k <= 0 || n > uint64(len(data)-k) {
-			return nil, errors.New("truncated block announcement")
-		}
-		f := data[k : k+int(n)]
-		data = data[k+int(n):]
-		return f, nil
-	}
-	for len(data) > 0 {
-		if len(out) == maxAnnounceBlocks {
-			return nil, fmt.Errorf("block announcement of more than %d blocks", maxAnnounceBlocks)
-		}
-		cb, err := field()
-		if err != nil {
-			return nil, err
-		}
-		d, err := field()
-		if err != nil {
-			return nil, err
-		}
-		c, err := cid.Cast(cb)
-		if err != nil {
-			return nil, fmt.Errorf("bad CID in block announcement: %w", err)
-		}
-		if err := vault.CheckCID(c); err != nil {
-			return nil, err
-		}
-		if got, err := c.Prefix().Sum(d); err != nil || !got.Equals(c) {
-			return nil, fmt.Errorf("announced block does not match its CID %s", c)
-		}
-		b, err := blocks.NewBlockWithCid(d, c)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, nil
-}
-
-type memBlocks map[cid.Cid][]byte
-
-func (m memBlocks) Get(_ context.Context, c cid.Cid) ([]byte, error) {
-	if b, ok := m[c]; ok {
-		return b, nil
-	}
-	return nil, fmt.Errorf("block %s not in the announcement", c)
-}
-
-func (memBlocks) Put(context.Context, []blocks.Block) error {
-	return errors.New("an announcement is read only")
-}
-
-// checkAnnouncement decodes data and checks that author is a device the
-// announced root certifies for account id.
-func checkAnnouncement(ctx context.Context, id, author peer.ID, data []byte) ([]blocks.Block, error) {
-	bs, err := decodeBlocks(data)
-	if err != nil {
-		return nil, err
-	}
-	held := memBlocks{}
-	var roots []cid.Cid
-	for _, b := range bs {
-		held[b.Cid()] = b.RawData()
-		if k, err := vault.BlockKind(b.Cid(), b.RawData()); err != nil {
-			return nil, err
-		} else if k == "root" {
-			roots = append(roots, b.Cid())
-		}
-	}
-	if len(roots) != 1 {
-		return nil, fmt.Errorf("announcement holds %d account roots, want 1", len(roots))
-	}
-	root, err := vault.ReadRoot(ctx, held, roots[0])
-	if err != nil {
-		return nil, err
-	}
-	for _, cb := range root.Devices {
-		if c, err := vault.ParseDeviceCert(cb); err == nil && c.Account == id && c.Device == author {
-			return bs, nil
-		}
-	}
-	return nil, errors.New("announcement not signed by a device the account certifies")
-}
 
 // blockCache holds announced blocks, oldest dropped first.
 type blockCache struct {
@@ -206,13 +107,13 @@ func (m *mirror) receive(ctx context.Context) {
 	if ps == nil {
 		return
 	}
-	topic := blocksTopic(m.id)
+	topic := announce.Topic(vault.AccountID(m.id))
 	self := m.s.cfg.Node.Host().ID()
 	if err := ps.RegisterTopicValidator(topic, func(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 		if msg.GetFrom() == self {
 			return pubsub.ValidationIgnore
 		}
-		bs, err := checkAnnouncement(ctx, m.id, msg.GetFrom(), msg.Data)
+		bs, err := announce.Check(ctx, msg.Data, m.id, msg.GetFrom())
 		if err != nil {
 			return pubsub.ValidationReject
 		}
@@ -256,7 +157,7 @@ func (m *mirror) prefill(ctx context.Context, root cid.Cid) (int64, error) {
 	var n int64
 	stack := []cid.Cid{root}
 	seen := map[cid.Cid]bool{}
-	for len(stack) > 0 && len(put) < maxAnnounceBlocks {
+	for len(stack) > 0 && len(put) < announce.MaxBlocks {
 		c := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if seen[c] {

@@ -55,25 +55,3 @@ func FuzzParseSettings(f *testing.F) {
 		}
 	})
 }
-
-// FuzzDecodeBlocks: an announcement from the network decodes or fails,
-// never panics, and what decodes matches its CIDs.
-func FuzzDecodeBlocks(f *testing.F) {
-	mh, _ := multihash.Sum([]byte("chunk"), multihash.SHA2_256, -1)
-	c := cid.NewCidV1(cid.Raw, mh)
-	ok := append(append([]byte{byte(c.ByteLen())}, c.Bytes()...), 5, 'c', 'h', 'u', 'n', 'k')
-	f.Add(ok)
-	f.Add([]byte{0x80})
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		bs, err := decodeBlocks(data)
-		if err != nil {
-			return
-		}
-		for _, b := range bs {
-			if got, err := b.Cid().Prefix().Sum(b.RawData()); err != nil || !got.Equals(b.Cid()) {
-				t.Fatalf("decoded block does not match its CID %s", b.Cid())
-			}
-		}
-	})
-}

@@ -3,9 +3,6 @@ package sync
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -13,8 +10,6 @@ import (
 	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
 
-	"github.com/peer-cloud/peer/account"
-	"github.com/peer-cloud/peer/vault"
 )
 
 // A change's new blocks go out on the account's blocks topic just before
@@ -28,80 +23,6 @@ import (
 // maxBlockCache bounds the memory the announced blocks a device keeps
 // may take.
 const maxBlockCache = 16 << 20
-
-// maxAnnounceMessage and maxAnnounceBlocks bound one announcement: the
-// blocks' bytes plus their framing, and how many blocks it holds.
-const (
-	maxAnnounceMessage = account.MaxAnnounceBytes + 64<<10
-	maxAnnounceBlocks  = account.MaxAnnounceBlocks
-)
-
-// blocksTopic is the pubsub topic of an account's announced blocks.
-func blocksTopic(account string) string { return "/peer/blocks/1/" + account }
-
-// encodeBlocks writes blocks as a sequence of (uvarint CID length, CID,
-// uvarint data length, data).
-func encodeBlocks(bs []blocks.Block) []byte {
-	var out []byte
-	for _, b := range bs {
-		c := b.Cid().Bytes()
-		out = binary.AppendUvarint(out, uint64(len(c)))
-		out = append(out, c...)
-		out = binary.AppendUvarint(out, uint64(len(b.RawData())))
-		out = append(out, b.RawData()...)
-	}
-	return out
-}
-
-// decodeBlocks reads what encodeBlocks wrote and checks every block
-// against its CID. Only blocks the vault writes are accepted (CIDv1,
-// SHA-256, dag-cbor or raw), at most maxAnnounceBlocks of them. The blocks
-// share data's memory.
-func decodeBlocks(data []byte) ([]blocks.Block, error) {
-	if len(data) > maxAnnounceMessage {
-		return nil, fmt.Errorf("block announcement of %d bytes; at most %d", len(data), maxAnnounceMessage)
-	}
-	var out []blocks.Block
-	for len(data) > 0 {
-		if len(out) == maxAnnounceBlocks {
-			return nil, fmt.Errorf("block announcement of more than %d blocks", maxAnnounceBlocks)
-		}
-		field := func() ([]byte, error) {
-			n, k := binary.Uvarint(data)
-			if k <= 0 || n > uint64(len(data)-k) {
-				return nil, errors.New("truncated block announcement")
-			}
-			f := data[k : k+int(n)]
-			data = data[k+int(n):]
-			return f, nil
-		}
-		cb, err := field()
-		if err != nil {
-			return nil, err
-		}
-		d, err := field()
-		if err != nil {
-			return nil, err
-		}
-		c, err := cid.Cast(cb)
-		if err != nil {
-			return nil, fmt.Errorf("bad CID in block announcement: %w", err)
-		}
-		if err := vault.CheckCID(c); err != nil {
-			return nil, err
-		}
-		got, err := c.Prefix().Sum(d)
-		if err != nil || !got.Equals(c) {
-			return nil, fmt.Errorf("announced block does not match its CID %s", c)
-		}
-		b, err := blocks.NewBlockWithCid(d, c)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, nil
-}
 
 // Bounds of the announced-block cache. Each entry is charged its data,
 // its CID and cacheEntryOverhead, so a flood of tiny blocks is bounded

@@ -2,23 +2,20 @@ package sync
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	blocks "github.com/ipfs/go-block-format"
-	cid "github.com/ipfs/go-cid"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peer-cloud/peer/announce"
 	"github.com/peer-cloud/peer/p2p"
-	"github.com/peer-cloud/peer/vault"
 )
 
 // Every message on an account's blocks topic is checked before it is
-// delivered or forwarded: it must decode (decodeBlocks: size, count, CID
+// delivered or forwarded: it must decode (announce.Decode: size, count, CID
 // kinds, hashes), hold the account root it announces, and be signed by a
 // device that root certifies for this account. Anything else is refused,
 // so a stranger's flood goes no further than the first device, and a peer
@@ -35,10 +32,6 @@ const (
 // announcement is what the validator found in a message: its blocks.
 type announcement struct{ blocks []blocks.Block }
 
-// errNotDevice says an announcement's signer is not a device of the
-// account.
-var errNotDevice = errors.New("not signed by a device the account certifies")
-
 // validateAnnouncement checks one message of the blocks topic; the
 // decoded blocks go to the receiver in m.ValidatorData.
 func (n *Service) validateAnnouncement(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
@@ -53,58 +46,19 @@ func (n *Service) validateAnnouncement(ctx context.Context, from peer.ID, m *pub
 }
 
 // checkAnnouncement decodes data and checks that author is a device the
-// announced account root certifies for this account.
+// announced account root certifies for this account, and not one that
+// was removed.
 func (n *Service) checkAnnouncement(ctx context.Context, author peer.ID, data []byte) ([]blocks.Block, error) {
-	bs, err := decodeBlocks(data)
-	if err != nil {
-		return nil, err
-	}
-	if author == n.node.Host().ID() {
-		return bs, nil
-	}
-	if n.isRevoked(author) {
-		return nil, errNotDevice
-	}
-	held := announcedBlocks{}
-	var roots []cid.Cid
-	for _, b := range bs {
-		held[b.Cid()] = b.RawData()
-		if k, err := vault.BlockKind(b.Cid(), b.RawData()); err != nil {
+	switch {
+	case author == n.node.Host().ID():
+		return announce.Decode(data)
+	case n.isRevoked(author):
+		if _, err := announce.Decode(data); err != nil {
 			return nil, err
-		} else if k == "root" {
-			roots = append(roots, b.Cid())
 		}
+		return nil, announce.ErrNotDevice
 	}
-	if len(roots) != 1 {
-		return nil, fmt.Errorf("announcement holds %d account roots, want 1", len(roots))
-	}
-	root, err := vault.ReadRoot(ctx, held, roots[0])
-	if err != nil {
-		return nil, err
-	}
-	account := n.acct.Keys().PeerID()
-	for _, cb := range root.Devices {
-		c, err := vault.ParseDeviceCert(cb)
-		if err == nil && c.Account == account && c.Device == author {
-			return bs, nil
-		}
-	}
-	return nil, errNotDevice
-}
-
-// announcedBlocks lets the vault read an account root from an
-// announcement.
-type announcedBlocks map[cid.Cid][]byte
-
-func (a announcedBlocks) Get(_ context.Context, c cid.Cid) ([]byte, error) {
-	if b, ok := a[c]; ok {
-		return b, nil
-	}
-	return nil, fmt.Errorf("%s: %w", c, vault.ErrMissing)
-}
-
-func (announcedBlocks) Put(context.Context, []blocks.Block) error {
-	return errors.New("announcements are read-only")
+	return announce.Check(ctx, data, n.acct.Keys().PeerID(), author)
 }
 
 // rejecter counts refused messages per sending peer and blacklists those

@@ -8,6 +8,8 @@ import (
 
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peer-cloud/peer/announce"
 )
 
 // TestRemovedDeviceRefused: a device removed on a removes itself from
@@ -78,7 +80,7 @@ func TestRemovedDeviceRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.checkAnnouncement(ctx, goneID, encodeBlocks([]blocks.Block{rb})); err == nil {
+	if _, err := b.svc.checkAnnouncement(ctx, goneID, announce.Encode([]blocks.Block{rb})); err == nil {
 		t.Fatal("b took an announcement of the removed device")
 	}
 	// The removed device learns of its removal and stops.

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multihash"
 
+	"github.com/peer-cloud/peer/announce"
 	"github.com/peer-cloud/peer/internal/hostile"
 	"github.com/peer-cloud/peer/vault"
 )
@@ -62,7 +63,7 @@ func rawBlock(t testing.TB, data []byte) blocks.Block {
 func TestAnnouncementFloodRefused(t *testing.T) {
 	a, b := devicePair(t)
 	h := newHostile(t, a)
-	topic := blocksTopic(a.acct.Keys().ID())
+	topic := announce.Topic(a.acct.Keys().ID())
 	waitUntil(t, 10*time.Second, "hostile peer on the blocks topic", func() bool {
 		return slices.Contains(h.TopicPeers(topic), a.node.Host().ID())
 	})
@@ -73,7 +74,7 @@ func TestAnnouncementFloodRefused(t *testing.T) {
 		for j := 0; j < 1000; j++ {
 			bs = append(bs, rawBlock(t, []byte{byte(i), byte(i >> 8), byte(j), byte(j >> 8)}))
 		}
-		return encodeBlocks(bs)
+		return announce.Encode(bs)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +113,7 @@ func TestAnnouncementsOnlyFromDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := encodeBlocks([]blocks.Block{rawBlock(t, []byte("chunk")), rb})
+	msg := announce.Encode([]blocks.Block{rawBlock(t, []byte("chunk")), rb})
 	h := newHostile(t)
 	other := startDevice(t, nil)
 	for who, signer := range map[string]peer.ID{"stranger": h.Host.ID(), "another account's device": other.node.Host().ID()} {
@@ -134,11 +135,11 @@ func TestAnnouncementsOnlyFromDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	rb2, _ := a.store.Blockstore().Get(ctx, root2)
-	if _, err := n.checkAnnouncement(ctx, h.Host.ID(), encodeBlocks([]blocks.Block{rb2})); err != nil {
+	if _, err := n.checkAnnouncement(ctx, h.Host.ID(), announce.Encode([]blocks.Block{rb2})); err != nil {
 		t.Errorf("an announcement of a device certified in its root: %v", err)
 	}
 	// Without a root, or with two, nothing is accepted from others.
-	if _, err := n.checkAnnouncement(ctx, h.Host.ID(), encodeBlocks([]blocks.Block{rawBlock(t, []byte("x"))})); err == nil {
+	if _, err := n.checkAnnouncement(ctx, h.Host.ID(), announce.Encode([]blocks.Block{rawBlock(t, []byte("x"))})); err == nil {
 		t.Error("an announcement with no account root was accepted")
 	}
 }

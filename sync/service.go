@@ -23,6 +23,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peer-cloud/peer/account"
+	"github.com/peer-cloud/peer/announce"
 	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
@@ -140,7 +141,7 @@ func (n *Service) start(ctx context.Context) error {
 		if updates, err = n.ns.Watch(ctx, n.acct.Keys().PeerID()); err != nil {
 			return err
 		}
-		topic := blocksTopic(n.acct.Keys().ID())
+		topic := announce.Topic(n.acct.Keys().ID())
 		if err := n.node.PubSub().RegisterTopicValidator(topic, n.validateAnnouncement, pubsub.WithValidatorConcurrency(4)); err != nil {
 			return fmt.Errorf("failed to join the account's blocks topic: %w", err)
 		}
@@ -259,7 +260,7 @@ func (n *Service) publish(ctx context.Context) {
 				bs = append(bs, rb)
 			}
 			// Before the record, so it usually arrives first.
-			if err := n.topic.Publish(ctx, encodeBlocks(bs)); err != nil {
+			if err := n.topic.Publish(ctx, announce.Encode(bs)); err != nil {
 				n.log.Debug("failed to announce blocks", "err", err)
 			}
 		}

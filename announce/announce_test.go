@@ -1,4 +1,4 @@
-package sync
+package announce
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ func testBlocks(t testing.TB) []blocks.Block {
 
 func TestBlockAnnouncementRoundTrip(t *testing.T) {
 	bs := testBlocks(t)
-	got, err := decodeBlocks(encodeBlocks(bs))
+	got, err := Decode(Encode(bs))
 	if err != nil || len(got) != len(bs) {
 		t.Fatalf("decoded %d blocks, %v", len(got), err)
 	}
@@ -37,22 +37,22 @@ func TestBlockAnnouncementRoundTrip(t *testing.T) {
 			t.Fatalf("block %d differs", i)
 		}
 	}
-	msg := encodeBlocks(bs)
+	msg := Encode(bs)
 	msg[len(msg)-1] ^= 1
-	if _, err := decodeBlocks(msg); err == nil {
+	if _, err := Decode(msg); err == nil {
 		t.Fatal("a block that does not match its CID was accepted")
 	}
-	if _, err := decodeBlocks(msg[:len(msg)-3]); err == nil {
+	if _, err := Decode(msg[:len(msg)-3]); err == nil {
 		t.Fatal("a truncated announcement was accepted")
 	}
 }
 
 // FuzzDecodeBlocks: announcements come from any peer on the topic.
 func FuzzDecodeBlocks(f *testing.F) {
-	f.Add(encodeBlocks(testBlocks(f)))
+	f.Add(Encode(testBlocks(f)))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		bs, err := decodeBlocks(data)
+		bs, err := Decode(data)
 		if err != nil {
 			return
 		}
