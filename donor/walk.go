@@ -70,7 +70,7 @@ func (w *treeWalk) links(b blocks.Block) ([]cid.Cid, error) {
 		delete(w.absent, c)
 		w.added += int64(len(b.RawData()))
 	}
-	ls, err := treeLinks(b)
+	ls, err := vault.LinksWithin(b.Cid(), b.RawData(), "dir", "file", "part")
 	if err != nil || len(ls) == 0 {
 		return ls, err
 	}
@@ -130,30 +130,4 @@ func (w *treeWalk) localLinks(c cid.Cid) ([]cid.Cid, error) {
 		return nil, fmt.Errorf("failed to read block %s: %w", c, err)
 	}
 	return vault.Links(c, b.RawData())
-}
-
-// treeLinks returns the links of a block of a snapshot's tree: folders,
-// file versions, parts and chunks only, every link a vault CID.
-func treeLinks(b blocks.Block) ([]cid.Cid, error) {
-	kind, err := vault.BlockKind(b.Cid(), b.RawData())
-	if err != nil {
-		return nil, err
-	}
-	switch kind {
-	case "raw":
-		return nil, nil
-	case "dir", "file", "part":
-	default:
-		return nil, fmt.Errorf("block %s is %s, which has no place in a snapshot's tree", b.Cid(), kind)
-	}
-	ls, err := vault.Links(b.Cid(), b.RawData())
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range ls {
-		if err := vault.CheckCID(l); err != nil {
-			return nil, err
-		}
-	}
-	return ls, nil
 }

@@ -9,7 +9,6 @@ import (
 
 	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
-
 )
 
 // A change's new blocks go out on the account's blocks topic just before

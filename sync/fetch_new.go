@@ -47,9 +47,10 @@ func newNewWalk(ctx context.Context, v *vault.Vault, bs bstore.Blockstore, ours 
 	return &newWalk{ctx: ctx, v: v, bs: bs, ours: ours, complete: map[cid.Cid]bool{}, counterparts: map[cid.Cid][]cid.Cid{}}
 }
 
-// links is a p2p.DAGLimits.Links: vaultLinks, less what is complete.
+// links is a p2p.DAGLimits.Links: the block's links within a history
+// (vault.LinksWithin), less what is complete.
 func (w *newWalk) links(b blocks.Block) ([]cid.Cid, error) {
-	ls, err := vaultLinks(b)
+	ls, err := vault.LinksWithin(b.Cid(), b.RawData(), "snap", "dir", "file", "part")
 	if err != nil || len(ls) == 0 {
 		return ls, err
 	}

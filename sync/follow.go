@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
 
 	"github.com/peer-cloud/peer/namesys"
@@ -470,32 +469,6 @@ func (n *Service) getBlock(ctx context.Context, c cid.Cid) error {
 	}
 	_, err := n.node.BlockService().GetBlock(ctx, c)
 	return err
-}
-
-// vaultLinks returns the links of a block of a snapshot's DAG, refusing
-// blocks the vault does not write there.
-func vaultLinks(b blocks.Block) ([]cid.Cid, error) {
-	kind, err := vault.BlockKind(b.Cid(), b.RawData())
-	if err != nil {
-		return nil, err
-	}
-	switch kind {
-	case "raw":
-		return nil, nil
-	case "snap", "dir", "file", "part":
-	default:
-		return nil, fmt.Errorf("block %s is %s, which has no place in a snapshot's history", b.Cid(), kind)
-	}
-	ls, err := vault.Links(b.Cid(), b.RawData())
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range ls {
-		if err := vault.CheckCID(l); err != nil {
-			return nil, err
-		}
-	}
-	return ls, nil
 }
 
 // fetchBudget is how many bytes a fetch may add to the disk under dir.

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
@@ -121,4 +122,32 @@ func Links(c cid.Cid, data []byte) ([]cid.Cid, error) {
 		}
 	}
 	return out, nil
+}
+
+// LinksWithin returns the links of a block that must be a chunk or one of
+// the node kinds given (a fetch of a snapshot's history takes "snap",
+// "dir", "file", "part"; of one tree, the last three): anything else is
+// refused, as is a link that is not a vault CID, so a walk goes nowhere
+// the vault does not write.
+func LinksWithin(c cid.Cid, data []byte, kinds ...string) ([]cid.Cid, error) {
+	kind, err := BlockKind(c, data)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "raw" {
+		return nil, nil
+	}
+	if !slices.Contains(kinds, kind) {
+		return nil, fmt.Errorf("block %s is %s, which has no place here", c, kindNames[kind])
+	}
+	ls, err := Links(c, data)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range ls {
+		if err := CheckCID(l); err != nil {
+			return nil, err
+		}
+	}
+	return ls, nil
 }
