@@ -411,14 +411,19 @@ func (s *System) Host() host.Host { return s.host }
 // validated as those are, kept as the best seen when it is, and given to
 // the name's watchers.
 func (s *System) Accept(name peer.ID, raw []byte) (Record, error) {
-	key := string(ipns.NameFromPeer(name).RoutingKey())
-	if err := (ipns.Validator{KeyBook: s.host.Peerstore()}).Validate(key, raw); err != nil {
-		return Record{}, fmt.Errorf("failed to take a record of %s: it is not valid: %w", name, err)
-	}
-	r, err := parse(key, raw)
+	r, err := s.validRecord(name, raw)
 	if err != nil {
 		return Record{}, fmt.Errorf("failed to take a record of %s: %w", name, err)
 	}
 	s.notify(r)
 	return r, nil
+}
+
+// validRecord checks raw as a record of name and reads it.
+func (s *System) validRecord(name peer.ID, raw []byte) (Record, error) {
+	key := string(ipns.NameFromPeer(name).RoutingKey())
+	if err := (ipns.Validator{KeyBook: s.host.Peerstore()}).Validate(key, raw); err != nil {
+		return Record{}, fmt.Errorf("it is not valid: %w", err)
+	}
+	return parse(key, raw)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ipfs/boxo/ipns"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -13,11 +12,7 @@ import (
 // node that kept a record (a donor, after a restart) puts it again
 // without holding the name's key.
 func (s *System) PutRecord(ctx context.Context, name peer.ID, raw []byte) (Record, error) {
-	key := string(ipns.NameFromPeer(name).RoutingKey())
-	if err := (ipns.Validator{KeyBook: s.host.Peerstore()}).Validate(key, raw); err != nil {
-		return Record{}, fmt.Errorf("failed to republish a record of %s: it is not valid: %w", name, err)
-	}
-	r, err := parse(key, raw)
+	r, err := s.validRecord(name, raw)
 	if err != nil {
 		return Record{}, fmt.Errorf("failed to republish a record of %s: %w", name, err)
 	}
