@@ -157,5 +157,8 @@ func (n *Service) republish() {
 		return
 	}
 	n.log.Debug("sent the account's newest record again")
-	n.pushToMissing()
+	// A device that just came back may hear nothing on pubsub for a while
+	// (gossipsub learns its subscriptions anew, or lost them): push the
+	// record to it too.
+	n.pushRecords(true)
 }

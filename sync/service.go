@@ -288,7 +288,12 @@ func (n *Service) publish(ctx context.Context) {
 // account that connected in the last offTopicWindow and is not on the
 // record topic (see push.go): a publication or a resend on pubsub did not
 // reach it.
-func (n *Service) pushToMissing() {
+func (n *Service) pushToMissing() { n.pushRecords(false) }
+
+// pushRecords pushes the newest record straight to devices of the
+// account: to every connected one (all), or to those that connected in
+// the last offTopicWindow and are off the record topic.
+func (n *Service) pushRecords(all bool) {
 	if !n.cfg.Pubsub || n.ns == nil {
 		return
 	}
@@ -297,11 +302,11 @@ func (n *Service) pushToMissing() {
 		on[p] = true
 	}
 	for _, p := range n.node.Host().Network().Peers() {
-		if on[p] || !n.isDevice(p) {
+		if (on[p] && !all) || !n.isDevice(p) {
 			continue
 		}
 		for _, c := range n.node.Host().Network().ConnsToPeer(p) {
-			if time.Since(c.Stat().Opened) < offTopicWindow {
+			if all || time.Since(c.Stat().Opened) < offTopicWindow {
 				n.bg.Go(func() {
 					if err := n.pushRecord(n.ctx, p); err != nil {
 						n.log.Debug("failed to push the record to a device off the topic", "peer", p, "err", err)
