@@ -214,12 +214,7 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 			n, err = m.fetchTree(ctx, tree, trees(old.Kept), s.budget(m, old.Bytes))
 		}
 		if errors.Is(err, p2p.ErrTooBig) {
-			m.mu.Lock()
-			m.h.Refused = c
-			m.h.Err = fmt.Sprintf("the newest snapshot (record %d) does not fit this account's quota: the donor still holds record %d; raise the quota ('peer donate --per-account SIZE') to take it", seq, m.h.RootSeq)
-			m.saveLocked(ctx)
-			m.mu.Unlock()
-			s.gcLater()
+			m.refuse(ctx, c, seq)
 			return nil
 		}
 		if err != nil {
@@ -246,8 +241,15 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 				return err
 			}
 			next.Bytes = total
-			if total <= allowed || len(next.Kept) <= 1 {
+			if total <= allowed {
 				break
+			}
+			if len(next.Kept) <= 1 {
+				// The head alone is over the quota: blocks an attempt
+				// cut short by the quota had in flight were stored
+				// still, and a later fetch did not count them.
+				m.refuse(ctx, c, seq)
+				return nil
 			}
 			next.Kept = next.Kept[:len(next.Kept)-1]
 			next.Cut, trimmed = "quota", true
@@ -275,6 +277,18 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 		s.gcLater()
 	}
 	return nil
+}
+
+// refuse keeps the head held and notes that root c (record seq) was
+// not taken: its newest snapshot alone is over the quota. What was
+// fetched of it goes at the next collection.
+func (m *mirror) refuse(ctx context.Context, c cid.Cid, seq uint64) {
+	m.mu.Lock()
+	m.h.Refused = c
+	m.h.Err = fmt.Sprintf("the newest snapshot (record %d) does not fit this account's quota: the donor still holds record %d; raise the quota ('peer donate --per-account SIZE') to take it", seq, m.h.RootSeq)
+	m.saveLocked(ctx)
+	m.mu.Unlock()
+	m.s.gcLater()
 }
 
 // history walks back from a head's parents, newest first, keeping
