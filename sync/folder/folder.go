@@ -141,9 +141,10 @@ func (f *folder) ready(now time.Time) (paths []string, full bool, next time.Time
 
 // run is the folder's loop, until ctx ends.
 func (f *folder) run(ctx context.Context, heads <-chan struct{}) {
-	w := f.startWatch(ctx)
-	if w != nil {
-		defer w.close()
+	if !f.opts.noWatch {
+		if w := f.startWatch(ctx); w != nil {
+			defer w.close()
+		}
 	}
 	if err := f.recover(ctx); err != nil {
 		f.fail(err)

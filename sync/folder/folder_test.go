@@ -167,6 +167,41 @@ func TestLocalRenameIsMove(t *testing.T) {
 	}
 }
 
+// TestRenameAcrossScans: a folder renamed into a folder made just
+// before is a move even when the scan that sees its new name does not
+// cover its old one (the watcher's events for the two ends came apart,
+// or the new folder's watch was added after the rename).
+func TestRenameAcrossScans(t *testing.T) {
+	d := openDev(t, newRepo(t), Options{noWatch: true})
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a/x"), []byte("x"))
+	write(t, filepath.Join(dir, "keep"), []byte("k"))
+	d.add(dir, "/R")
+	eventually(t, bound, "in the vault", func() bool { return string(d.vaultFile("/R/a/x")) == "x" })
+	key := func(p string) [32]byte {
+		tr, _ := d.acct.ReadTree()
+		e, _ := tr.Stat(context.Background(), p)
+		return e.Key
+	}
+	k := key("/R/a")
+	if err := os.MkdirAll(filepath.Join(dir, "archive/2026"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "a"), filepath.Join(dir, "archive/2026/a")); err != nil {
+		t.Fatal(err)
+	}
+	d.svc.mu.Lock()
+	f := d.svc.folders[dir].f
+	d.svc.mu.Unlock()
+	f.markDirty("archive", time.Now().Add(-time.Hour))
+	eventually(t, bound, "moved in the vault", func() bool {
+		return string(d.vaultFile("/R/archive/2026/a/x")) == "x" && d.vaultFile("/R/a/x") == nil
+	})
+	if key("/R/archive/2026/a") != k {
+		t.Fatal("the renamed folder has a new key: it was added, not moved")
+	}
+}
+
 // TestMarkerMissing: a folder whose marker is gone stops; removing its
 // files then deletes nothing in the vault.
 func TestMarkerMissing(t *testing.T) {

@@ -228,13 +228,45 @@ func (f *folder) plan(ctx context.Context, tree *vault.Tree, scopes []string, or
 			}
 		})
 	}
+	// A rename's two ends can fall into different scans (a watcher
+	// event each, or a new folder's watch added after the rename into
+	// it): a source outside the scopes is looked up in the whole index,
+	// and is one only if the disk no longer holds it there.
+	var outside map[uint64]string
+	source := func(ino uint64) (string, bool) {
+		if from, ok := gone[ino]; ok {
+			return from, true
+		}
+		if slices.Contains(scopes, "") {
+			return "", false
+		}
+		if outside == nil {
+			outside = map[uint64]string{}
+			f.ix.walk("", func(rel string, e *entry) {
+				if e.Inode != 0 && !inScope(rel) {
+					outside[e.Inode] = rel
+				}
+			})
+		}
+		from, ok := outside[ino]
+		if !ok {
+			return "", false
+		}
+		if st, there, err := lstat(f.abs(from)); err != nil || (there && st.Inode == ino) {
+			return "", false
+		}
+		return from, true
+	}
 	view := f.ix
 	for _, s := range order {
 		if e := view.get(s.rel); e != nil && e.Kind == s.st.Kind && e.Inode == s.st.Inode {
 			continue
 		}
-		from, ok := gone[s.st.Inode]
-		if !ok || s.st.Inode == 0 || under(s.rel, from) || under(from, s.rel) {
+		if s.st.Inode == 0 {
+			continue
+		}
+		from, ok := source(s.st.Inode)
+		if !ok || under(s.rel, from) || under(from, s.rel) {
 			continue
 		}
 		old := view.get(from)

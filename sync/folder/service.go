@@ -34,7 +34,8 @@ type Options struct {
 	// (default 10 s).
 	Retry time.Duration
 
-	hook func(stage, rel string) // tests: called at stages of a write
+	hook    func(stage, rel string) // tests: called at stages of a write
+	noWatch bool                    // tests: no watcher; paths are marked by hand
 }
 
 func (o Options) withDefaults() Options {
