@@ -254,11 +254,15 @@ func TestKilledFetcherResumes(t *testing.T) {
 	if fileSum(t, got) != sum {
 		t.Fatal("b's copy differs from the file a added")
 	}
-	added, received := repoStat(t, b).Blocks-held, bitswapStat(t, b).BlocksReceived
-	t.Logf("get done after %v: %d blocks received, %d stored", time.Since(start), received, added)
+	bst := bitswapStat(t, b)
+	added, received := repoStat(t, b).Blocks-held, bst.BlocksReceived
+	t.Logf("get done after %v: %d blocks received (%d held already), %d stored", time.Since(start), received, bst.DupBlocks, added)
 	// The blocks b stored before it was killed are not fetched again, and
-	// none comes twice.
-	if added >= 65 || received != uint64(added) {
+	// none is asked for twice. One block may come unasked: a's Bitswap
+	// worker can hold a block for the killed process when the new one
+	// connects and a drops the old wants, and sends it on (seen once in
+	// CI: 32 received, 31 stored). Asking twice made 6 of 65 come twice.
+	if added >= 65 || received < uint64(added) || received > uint64(added)+1 {
 		t.Fatalf("b received %d blocks after restart and stored %d new ones; want each missing block of the file's 65 once", received, added)
 	}
 }
