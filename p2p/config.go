@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peer-cloud/peer/blockstore"
@@ -35,6 +36,12 @@ type Config struct {
 	Records RecordLimits
 	// Log receives the node's structured log. Default: discard.
 	Log *slog.Logger
+	// Metrics receives go-libp2p's own metrics (swarm, resource manager,
+	// identify, event bus, QUIC). Default: none are collected (libp2p's
+	// own default is the process-wide prometheus.DefaultRegisterer, which
+	// this package never uses). libp2p keeps those metrics in package
+	// variables: hosts of one process add up in them.
+	Metrics prometheus.Registerer
 }
 
 // DefaultFetchWindow is the default number of blocks kept in flight by a

@@ -176,7 +176,14 @@ func newHost(cfg Config) (host.Host, error) {
 	}
 	scaling := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&scaling)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(scaling.Scale(lim.memory, lim.fds)))
+	var rmOpts []rcmgr.Option
+	metrics := []libp2p.Option{libp2p.DisableMetrics()}
+	if cfg.Metrics != nil {
+		metrics = []libp2p.Option{libp2p.PrometheusRegisterer(cfg.Metrics)}
+	} else {
+		rmOpts = append(rmOpts, rcmgr.WithMetricsDisabled())
+	}
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(scaling.Scale(lim.memory, lim.fds)), rmOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create resource manager: %w", err)
 	}
@@ -202,6 +209,7 @@ func newHost(cfg Config) (host.Host, error) {
 		libp2p.ForceReachabilityPrivate(),
 	}
 	opts = append(opts, security...)
+	opts = append(opts, metrics...)
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("failed to start libp2p host on %v: %w", cfg.ListenAddrs, err)
