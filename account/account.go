@@ -56,6 +56,8 @@ type Account struct {
 	announceM sync.Mutex
 	announce  []blocks.Block // new blocks since the last publication
 	overflow  bool           // some change was too big to announce
+
+	stats counters // Stats
 }
 
 // TakeAnnounce returns the blocks to announce with the next publication,
@@ -247,6 +249,9 @@ func (a *Account) Change(ctx context.Context, keep bool, fn func(ctx context.Con
 		// the other devices fetched them block by block).
 		stopRecording(true)
 		err = a.saveHead(ctx, s, true)
+		if err == nil {
+			a.stats.commits.Add(1)
+		}
 		a.log.Debug("committed", "change", changed, "commit and sync", time.Since(began)-changed)
 	}
 	// Start the next change from the stored head: the tree would
@@ -364,8 +369,10 @@ func (a *Account) Integrate(ctx context.Context, theirs []cid.Cid) error {
 	}
 	a.reopen()
 	if merged {
+		a.stats.merges.Add(1)
 		a.log.Info("merged diverged heads", "heads", len(heads), "merged", m.CID, "took", time.Since(began))
 	} else {
+		a.stats.taken.Add(1)
 		a.log.Info("took another device's head", "snapshot", m.CID, "seq", m.Seq, "took", time.Since(began))
 	}
 	return nil
