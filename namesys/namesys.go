@@ -72,6 +72,8 @@ type System struct {
 	watchers map[peer.ID][]chan Record
 	best     map[peer.ID]Record // the best valid record seen of each watched name
 	puts     map[peer.ID]*dhtPut
+
+	stats counters // Stats
 }
 
 // dhtPut is the put of a name's newest record to the DHT, which runs in
@@ -256,6 +258,7 @@ func (s *System) Publish(ctx context.Context, sk crypto.PrivKey, value path.Path
 		return Published{}, fmt.Errorf("failed to encode the IPNS record: %w", err)
 	}
 	out := Published{Record: Record{Name: name, Value: value, Seq: seq, EOL: now.Add(Validity), Raw: raw}, At: now}
+	s.stats.signed.Add(1)
 	return out, s.put(ctx, name, raw, seq, &out)
 }
 
@@ -279,9 +282,11 @@ func (s *System) put(ctx context.Context, name peer.ID, raw []byte, seq uint64, 
 	}
 	s.puts[name] = p
 	s.mu.Unlock()
+	s.stats.sent.Add(1)
 	go func() {
 		err := s.dht.PutValue(dctx, key, raw)
 		cancel()
+		s.stats.dhtDone(err)
 		s.mu.Lock()
 		p.done, p.err = true, err
 		s.mu.Unlock()
@@ -291,6 +296,7 @@ func (s *System) put(ctx context.Context, name peer.ID, raw []byte, seq uint64, 
 	}()
 	if s.ps != nil {
 		if err := s.ps.PutValue(ctx, key, raw); err != nil {
+			s.stats.pubsubFailed.Add(1)
 			return fmt.Errorf("failed to send the record on pubsub: %w", err)
 		}
 		if out != nil {
