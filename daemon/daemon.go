@@ -12,11 +12,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/peer-cloud/peer/account"
 	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/dav"
 	"github.com/peer-cloud/peer/donor"
 	"github.com/peer-cloud/peer/link"
+	"github.com/peer-cloud/peer/metrics"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/repo"
@@ -49,6 +52,8 @@ type Daemon struct {
 	folders *folder.Service // the synced folders
 
 	donor *donor.Service // the accounts this node mirrors (donor_handlers.go)
+
+	metrics *prometheus.Registry // what /metrics serves (metrics_handlers.go)
 }
 
 // Start opens the repo's store, starts the node and serves the API. The
@@ -97,6 +102,7 @@ func (d *Daemon) start(ctx context.Context) error {
 			return err
 		}
 	}
+	d.metrics = metrics.NewRegistry()
 	if d.node, err = p2p.New(ctx, p2p.Config{
 		Identity:          r.Identity,
 		Store:             d.store,
@@ -106,6 +112,7 @@ func (d *Daemon) start(ctx context.Context) error {
 		FetchWindow:       cfg.Network.FetchWindow,
 		ReprovideInterval: cfg.Network.ReprovideInterval.Duration,
 		Log:               log.With("part", "p2p"),
+		Metrics:           d.metrics,
 	}); err != nil {
 		return err
 	}

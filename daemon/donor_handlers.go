@@ -148,6 +148,7 @@ func (d *Daemon) donorRoutes() http.Handler {
 	handle("GET /donor", d.handleDonorStatus)
 	handle("POST /donor/serve", d.handleDonorServe)
 	handle("POST /donor/stop", d.handleDonorStop)
+	mux.Handle("GET /metrics", d.metricsHandler())
 	mux.Handle("/", d.serve(func(http.ResponseWriter, *http.Request) error {
 		return &httpError{http.StatusConflict, errors.New("this node is a donor with no account of its own (donor.only in config.toml): it serves only 'peer donate', 'peer id', 'peer peers' and 'peer repo'")}
 	}))

@@ -74,6 +74,7 @@ func (d *Daemon) routes() http.Handler {
 	handle("GET /donor", d.handleDonorStatus)
 	handle("POST /donor/serve", d.handleDonorServe)
 	handle("POST /donor/stop", d.handleDonorStop)
+	mux.Handle("GET /metrics", d.metricsHandler())
 	return d.checkHost(d.withGateway(d.withDAV(d.auth(mux))))
 }
 
