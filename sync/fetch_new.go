@@ -24,12 +24,19 @@ const maxCounterparts = 64
 // What it skips is complete, every block below it local:
 //   - this device's head and its ancestors: a head is saved only after
 //     every block it names is stored, and GC keeps all it reaches;
-//   - a node of a complete tree, or of one this walk walks. Each node
-//     walked carries counterparts, nodes it likely replaces: for a
-//     snapshot's tree, its parents' trees and this device's head's tree;
-//     for any other node, the links its counterparts have and it has not.
-//     A link that is one of its counterparts, or one of their links, is
-//     not followed.
+//   - a node of a complete tree. Each node walked carries counterparts,
+//     complete nodes it likely replaces: for a snapshot's tree, this
+//     device's head's tree and the trees of its parents that are
+//     complete; for any other node, the links its counterparts have and
+//     it has not. A link that is one of its counterparts, or one of their
+//     links, is not followed.
+//
+// A tree this walk walks is no counterpart: the same folder version can
+// be in two snapshots that are each other's counterparts' (a folder back
+// to an earlier state on one device, on its way there on another), and
+// then each skipped a block for the other to walk, and neither did (seen
+// as a merge failing for a block the fetch never brought). The seen set
+// of the fetch walks each block once anyway.
 //
 // So an unchanged folder, file or chunk under a changed one is never
 // walked; a moved one is (it is read locally, not fetched).
@@ -102,7 +109,8 @@ func (w *newWalk) links(b blocks.Block) ([]cid.Cid, error) {
 }
 
 // snapLinks follows a snapshot's parents unless complete, and its tree
-// unless it is a parent's, with the parents' trees as counterparts.
+// unless it is a complete parent's, with the complete parents' trees as
+// counterparts.
 func (w *newWalk) snapLinks(b blocks.Block) ([]cid.Cid, error) {
 	tree, parents, err := vault.SnapshotLinks(b.Cid(), b.RawData())
 	if err != nil {
@@ -119,6 +127,7 @@ func (w *newWalk) snapLinks(b blocks.Block) ([]cid.Cid, error) {
 		}
 		if !ok {
 			out = append(out, p)
+			continue
 		}
 		pb, err := w.bs.Get(w.ctx, p)
 		if ipld.IsNotFound(err) {
