@@ -75,7 +75,7 @@ func (d *Daemon) routes() http.Handler {
 	handle("POST /donor/serve", d.handleDonorServe)
 	handle("POST /donor/stop", d.handleDonorStop)
 	mux.Handle("GET /metrics", d.metricsHandler())
-	return d.checkHost(d.withGateway(d.withDAV(d.auth(mux))))
+	return d.checkHost(d.withGateway(d.withDAV(d.withWebUI(mux, d.auth(mux)))))
 }
 
 // checkHost refuses requests addressed to any host but a loopback one or
