@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	blocks "github.com/ipfs/go-block-format"
 	cid "github.com/ipfs/go-cid"
 
 	"github.com/peer-cloud/peer/namesys"
@@ -341,7 +342,7 @@ func (f *follower) integrate(ctx context.Context) time.Duration {
 	}
 	var err error
 	if len(heads) > 0 {
-		if err = f.n.acct.Integrate(ctx, heads); err != nil {
+		if err = f.takeIn(ctx, heads); err != nil {
 			f.n.log.Warn("failed to take in the account's new heads", "err", err)
 		}
 	}
@@ -368,6 +369,52 @@ func (f *follower) integrate(ctx context.Context) time.Duration {
 		f.n.schedulePublish()
 	}
 	return 0
+}
+
+// maxMissedFetches bounds the blocks a merge may find missing, and have
+// fetched, before it fails.
+const maxMissedFetches = 8
+
+// missedTimeout bounds the fetch of a block a merge found missing; the
+// follower's loop waits for it.
+const missedTimeout = time.Minute
+
+// takeIn integrates heads. A block the fetch's walk left out, which the
+// merge then needs, is fetched with what is below it, and the merge
+// tried again: the walk skips what it believes complete, and a wrong
+// belief should cost a round trip and a warning, not a device stuck on a
+// head it never takes in.
+func (f *follower) takeIn(ctx context.Context, heads []cid.Cid) error {
+	for range maxMissedFetches {
+		err := f.n.acct.Integrate(ctx, heads)
+		var me *vault.MissingError
+		if err == nil || !errors.As(err, &me) {
+			return err
+		}
+		f.n.log.Warn("a merge needs a block the fetch left out: fetching it", "block", me.CID, "what", me.What)
+		if ferr := f.n.fetchBelow(ctx, me.CID); ferr != nil {
+			return fmt.Errorf("%w (and fetching it failed: %v)", err, ferr)
+		}
+	}
+	return f.n.acct.Integrate(ctx, heads)
+}
+
+// fetchBelow makes block c of a tree local with every tree block below
+// it.
+func (n *Service) fetchBelow(ctx context.Context, c cid.Cid) error {
+	if err := vault.CheckCID(c); err != nil {
+		return err
+	}
+	budget, err := fetchBudget(n.cfg.Dir)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, missedTimeout)
+	defer cancel()
+	links := func(b blocks.Block) ([]cid.Cid, error) {
+		return vault.LinksWithin(b.Cid(), b.RawData(), "dir", "file", "part")
+	}
+	return n.node.FetchDAGLimited(ctx, c, p2p.DAGLimits{Links: links, MaxNewBytes: budget})
 }
 
 // fetch reads the root a job's record names and makes every block of its
