@@ -58,6 +58,7 @@ type Account struct {
 	overflow  bool           // some change was too big to announce
 
 	stats counters // Stats
+	held  held     // Hold
 }
 
 // TakeAnnounce returns the blocks to announce with the next publication,
@@ -148,10 +149,11 @@ func Open(ctx context.Context, r *repo.Repo, store *blockstore.Store, log *slog.
 		a.tree = a.head.OpenTree(a.v)
 	}
 	store.AddRoots(func(context.Context) ([]cid.Cid, error) {
+		roots := a.held.list()
 		if h := a.Head(); h != nil {
-			return []cid.Cid{h.CID}, nil
+			roots = append(roots, h.CID)
 		}
-		return nil, nil
+		return roots, nil
 	})
 	return a, nil
 }

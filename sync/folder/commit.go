@@ -47,7 +47,12 @@ func (f *folder) commit(ctx context.Context, p *scanPlan) error {
 		conflicts []conflict
 		journaled []string
 	)
-	_, err := f.acct.Change(ctx, false, func(ctx context.Context, t *vault.Tree) error {
+	pre, release, err := f.prepareBig(ctx, p.files)
+	defer release()
+	if err != nil {
+		return fmt.Errorf("failed to commit the changes in %s: %w", f.cfg.Dir, err)
+	}
+	_, err = f.acct.Change(ctx, false, func(ctx context.Context, t *vault.Tree) error {
 		results, conflicts, journaled = map[string]entry{}, nil, nil
 		batch := vault.NewBatch(f.acct.Vault().Blocks(), 8<<20)
 		v := f.acct.Vault().WithBlocks(batch)
@@ -72,7 +77,7 @@ func (f *folder) commit(ctx context.Context, p *scanPlan) error {
 		}
 		w := &writes{id: f.id}
 		for _, fc := range p.files {
-			if err := f.commitFile(ctx, t, v, fc, seq, results, &conflicts, w); err != nil {
+			if err := f.commitFile(ctx, t, v, fc, pre, seq, results, &conflicts, w); err != nil {
 				return err
 			}
 			if _, ok := results[fc.rel]; ok {
@@ -99,6 +104,13 @@ func (f *folder) commit(ctx context.Context, p *scanPlan) error {
 		return fmt.Errorf("failed to commit the changes in %s: %w", f.cfg.Dir, err)
 	}
 	if len(conflicts) > 0 {
+		// The conflicting versions are named by no head until the
+		// fork's merge.
+		for _, c := range conflicts {
+			if c.fv != nil {
+				defer f.acct.Hold(c.fv.CID)()
+			}
+		}
 		if err := f.fork(ctx, conflicts); err != nil {
 			return err
 		}
@@ -112,16 +124,72 @@ func (f *folder) commit(ctx context.Context, p *scanPlan) error {
 	return f.record(ctx, p, results, conflicts, journaled)
 }
 
-// commitFile reads one changed file into the vault, unless the vault
-// already holds that content there.
-func (f *folder) commitFile(ctx context.Context, t *vault.Tree, v *vault.Vault, fc fileChange, seq uint64, results map[string]entry, conflicts *[]conflict, w *writes) error {
-	var prev cid.Cid
-	if fc.old != nil && fc.old.Kind == kindFile {
-		prev = fc.old.Ver
+// bigFile is the size from which a changed file is read into the vault
+// before the change, not inside it: the change holds the account's
+// lock, and a big file would hold up every other change (merges,
+// WebDAV, other folders) while it is encrypted.
+const bigFile = 4 << 20
+
+// prepareBig reads the big files of files into the vault ahead of the
+// change, held from GC until release is called. A file that changed
+// while it was read maps to nil (it is scanned again).
+func (f *folder) prepareBig(ctx context.Context, files []fileChange) (map[string]*vault.FileVersion, func(), error) {
+	pre := map[string]*vault.FileVersion{}
+	var releases []func()
+	release := func() {
+		for _, r := range releases {
+			r()
+		}
 	}
-	fv, ok, err := f.readFile(ctx, v, fc, prev)
-	if err != nil || !ok {
-		return err
+	for _, fc := range files {
+		if fc.st.Size < bigFile {
+			continue
+		}
+		r, err := f.acct.Prepare(ctx, func(ctx context.Context) (cid.Cid, error) {
+			batch := vault.NewBatch(f.acct.Vault().Blocks(), 8<<20)
+			fv, ok, err := f.readFile(ctx, f.acct.Vault().WithBlocks(batch), fc, fc.prev())
+			if err == nil {
+				err = batch.Flush(ctx)
+			}
+			if err != nil || !ok {
+				pre[fc.rel] = nil
+				return cid.Undef, err
+			}
+			pre[fc.rel] = fv
+			f.hook("read", fc.rel)
+			return fv.CID, nil
+		})
+		releases = append(releases, r)
+		if err != nil {
+			return nil, release, err
+		}
+	}
+	return pre, release, nil
+}
+
+// prev is the version the index says the disk held at the path.
+func (fc fileChange) prev() cid.Cid {
+	if fc.old != nil && fc.old.Kind == kindFile {
+		return fc.old.Ver
+	}
+	return cid.Undef
+}
+
+// commitFile reads one changed file into the vault (or takes what
+// prepareBig read), unless the vault already holds that content there.
+func (f *folder) commitFile(ctx context.Context, t *vault.Tree, v *vault.Vault, fc fileChange, pre map[string]*vault.FileVersion, seq uint64, results map[string]entry, conflicts *[]conflict, w *writes) error {
+	prev := fc.prev()
+	fv, ok := pre[fc.rel], true
+	if _, done := pre[fc.rel]; done {
+		ok = fv != nil
+	} else {
+		var err error
+		if fv, ok, err = f.readFile(ctx, v, fc, prev); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		return nil
 	}
 	vp := f.vp(fc.rel)
 	ve, err := t.Stat(ctx, vp)

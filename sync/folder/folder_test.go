@@ -1,7 +1,9 @@
 package folder
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"slices"
@@ -199,6 +201,44 @@ func TestRenameAcrossScans(t *testing.T) {
 	})
 	if key("/R/archive/2026/a") != k {
 		t.Fatal("the renamed folder has a new key: it was added, not moved")
+	}
+}
+
+// TestBigFileHoldsNoChange: a big file is read into the vault before
+// the change that names it, so other changes go on meanwhile (the hook
+// makes one while the file's content is written: inside the folder's
+// change it would wait for the account's lock for good).
+func TestBigFileHoldsNoChange(t *testing.T) {
+	var d *dev
+	other := make(chan error, 1)
+	d = openDev(t, newRepo(t), Options{hook: func(stage, rel string) {
+		if stage != "read" {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := d.acct.Change(ctx, false, func(ctx context.Context, t *vault.Tree) error {
+			return t.Mkdir(ctx, "/elsewhere", false, time.Now().UnixNano())
+		})
+		other <- err
+	}})
+	dir := t.TempDir()
+	big := make([]byte, bigFile+1)
+	rand.Read(big)
+	write(t, filepath.Join(dir, "big.bin"), big)
+	d.add(dir, "/B")
+	select {
+	case err := <-other:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no change was made while the big file was read")
+	}
+	eventually(t, bound, "the big file in the vault", func() bool { return bytes.Equal(d.vaultFile("/B/big.bin"), big) })
+	tr, _ := d.acct.ReadTree()
+	if _, err := tr.Stat(context.Background(), "/elsewhere"); err != nil {
+		t.Fatalf("the other change is lost: %v", err)
 	}
 }
 
