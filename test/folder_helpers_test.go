@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -91,6 +92,9 @@ func tree(t *testing.T, dir string) map[string]string {
 func readTree(dir string) (map[string]string, error) {
 	m := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p != dir {
+			return nil // removed by the sync meanwhile
+		}
 		if err != nil {
 			return err
 		}
@@ -111,6 +115,9 @@ func readTree(dir string) (map[string]string, error) {
 			return nil
 		}
 		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // renamed or removed by the sync meanwhile
+		}
 		if err != nil {
 			return err
 		}
