@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -212,38 +211,49 @@ func newBrowser(t testing.TB) context.Context {
 }
 
 // fillVault makes a few folders and files, and a folder of n entries.
-func fillVault(t testing.TB, c *api.Client, folder string, n int) {
-	t.Helper()
-	ctx := context.Background()
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
+// The daemon reads them from a local folder: a tar upload through the
+// token path can lose its end (see the report on handleVaultAdd).
+func fillVault(tb testing.TB, c *api.Client, folder string, n int) {
+	tb.Helper()
+	src := tb.TempDir()
 	now := time.Now()
-	for _, dir := range []string{"Documents/", "Photos/", "Music/"} {
-		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir, Mode: 0o755, ModTime: now})
+	for _, dir := range []string{"Documents", "Photos", "Music"} {
+		os.MkdirAll(filepath.Join(src, dir), 0o755)
 	}
 	for i, name := range []string{"Documents/notes.txt", "Documents/budget.ods", "Photos/beach.jpg", "todo.md"} {
-		body := bytes.Repeat([]byte(name), 100*(i+1))
-		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(body)), ModTime: now.Add(-time.Duration(i) * time.Hour)})
-		tw.Write(body)
+		p := filepath.Join(src, name)
+		if err := os.WriteFile(p, bytes.Repeat([]byte(name), 100*(i+1)), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		at := now.Add(-time.Duration(i) * time.Hour)
+		os.Chtimes(p, at, at)
 	}
 	if n > 0 {
-		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: folder + "/", Mode: 0o755, ModTime: now})
+		os.MkdirAll(filepath.Join(src, folder), 0o755)
 		for i := range n {
-			body := []byte(fmt.Sprintf("entry %d\n", i))
-			tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: fmt.Sprintf("%s/file-%04d.txt", folder, i), Mode: 0o644, Size: int64(len(body)), ModTime: now})
-			tw.Write(body)
+			if err := os.WriteFile(filepath.Join(src, folder, fmt.Sprintf("file-%04d.txt", i)), fmt.Appendf(nil, "entry %d\n", i), 0o644); err != nil {
+				tb.Fatal(err)
+			}
 		}
 	}
-	tw.Close()
-	if _, err := c.VaultAddTar(ctx, "/", &b, nil); err != nil {
-		t.Fatal(err)
+	es, err := os.ReadDir(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var paths []string
+	for _, e := range es {
+		paths = append(paths, filepath.Join(src, e.Name()))
+	}
+	if _, err := c.VaultAdd(context.Background(), "/", paths, nil); err != nil {
+		tb.Fatal(err)
 	}
 }
 
 // TestWebUIBrowser drives the web UI in headless Chromium against a real
 // daemon on 127.0.0.1: log in, upload two versions of a file through the
 // page's file input, download it and compare the bytes, rename it,
-// restore the old version from its history, open the devices page with a
+// restore the old version from its history, make a folder, move a file
+// into it and delete it, open the devices page with a
 // link's QR code and the other pages, and check a phone-sized screen
 // needs no sideways scrolling. It saves screenshots to
 // $PEER_WEBUI_SCREENSHOTS (docs/screenshots to remake README's), or to a
@@ -306,7 +316,6 @@ func TestWebUIBrowser(t *testing.T) {
 	file := filepath.Join(src, "report.bin")
 	must("write v1", os.WriteFile(file, v1, 0o644))
 	do("upload v1", chromedp.SetUploadFiles(css("#upload-input"), []string{file}), wait(`document.querySelector('#upload-done[data-n="1"]') && document.querySelector('tr[data-name="report.bin"]')`))
-	shot("upload")
 	must("write v2", os.WriteFile(file, v2, 0o644))
 	do("upload v2", chromedp.SetUploadFiles(css("#upload-input"), []string{file}), wait(`document.querySelector('#upload-done[data-n="2"]')`))
 	vs, err := c.Versions(ctx, "/report.bin", 0)
@@ -357,6 +366,20 @@ func TestWebUIBrowser(t *testing.T) {
 	resp.Body.Close()
 	if !bytes.Equal(got, v1) {
 		t.Fatalf("after restoring the first version the file has %d bytes that differ from its %d", len(got), len(v1))
+	}
+
+	// A new folder, a move into it, a delete.
+	do("mkdir", chromedp.Navigate(base+"/#/files/"), chromedp.WaitVisible(css(`tr[data-name="todo.md"]`)), chromedp.Click(css("#mkdir-button")), chromedp.WaitVisible(css("#dialog-input")),
+		chromedp.SetValue(css("#dialog-input"), "Archive"), chromedp.Click(css("#dialog-ok")), chromedp.WaitVisible(css(`tr[data-name="Archive"]`)))
+	do("move", chromedp.Click(css(`tr[data-name="todo.md"] button.move`)), chromedp.WaitVisible(css("#dialog-input")),
+		chromedp.SetValue(css("#dialog-input"), "/Archive"), chromedp.Click(css("#dialog-ok")), chromedp.WaitNotPresent(css(`tr[data-name="todo.md"]`)))
+	if _, err := c.VaultLs(ctx, "/Archive/todo.md"); err != nil {
+		t.Fatalf("after the move: %v", err)
+	}
+	do("delete", chromedp.Navigate(base+"/#/files/Archive"), chromedp.WaitVisible(css(`tr[data-name="todo.md"]`)), chromedp.Click(css(`tr[data-name="todo.md"] button.delete`)),
+		chromedp.WaitVisible(css("#dialog-ok")), chromedp.Click(css("#dialog-ok")), chromedp.WaitNotPresent(css(`tr[data-name="todo.md"]`)))
+	if _, err := c.VaultLs(ctx, "/Archive/todo.md"); err == nil {
+		t.Fatal("the deleted file is still there")
 	}
 
 	// Devices, with a link offer's QR code.
@@ -473,6 +496,7 @@ func BenchmarkWebUIFirstLoad(b *testing.B) {
 	}
 	b.StopTimer()
 	slices.Sort(took)
+	b.ReportMetric(float64(took[0].Microseconds())/1000, "ms-min")
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms-median")
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "ms-max")
 }

@@ -134,9 +134,7 @@ async function api(method, path, params, body, type) {
 }
 
 function fileURL(p, version) {
-  const q = { path: p };
-  if (version) q.version = version;
-  return API + '/vault/get?' + new URLSearchParams(q);
+  return API + '/vault/get?path=' + encodeURIComponent(p) + (version ? '&version=' + encodeURIComponent(version) : '');
 }
 
 // ---- tar: uploads go to POST /vault/add as a tar stream. The Blob is
