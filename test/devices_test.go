@@ -17,9 +17,10 @@ import (
 // hosts (the second recovered from the first's phrase), finding each other
 // by mDNS, and starts them.
 func devicePair(t *testing.T, lan *lantest.LAN) (a, b *lantest.Peer) {
-	a = lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
+	level := os.Getenv("PEER_TEST_LOGLEVEL")
+	a = lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true, LogLevel: level})
 	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
-	b = lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase})
+	b = lantest.NewPeer(t, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase, LogLevel: level})
 	a.Start()
 	b.Start()
 	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
