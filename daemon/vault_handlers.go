@@ -101,6 +101,10 @@ func (d *Daemon) handleVaultAdd(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	began := time.Now()
+	// Progress lines go out while the tar body is still read: without
+	// full duplex, Go's HTTP/1 server drops what is left of the body at
+	// the first write (up to 256 KiB), and the upload fails.
+	http.NewResponseController(w).EnableFullDuplex()
 	w.Header().Set("Content-Type", api.ContentNDJSON)
 	w.WriteHeader(http.StatusOK)
 	var mu sync.Mutex
