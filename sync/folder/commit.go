@@ -179,16 +179,14 @@ func (fc fileChange) prev() cid.Cid {
 // prepareBig read), unless the vault already holds that content there.
 func (f *folder) commitFile(ctx context.Context, t *vault.Tree, v *vault.Vault, fc fileChange, pre map[string]*vault.FileVersion, seq uint64, results map[string]entry, conflicts *[]conflict, w *writes) error {
 	prev := fc.prev()
-	fv, ok := pre[fc.rel], true
-	if _, done := pre[fc.rel]; done {
-		ok = fv != nil
-	} else {
+	fv, done := pre[fc.rel]
+	if !done {
 		var err error
-		if fv, ok, err = f.readFile(ctx, v, fc, prev); err != nil {
+		if fv, _, err = f.readFile(ctx, v, fc, prev); err != nil {
 			return err
 		}
 	}
-	if !ok {
+	if fv == nil {
 		return nil
 	}
 	vp := f.vp(fc.rel)
