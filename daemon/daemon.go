@@ -23,8 +23,10 @@ import (
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/repo"
+	"github.com/peer-cloud/peer/share"
 	peersync "github.com/peer-cloud/peer/sync"
 	"github.com/peer-cloud/peer/sync/folder"
+	"github.com/peer-cloud/peer/vault"
 )
 
 // Daemon is a running node.
@@ -54,6 +56,12 @@ type Daemon struct {
 	donor *donor.Service // the accounts this node mirrors (donor_handlers.go)
 
 	metrics *prometheus.Registry // what /metrics serves (metrics_handlers.go)
+
+	// Sharing (share_handlers.go): the account's following shares, the
+	// vault that reads links over the network, the expiry timer.
+	shares *share.State
+	links  *vault.Vault
+	expiry *time.Timer
 }
 
 // Start opens the repo's store, starts the node and serves the API. The
@@ -126,6 +134,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	if donorOnly {
 		return d.startDonorOnly(ctx)
 	}
+	if err := d.startShares(ctx); err != nil {
+		return err
+	}
 	if d.sync, err = peersync.Start(ctx, peersync.Config{
 		Account: d.acct,
 		Node:    d.node,
@@ -134,6 +145,7 @@ func (d *Daemon) start(ctx context.Context) error {
 		Pubsub:  cfg.Names.Pubsub,
 		CatchUp: cfg.Names.CatchUp.Duration,
 		Dir:     r.BlocksDir(),
+		Shares:  d.shares,
 		Log:     log.With("part", "sync"),
 	}); err != nil {
 		return err
@@ -180,6 +192,9 @@ func (d *Daemon) Close() error {
 func (d *Daemon) close() error {
 	var errs []error
 	errs = append(errs, d.stopLAN())
+	if d.expiry != nil {
+		d.expiry.Stop()
+	}
 	if d.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := d.server.Shutdown(ctx); err != nil {

@@ -438,6 +438,7 @@ func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 		return nil, err
 	}
 	n.learnDevices(root)
+	n.learnShares(rctx, root, j.fresh && j.r.Seq >= n.follow.bestSeqNow())
 	if !root.Head.Defined() {
 		return root, nil
 	}

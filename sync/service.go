@@ -82,7 +82,9 @@ type Config struct {
 	// Dir is a folder on the store's disk: a fetch leaves free space
 	// there.
 	Dir string
-	Log *slog.Logger
+	// Shares, when set, gives the share nodes the account root lists.
+	Shares Shares
+	Log    *slog.Logger
 }
 
 // Start starts publishing and following; Close stops it.
@@ -250,7 +252,11 @@ func (n *Service) publish(ctx context.Context) {
 	r.Devices = sortedCerts(n.devices)
 	r.Revoked = sortedCerts(n.roster.revoked)
 	n.mu.Unlock()
-	c, err := a.Vault().WriteRoot(ctx, r)
+	var c cid.Cid
+	var err error
+	if r.Shares, err = n.rootShares(ctx); err == nil {
+		c, err = a.Vault().WriteRoot(ctx, r)
+	}
 	if err == nil {
 		n.mu.Lock()
 		n.lastRoot = c

@@ -91,6 +91,8 @@ func Links(c cid.Cid, data []byte) ([]cid.Cid, error) {
 		node = &dirNode{}
 	case "root":
 		node = &rootNode{}
+	case "share":
+		node = &shareNode{}
 	default:
 		return nil, nil // a device certificate links nowhere
 	}
@@ -111,6 +113,8 @@ func Links(c cid.Cid, data []byte) ([]cid.Cid, error) {
 	case *partNode:
 		add(n.Links...)
 	case *dirNode:
+		add(n.Links...)
+	case *shareNode:
 		add(n.Links...)
 	case *rootNode:
 		if n.Head != nil {

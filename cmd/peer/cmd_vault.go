@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/share"
 )
 
 // vaultPath turns a user's path into a vault path: "docs/a" and "/docs/a"
@@ -88,7 +89,7 @@ The daemon reads the files itself, so it must be able to read them.`,
 func newLsCommand(g *globals) *cobra.Command {
 	var long bool
 	cmd := &cobra.Command{
-		Use:   "ls [DIR | ACCOUNT:/DIR] [-l]",
+		Use:   "ls [DIR | ACCOUNT:/DIR | LINK] [-l]",
 		Short: "List a vault folder, or a folder of an account's public index",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -99,6 +100,9 @@ func newLsCommand(g *globals) *cobra.Command {
 			p := "/"
 			var es []api.Entry
 			if len(args) == 1 {
+				if share.IsLink(args[0]) {
+					return g.lsLink(cmd, args[0], long)
+				}
 				if acct, ap, ok := splitAccountPath(args[0]); ok {
 					es, err = c.PublicLs(cmd.Context(), acct, ap)
 					if err != nil {
@@ -121,10 +125,18 @@ func newLsCommand(g *globals) *cobra.Command {
 
 func newCatCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "cat PATH",
-		Short: "Write a vault file to stdout",
+		Use:   "cat PATH|LINK",
+		Short: "Write a vault file, or the file a link opens, to stdout",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if share.IsLink(args[0]) {
+				resp, err := g.linkResponse(cmd, args[0])
+				if err != nil {
+					return err
+				}
+				defer resp.Body.Close()
+				return copyAll(g.stdout, resp.Body, resp.ContentLength, "the shared file")
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
@@ -155,10 +167,13 @@ func copyAll(w io.Writer, r io.Reader, want int64, what string) error {
 func newGetCommand(g *globals) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "get PATH [-o OUT]",
-		Short: "Save a vault file or folder (its newest version)",
+		Use:   "get PATH|LINK [-o OUT]",
+		Short: "Save a vault file or folder (its newest version), or the file a link opens",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if share.IsLink(args[0]) {
+				return g.getLink(cmd, args[0], out)
+			}
 			c, err := g.client()
 			if err != nil {
 				return err

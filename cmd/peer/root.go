@@ -69,6 +69,9 @@ control characters, bidi overrides and invalid UTF-8 escaped (\x1b,
 		newSyncCommand(g),
 		newPasswdCommand(g),
 		newDonateCommand(g),
+		newShareCommand(g),
+		newUnshareCommand(g),
+		newSharesCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/internal/passwd"
+	"github.com/peer-cloud/peer/share"
+)
+
+func newShareCommand(g *globals) *cobra.Command {
+	var follow, password bool
+	var expires time.Duration
+	cmd := &cobra.Command{
+		Use:   "share PATH [--follow [--expires DUR]] [--password]",
+		Short: "Make a link that opens a vault file, from any account",
+		Long: `Make a link to the file at PATH and print it alone on the last line. Anyone
+holding the link can read the file with 'peer cat LINK' or 'peer get LINK'
+on any node, of any account, that reaches the blocks (this account's
+devices, or a donor that mirrors it). The link's key is in the part after
+'#', which a web browser never sends.
+
+Without --follow the link opens the version at PATH now, and only it: it
+cannot be taken back, since whoever holds it may have saved the file.
+
+With --follow it opens the newest version at PATH for as long as the share
+stands. 'peer unshare' ends it: the link then sees nothing written after,
+but what it already opened stays readable to whoever kept it. --expires
+ends it after a time; the account's devices stop giving it new versions
+then (a device that is off cannot, and a reader that saw the key before
+keeps that version).
+
+--password wraps the link's key with a password (argon2id, 64 MiB), asked
+twice on a terminal or read as one line from stdin; readers are asked for
+it. Share the password apart from the link.
+
+This version shares files; folders come later.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			req := api.ShareRequest{Path: vaultPath(args[0]), Follow: follow, Expires: expires}
+			if password {
+				if req.Password, err = g.readPassword(); err != nil {
+					return err
+				}
+				if len(req.Password) < passwd.MinLength {
+					return fmt.Errorf("the password is shorter than %d characters: choose a longer one", passwd.MinLength)
+				}
+			}
+			s, err := c.Share(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(s)
+			}
+			switch {
+			case s.Follows && s.Expires != nil:
+				fmt.Fprintf(g.stderr, "this link follows %s until %s, or until 'peer unshare %s'\n", escape(s.Path), s.Expires.Local().Format(time.DateTime), s.ID)
+			case s.Follows:
+				fmt.Fprintf(g.stderr, "this link follows %s until 'peer unshare %s'\n", escape(s.Path), s.ID)
+			default:
+				fmt.Fprintf(g.stderr, "this link opens the version of %s there now; it cannot be taken back\n", escape(s.Path))
+			}
+			fmt.Fprintln(g.stdout, s.Link)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&follow, "follow", false, "open the newest version at PATH while the share stands")
+	cmd.Flags().DurationVar(&expires, "expires", 0, "with --follow: end the share after this long (e.g. 72h)")
+	cmd.Flags().BoolVar(&password, "password", false, "wrap the link's key with a password")
+	return cmd
+}
+
+func newUnshareCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unshare LINK|ID|PATH",
+		Short: "End following shares: a link, a share ID, or all of a path",
+		Long: `End a following share (made with 'peer share --follow'), named by its link,
+by its ID ('peer shares'), or every one of a vault path. The account's
+devices stop giving it new versions: the link sees nothing written after
+this. What it already opened stays readable to whoever kept it, and a link
+to one version (made without --follow) cannot be ended.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			what := args[0]
+			if !share.IsLink(what) && !isHexID(what) {
+				what = vaultPath(what)
+			}
+			ended, err := c.Unshare(cmd.Context(), what)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(ended)
+			}
+			for _, s := range ended {
+				fmt.Fprintf(g.stdout, "ended %s (%s)\n", s.ID, escape(s.Path))
+			}
+			return nil
+		},
+	}
+}
+
+func isHexID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	return strings.Trim(s, "0123456789abcdef") == ""
+}
+
+func newSharesCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "shares",
+		Short: "List this account's following shares",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			list, err := c.Shares(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(list)
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPATH\tMADE\tSTATE")
+			for _, s := range list {
+				state := "standing"
+				switch {
+				case s.Ended != nil:
+					state = "ended " + s.Ended.Local().Format(time.DateTime)
+				case s.Expires != nil && time.Now().After(*s.Expires):
+					state = "expired " + s.Expires.Local().Format(time.DateTime)
+				case s.Expires != nil:
+					state = "until " + s.Expires.Local().Format(time.DateTime)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, escape(s.Path), s.Made.Local().Format(time.DateTime), state)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+// linkRequest parses a link the user gave and, when it is locked, asks
+// for its password (on a terminal, else one line of stdin).
+func (g *globals) linkRequest(text string) (api.LinkRequest, error) {
+	l, err := share.Parse(text)
+	if err != nil {
+		return api.LinkRequest{}, err
+	}
+	req := api.LinkRequest{Link: strings.TrimSpace(text)}
+	if !l.Locked() {
+		return req, nil
+	}
+	if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(g.stderr, "This link needs a password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(g.stderr)
+		if err != nil {
+			return req, fmt.Errorf("failed to read the password: %w", err)
+		}
+		req.Password = string(b)
+		return req, nil
+	}
+	line, err := bufio.NewReader(g.stdin).ReadString('\n')
+	req.Password = strings.TrimRight(line, "\r\n")
+	if req.Password == "" {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return req, fmt.Errorf("failed to read the password from stdin: %w", err)
+		}
+		return req, errors.New("this link needs a password: type it on a terminal, or pipe one line in")
+	}
+	return req, nil
+}
+
+// linkResponse asks the daemon for the file a link opens; its body is
+// the bytes, its X-Peer-Name header the file's name.
+func (g *globals) linkResponse(cmd *cobra.Command, text string) (*http.Response, error) {
+	c, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	req, err := g.linkRequest(text)
+	if err != nil {
+		return nil, err
+	}
+	return c.LinkCat(cmd.Context(), req)
+}
+
+// lsLink describes the file a link opens.
+func (g *globals) lsLink(cmd *cobra.Command, text string, long bool) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	req, err := g.linkRequest(text)
+	if err != nil {
+		return err
+	}
+	info, err := c.LinkStat(cmd.Context(), req)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return g.printJSON([]api.LinkInfo{info})
+	}
+	return printEntries(g, []api.Entry{info.Entry}, long)
+}
+
+// getLink saves the file a link opens as out (default: its name, in the
+// current folder).
+func (g *globals) getLink(cmd *cobra.Command, text, out string) error {
+	resp, err := g.linkResponse(cmd, text)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == "" {
+		out = filepath.Base(resp.Header.Get("X-Peer-Name"))
+		if out == "" || out == "." || out == "/" || out == ".." {
+			out = "shared-file"
+		}
+	}
+	bar := g.newProgress(resp.ContentLength, "getting")
+	err = saveFile(out, withProgress(resp.Body, bar), resp.ContentLength)
+	finish(bar)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return g.printJSON(map[string]string{"output": out})
+	}
+	fmt.Fprintf(g.stdout, "saved the shared file to %s\n", escape(out))
+	return nil
+}

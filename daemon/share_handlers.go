@@ -1,0 +1,261 @@
+package daemon
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/share"
+	peersync "github.com/peer-cloud/peer/sync"
+	"github.com/peer-cloud/peer/vault"
+)
+
+// linkTimeout bounds finding and opening what a link names (resolving
+// its account, fetching the root, shares and the version node).
+const linkTimeout = 30 * time.Second
+
+// startShares opens the account's following shares and the vault that
+// reads links over the network.
+func (d *Daemon) startShares(ctx context.Context) error {
+	st, err := share.Open(ctx, d.store.Namespace("shares"), share.WithLogger(d.log.With("part", "share")))
+	if err != nil {
+		return err
+	}
+	d.shares = st
+	d.links = vault.New(d.acct.Keys(), share.NetBlocks{BS: d.node.BlockService()})
+	d.expiry = time.AfterFunc(time.Hour, d.shareExpired)
+	d.expiry.Stop()
+	d.armExpiry()
+	return nil
+}
+
+// armExpiry sets the timer that writes the account root again when the
+// next following share expires, so that it stops giving new versions.
+func (d *Daemon) armExpiry() {
+	if next := d.shares.NextExpiry(); !next.IsZero() {
+		d.expiry.Reset(time.Until(next) + 10*time.Millisecond)
+	}
+}
+
+func (d *Daemon) shareExpired() {
+	d.acct.SchedulePublish()
+	d.armExpiry()
+}
+
+func decodeBody(r *http.Request, v any) error {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(v); err != nil {
+		return badRequest(fmt.Errorf("failed to read the request: %w", err))
+	}
+	return nil
+}
+
+func shareJSON(f vault.FollowShare) api.Share {
+	out := api.Share{ID: share.ShareID(f.Secret), Path: f.Path, Follows: true, Made: time.Unix(0, f.Made).UTC()}
+	if f.Expires != 0 {
+		t := time.Unix(0, f.Expires).UTC()
+		out.Expires = &t
+	}
+	if f.Ended != 0 {
+		t := time.Unix(0, f.Ended).UTC()
+		out.Ended = &t
+	}
+	return out
+}
+
+// handleShare makes a link to a file of the vault.
+func (d *Daemon) handleShare(w http.ResponseWriter, r *http.Request) error {
+	var req api.ShareRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	p := req.Path
+	if !strings.HasPrefix(p, "/") {
+		return badRequest(fmt.Errorf("path %q is not absolute", p))
+	}
+	ctx := r.Context()
+	t, err := d.acct.ReadTree()
+	if err != nil {
+		return err
+	}
+	e, err := t.Stat(ctx, p)
+	if err != nil {
+		return vaultErr(err)
+	}
+	if e.Kind != vault.KindFile {
+		return badRequest(fmt.Errorf("%s is a folder: this version shares files only; share the files in it (peer share %s/NAME)", p, strings.TrimRight(p, "/")))
+	}
+	if req.Expires < 0 || (req.Expires > 0 && !req.Follow) {
+		return badRequest(errors.New("--expires needs --follow: a link to one version cannot be taken back, so it cannot expire"))
+	}
+	var l share.Link
+	var out api.Share
+	if req.Follow {
+		f, err := d.shares.Add(ctx, nil, p, req.Expires)
+		if err != nil {
+			return err
+		}
+		l = share.Link{Account: d.acct.Keys().PeerID(), Key: f.Secret}
+		out = shareJSON(f)
+		d.armExpiry()
+		d.acct.SchedulePublish()
+	} else {
+		l = share.Link{Target: e.CID, Key: e.Key}
+		out = api.Share{Path: p, Version: e.CID.String(), Made: time.Now().UTC()}
+	}
+	if req.Password != "" {
+		if err := l.Lock(nil, req.Password); err != nil {
+			return badRequest(err)
+		}
+		out.Locked = true
+	}
+	out.Link = l.String()
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// handleUnshare ends following shares: the one a link or ID names, or
+// every one of a path.
+func (d *Daemon) handleUnshare(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		What string `json:"what"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	what := strings.TrimSpace(req.What)
+	var match func(vault.FollowShare) bool
+	switch {
+	case share.IsLink(what):
+		l, err := share.Parse(what)
+		if err != nil {
+			return badRequest(err)
+		}
+		if !l.Follows() {
+			return badRequest(errors.New("this link names one version: it cannot be ended, and what it opens stays readable to whoever holds it"))
+		}
+		if l.Account != d.acct.Keys().PeerID() {
+			return badRequest(errors.New("this link is another account's share: only its owner can end it"))
+		}
+		if l.Locked() {
+			return badRequest(errors.New("this link is locked with a password: end it by its ID ('peer shares' lists them) or by its path"))
+		}
+		match = func(f vault.FollowShare) bool { return f.Secret == l.Key }
+	case isShareID(what):
+		match = func(f vault.FollowShare) bool { return share.ShareID(f.Secret) == what }
+	case strings.HasPrefix(what, "/"):
+		match = func(f vault.FollowShare) bool { return f.Path == what }
+	default:
+		return badRequest(fmt.Errorf("%q is neither a link, a share ID nor an absolute path", what))
+	}
+	ended, err := d.shares.End(r.Context(), match)
+	if err != nil {
+		return err
+	}
+	if len(ended) == 0 {
+		return notFound(fmt.Errorf("no standing following share matches %s ('peer shares' lists them)", what))
+	}
+	d.acct.SchedulePublish()
+	out := make([]api.Share, len(ended))
+	for i, f := range ended {
+		out[i] = shareJSON(f)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func isShareID(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 16
+}
+
+// handleShares lists the account's following shares.
+func (d *Daemon) handleShares(w http.ResponseWriter, r *http.Request) error {
+	list := d.shares.List()
+	out := make([]api.Share, len(list))
+	for i, f := range list {
+		out[i] = shareJSON(f)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// openLink opens the file version a link gives.
+func (d *Daemon) openLink(ctx context.Context, req api.LinkRequest) (*vault.FileVersion, bool, error) {
+	l, err := share.Parse(req.Link)
+	if err != nil {
+		return nil, false, badRequest(err)
+	}
+	if err := l.Unlock(req.Password); err != nil {
+		return nil, false, &httpError{http.StatusForbidden, err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, linkTimeout)
+	defer cancel()
+	target, key := l.Target, l.Key
+	if l.Follows() {
+		rec, err := d.names.Resolve(ctx, l.Account, 10*time.Second)
+		if err != nil {
+			return nil, true, notFound(fmt.Errorf("failed to find the link's account %s (is a device of it, or a donor, on this LAN?): %w", vault.AccountID(l.Account), err))
+		}
+		c, err := peersync.RootCID(rec)
+		if err != nil {
+			return nil, true, err
+		}
+		root, err := d.sync.Root(ctx, c)
+		if err != nil {
+			return nil, true, err
+		}
+		f, err := share.Followed(ctx, d.links.Blocks(), root, l.Key, time.Now())
+		if err != nil {
+			return nil, true, notFound(err)
+		}
+		target, key = f.CID, f.Key
+	}
+	fv, err := share.OpenFile(ctx, d.links, target, key)
+	if errors.Is(err, share.ErrWrongKey) {
+		return nil, l.Follows(), &httpError{http.StatusForbidden, err}
+	}
+	return fv, l.Follows(), err
+}
+
+func (d *Daemon) handleLinkStat(w http.ResponseWriter, r *http.Request) error {
+	var req api.LinkRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	fv, follows, err := d.openLink(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	out := api.LinkInfo{Entry: api.Entry{Name: fv.Name, Path: "/" + fv.Name, Type: string(vault.KindFile), Size: fv.Size, Mtime: time.Unix(0, fv.Mtime).UTC(), Mode: fv.Mode, ID: fv.CID.String()}, Follows: follows}
+	if l, _ := share.Parse(req.Link); l.Follows() {
+		out.Account = vault.AccountID(l.Account)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) handleLinkCat(w http.ResponseWriter, r *http.Request) error {
+	var req api.LinkRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	fv, _, err := d.openLink(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	if req.Offset < 0 || uint64(req.Offset) > fv.Size || req.Length < 0 {
+		return badRequest(fmt.Errorf("range %d+%d is not within the file's %d bytes", req.Offset, req.Length, fv.Size))
+	}
+	size := int64(fv.Size) - req.Offset
+	if req.Length > 0 && req.Length < size {
+		size = req.Length
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.Header().Set("X-Peer-Name", fv.Name)
+	return d.links.ReadRange(r.Context(), fv, w, req.Offset, size)
+}

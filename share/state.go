@@ -1,0 +1,344 @@
+package share
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/ipfs/go-cid"
+	ds "github.com/ipfs/go-datastore"
+
+	"github.com/peer-cloud/peer/vault"
+)
+
+// MaxShares bounds the following shares an account root lists (ended
+// ones included) and a device takes from a root.
+const MaxShares = 4096
+
+// keepEnded is how long an ended or expired share stays in the account
+// root, so that devices that were off learn it ended (and links say so)
+// before it is forgotten.
+const keepEnded = 90 * 24 * time.Hour
+
+var stateKey = ds.NewKey("/follow")
+
+// State is the account's following shares as this device knows them.
+// Devices of the account learn each other's from the share nodes of the
+// account roots they take in (SPEC.md section 17.2): shares are only
+// added, and an end, once known, stays; so every device ends with the
+// same set, whatever order roots reach it in.
+type State struct {
+	ds  ds.Datastore
+	now func() time.Time
+	log *slog.Logger
+
+	mu     sync.Mutex
+	shares map[[16]byte]vault.FollowShare
+}
+
+// Option configures a State.
+type Option func(*State)
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(s *State) { s.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *State) { s.log = l } }
+
+type storedShare struct {
+	Secret  []byte `cbor:"secret"`
+	Path    string `cbor:"path"`
+	Made    int64  `cbor:"made"`
+	Expires int64  `cbor:"expires"`
+	Ended   int64  `cbor:"ended"`
+}
+
+// Open loads the state kept in d.
+func Open(ctx context.Context, d ds.Datastore, opts ...Option) (*State, error) {
+	s := &State{ds: d, now: time.Now, log: slog.New(slog.DiscardHandler), shares: map[[16]byte]vault.FollowShare{}}
+	for _, o := range opts {
+		o(s)
+	}
+	b, err := d.Get(ctx, stateKey)
+	if errors.Is(err, ds.ErrNotFound) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the shares: %w", err)
+	}
+	var list []storedShare
+	if err := cbor.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("failed to read the shares (the datastore entry is damaged; links still open once another device of the account publishes): %w", err)
+	}
+	for _, e := range list {
+		if len(e.Secret) != 32 {
+			continue
+		}
+		f := vault.FollowShare{Path: e.Path, Made: e.Made, Expires: e.Expires, Ended: e.Ended}
+		copy(f.Secret[:], e.Secret)
+		s.shares[vault.ShareTag(f.Secret)] = f
+	}
+	return s, nil
+}
+
+// save writes the state; the caller holds mu.
+func (s *State) save(ctx context.Context) error {
+	list := make([]storedShare, 0, len(s.shares))
+	for _, t := range s.sortedTags() {
+		f := s.shares[t]
+		list = append(list, storedShare{Secret: f.Secret[:], Path: f.Path, Made: f.Made, Expires: f.Expires, Ended: f.Ended})
+	}
+	b, err := cbor.Marshal(list)
+	if err != nil {
+		return err
+	}
+	if err := s.ds.Put(ctx, stateKey, b); err != nil {
+		return fmt.Errorf("failed to save the shares: %w", err)
+	}
+	if err := s.ds.Sync(ctx, stateKey); err != nil {
+		return fmt.Errorf("failed to save the shares: %w", err)
+	}
+	return nil
+}
+
+func (s *State) sortedTags() [][16]byte {
+	tags := make([][16]byte, 0, len(s.shares))
+	for t := range s.shares {
+		tags = append(tags, t)
+	}
+	slices.SortFunc(tags, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	return tags
+}
+
+// ShareID is the text form of a share's tag, what 'peer shares' shows.
+func ShareID(secret [32]byte) string {
+	t := vault.ShareTag(secret)
+	return hex.EncodeToString(t[:])
+}
+
+// Add makes a following share of path, expiring after expires (0:
+// never), and returns it. r is crypto/rand's Reader when nil.
+func (s *State) Add(ctx context.Context, r io.Reader, path string, expires time.Duration) (vault.FollowShare, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	f := vault.FollowShare{Path: path, Made: s.now().UnixNano()}
+	if expires > 0 {
+		f.Expires = f.Made + int64(expires)
+	}
+	if _, err := io.ReadFull(r, f.Secret[:]); err != nil {
+		return f, fmt.Errorf("failed to make a share secret: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live() >= MaxShares {
+		return f, fmt.Errorf("this account has %d following shares, the most it can have: end some with 'peer unshare'", MaxShares)
+	}
+	s.shares[vault.ShareTag(f.Secret)] = f
+	if err := s.save(ctx); err != nil {
+		delete(s.shares, vault.ShareTag(f.Secret))
+		return f, err
+	}
+	return f, nil
+}
+
+func (s *State) live() int {
+	n := 0
+	for _, f := range s.shares {
+		if f.Ended == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// End ends the shares match picks that have not ended, and returns them.
+func (s *State) End(ctx context.Context, match func(vault.FollowShare) bool) ([]vault.FollowShare, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now().UnixNano()
+	var out []vault.FollowShare
+	old := map[[16]byte]vault.FollowShare{}
+	for t, f := range s.shares {
+		if f.Ended == 0 && match(f) {
+			old[t] = f
+			f.Ended = now
+			s.shares[t] = f
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	if err := s.save(ctx); err != nil {
+		for t, f := range old {
+			s.shares[t] = f
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// List returns the shares, ended ones too, oldest first.
+func (s *State) List() []vault.FollowShare {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]vault.FollowShare, 0, len(s.shares))
+	for _, f := range s.shares {
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b vault.FollowShare) int {
+		if c := cmp.Compare(a.Made, b.Made); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.Secret[:], b.Secret[:])
+	})
+	return out
+}
+
+// join takes another device's view of one share: the earliest end wins,
+// as does the earliest expiry, so an end is never undone.
+func join(a, b vault.FollowShare) vault.FollowShare {
+	earliest := func(x, y int64) int64 {
+		if x == 0 || (y != 0 && y < x) {
+			return y
+		}
+		return x
+	}
+	a.Ended = earliest(a.Ended, b.Ended)
+	a.Expires = earliest(a.Expires, b.Expires)
+	a.Made = min(a.Made, b.Made)
+	if a.Path != b.Path && b.Path < a.Path {
+		a.Path = b.Path // never differs between devices; any fixed pick converges
+	}
+	return a
+}
+
+// Learn takes in the shares the account root r lists, reading their
+// owner parts through v (its blocks must be local). It reports whether r
+// lacks a share this device knows, or an end or expiry of one.
+func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks bool, err error) {
+	shares := r.Shares
+	if len(shares) > MaxShares {
+		shares = shares[:MaxShares]
+	}
+	seen := map[[16]byte]vault.FollowShare{}
+	var errs []error
+	for _, c := range shares {
+		f, err := v.ShareOwner(ctx, c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		seen[vault.ShareTag(f.Secret)] = f
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := false
+	old := map[[16]byte]vault.FollowShare{}
+	for t, f := range seen {
+		have, ok := s.shares[t]
+		n := f
+		if ok {
+			if n = join(have, f); n == have {
+				continue
+			}
+		} else if s.forgotten(f) {
+			continue
+		}
+		old[t] = have
+		s.shares[t] = n
+		changed = true
+	}
+	if changed {
+		if err := s.save(ctx); err != nil {
+			for t, f := range old {
+				if f.Secret == ([32]byte{}) {
+					delete(s.shares, t)
+				} else {
+					s.shares[t] = f
+				}
+			}
+			return false, err
+		}
+	}
+	for t, f := range s.shares {
+		if r, ok := seen[t]; (!ok || r != f) && !s.forgotten(f) {
+			lacks = true
+		}
+	}
+	return lacks, errors.Join(errs...)
+}
+
+// forgotten reports whether f ended or expired so long ago that it is no
+// longer listed (nor taken back from an old root).
+func (s *State) forgotten(f vault.FollowShare) bool {
+	end := f.Ended
+	if f.Expires != 0 && (end == 0 || f.Expires < end) {
+		end = f.Expires
+	}
+	return end != 0 && s.now().Sub(time.Unix(0, end)) > keepEnded
+}
+
+// RootShares writes the share nodes for the account root of a head whose
+// tree is t (nil: an empty vault) and returns them in tag order: each
+// live share gives the file at its path now; an ended or expired one
+// gives nothing, until it is forgotten.
+func (s *State) RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) ([]cid.Cid, error) {
+	s.mu.Lock()
+	var list []vault.FollowShare
+	for _, tag := range s.sortedTags() {
+		f := s.shares[tag]
+		if !s.forgotten(f) {
+			list = append(list, f)
+		}
+	}
+	now := s.now().UnixNano()
+	s.mu.Unlock()
+	out := make([]cid.Cid, 0, len(list))
+	for _, f := range list {
+		var file *vault.Entry
+		if f.Ended == 0 && (f.Expires == 0 || now < f.Expires) && t != nil {
+			e, err := t.Stat(ctx, f.Path)
+			if err == nil && e.Kind == vault.KindFile {
+				file = &e
+			} else if err != nil && !errors.Is(err, vault.ErrNotExist) {
+				return nil, err
+			}
+		}
+		c, err := v.WriteShare(ctx, f, file)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// NextExpiry is the earliest time a live share expires (zero: none), when
+// the account root must be written again without it.
+func (s *State) NextExpiry() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var next int64
+	now := s.now().UnixNano()
+	for _, f := range s.shares {
+		if f.Ended == 0 && f.Expires > now && (next == 0 || f.Expires < next) {
+			next = f.Expires
+		}
+	}
+	if next == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, next)
+}
