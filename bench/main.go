@@ -19,12 +19,14 @@
 //     B's disk, over 100 changes; the initial sync of a 1 GiB file over the
 //     1 Gbit/s link beside iperf3, and of 10 000 files of 4 KiB; a folder
 //     of 100 000 files rescanned with nothing changed, and the idle
-//     daemon's RssAnon.
+//     daemon's RssAnon;
+//   - opening a link to a 1 MiB file on a node of another account, to a
+//     version and through a following link.
 //
 // It needs root, iproute2 and iperf3, and runs everything inside network
 // namespaces it creates and removes. Run it from the repository root:
 //
-//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync,flap,vanish,folder,donor] [-flaps 10] [-flap-lengths 5s,60s]
+//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync,flap,vanish,folder,donor,share] [-share-links 20] [-flaps 10] [-flap-lengths 5s,60s]
 //	  [-folder-changes 100] [-folder-big 1024] [-folder-small 10000] [-folder-huge 100000] [-folder-profile default]
 package main
 
@@ -50,7 +52,7 @@ func main() {
 	add := flag.Int64("add", 1024, "MiB added in the add figure")
 	history := flag.Int("history", 0, "also follow this many changes from one device on another (the history figure; 5000 in the README)")
 	historyProfile := flag.String("history-profile", "default", "repo profile of the history figure's devices: default or pi")
-	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, flap, vanish, folder, donor")
+	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, flap, vanish, folder, donor, share")
 	folderChanges := flag.Int("folder-changes", 100, "changes timed in the folder figure (0: none)")
 	folderBig := flag.Int64("folder-big", 1024, "MiB of the big file of the folder figure (0: none)")
 	folderSmall := flag.Int("folder-small", 10000, "4 KiB files of the folder figure's initial sync (0: none)")
@@ -60,6 +62,7 @@ func main() {
 	flapLengths := flag.String("flap-lengths", "5s,60s", "comma-separated lengths of the link flaps")
 	vanishChanges := flag.Int("vanish-changes", 30, "changes made while a device is cut off, per round of the vanish figure")
 	vanishRounds := flag.Int("vanish-rounds", 3, "rounds of the vanish figure (cut a device off, change, heal)")
+	shareLinks := flag.Int("share-links", 20, "links opened in the share figure")
 	donorChanges := flag.Int("donor-changes", 50, "changes timed in the donor figure (a change on the owner to the donor holding it)")
 	flag.Parse()
 	if why := lantest.Available(); why != "" {
@@ -105,6 +108,9 @@ func main() {
 	}
 	if !skipped("donor") {
 		r.donor(*donorChanges)
+	}
+	if !skipped("share") {
+		r.share(*shareLinks)
 	}
 	if !skipped("folder") {
 		r.folder(*folderChanges, *folderBig, *folderSmall, *folderHuge, *folderProfile)
