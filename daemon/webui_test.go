@@ -347,6 +347,40 @@ func TestWebUIBrowser(t *testing.T) {
 		break
 	}
 
+	// Share it: the dialog shows a link that opens the version, and the
+	// page opens it again through "Open link" and downloads its bytes.
+	do("share", chromedp.Click(css(`tr[data-name="report.bin"] button.share`)), chromedp.WaitVisible(css("#dialog-ok")), chromedp.Click(css("#dialog-ok")),
+		wait(`document.getElementById('dialog').open && document.getElementById('dialog-input').value.startsWith('peer://s/')`))
+	link, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('dialog-input').value`))
+	must("read the link", err)
+	shot("share")
+	lr, err := c.LinkCat(ctx, api.LinkRequest{Link: link})
+	must("open the link through the API", err)
+	got, _ := io.ReadAll(lr.Body)
+	lr.Body.Close()
+	if !bytes.Equal(got, v2) {
+		t.Fatalf("the link opens %d bytes that differ from the shared version's %d", len(got), len(v2))
+	}
+	do("close the link", chromedp.Click(css("#dialog-cancel")), wait(`!document.getElementById('dialog').open`))
+	progress = chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+	do("open link", chromedp.Click(css("#open-link-button")), chromedp.WaitVisible(css("#dialog-input")), chromedp.SetValue(css("#dialog-input"), link), chromedp.Click(css("#dialog-ok")),
+		wait(`document.getElementById('dialog-title').textContent === 'report.bin' && document.getElementById('dialog').open`), chromedp.Click(css("#dialog-ok")))
+	for ev, err := range progress {
+		must("link download progress", err)
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("the link's download was cancelled")
+		}
+		if ev.State != browser.DownloadProgressStateCompleted {
+			continue
+		}
+		got, err := os.ReadFile(filepath.Join(dl, ev.GUID))
+		must("read the link's download", err)
+		if !bytes.Equal(got, v2) {
+			t.Fatalf("the link's download has %d bytes that differ from the %d shared", len(got), len(v2))
+		}
+		break
+	}
+
 	// Rename it in the page's dialog.
 	do("rename", chromedp.Click(css(`tr[data-name="report.bin"] button.rename`)), chromedp.WaitVisible(css("#dialog-input")))
 	shot("rename")
@@ -362,7 +396,7 @@ func TestWebUIBrowser(t *testing.T) {
 		wait(`document.querySelectorAll('#versions tbody tr').length === 3`))
 	resp, err := c.VaultCat(ctx, "/renamed.bin", "", 0, -1)
 	must("cat", err)
-	got, _ := io.ReadAll(resp.Body)
+	got, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !bytes.Equal(got, v1) {
 		t.Fatalf("after restoring the first version the file has %d bytes that differ from its %d", len(got), len(v1))

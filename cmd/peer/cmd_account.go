@@ -5,15 +5,20 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/peer-cloud/peer/link"
 	"github.com/peer-cloud/peer/repo"
 	"github.com/peer-cloud/peer/vault"
 )
 
 func newAccountCommand(g *globals) *cobra.Command {
+	var qr bool
 	cmd := &cobra.Command{
-		Use:   "account",
+		Use:   "account [--qr]",
 		Short: "Show this node's account, device and head snapshot",
-		Args:  cobra.NoArgs,
+		Long: `Show this node's account ID, device and head snapshot. --qr also shows the
+account ID as a QR code, for another person to scan and add as a contact
+or share with; the ID is public (it is the account's IPNS name).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := g.client()
 			if err != nil {
@@ -26,6 +31,13 @@ func newAccountCommand(g *globals) *cobra.Command {
 			if g.json {
 				return g.printJSON(a)
 			}
+			if qr {
+				code, err := link.QR(a.Account)
+				if err != nil {
+					return err
+				}
+				fmt.Fprint(g.stdout, code)
+			}
 			fmt.Fprintf(g.stdout, "account %s\ndevice  %s\n", escape(a.Account), escape(a.Device))
 			if a.Head != "" {
 				fmt.Fprintf(g.stdout, "head    %s (seq %d, %s)\n", escape(a.Head), a.Seq, a.Time.Local().Format("2006-01-02 15:04:05"))
@@ -35,6 +47,7 @@ func newAccountCommand(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&qr, "qr", false, "also show the account ID as a QR code")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "phrase",
 		Short: "Show the account's recovery phrase (reads the repo; no daemon needed)",

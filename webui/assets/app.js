@@ -331,6 +331,7 @@ async function viewFiles(main, dir, gen) {
       if (!name) return;
       try { await api('POST', '/vault/mkdir', { path: joinPath(dir, name) }); reload(); } catch (e) { toast(e.message, true); }
     } }, 'New folder'),
+    el('button', { type: 'button', id: 'open-link-button', onclick: openLink }, 'Open link'),
     el('span', { class: 'grow' }),
     el('a', { class: 'button', href: fileURL(dir), download: (dir === '/' ? 'vault' : baseOf(dir)) + '.tar' }, 'Download folder'),
     el('span', { class: 'muted', text: entries.length + (entries.length === 1 ? ' item' : ' items') }));
@@ -380,7 +381,7 @@ function fileRow(e, dir) {
       el('td', { class: 'name', 'data-label': '' }, el('a', {}, el('span', { class: 'ico' }), '')),
       el('td', { class: 'num', 'data-label': 'Size' }),
       el('td', { 'data-label': 'Modified' }),
-      el('td', { class: 'actions', 'data-label': '' }, btn('rename', 'Rename'), btn('move', 'Move'), btn('history', 'History'), btn('delete', 'Delete', 'danger')));
+      el('td', { class: 'actions', 'data-label': '' }, btn('rename', 'Rename'), btn('move', 'Move'), btn('history', 'History'), btn('share', 'Share'), btn('delete', 'Delete', 'danger')));
   }
   const p = joinPath(dir, e.name);
   const isDir = e.type === 'dir';
@@ -393,6 +394,7 @@ function fileRow(e, dir) {
   if (isDir) {
     a.href = filesHash(p);
     a.firstChild.className = 'ico dir';
+    tdAct.children[3].remove(); // folders are not shared yet
     tdAct.children[2].remove();
   } else {
     a.href = fileURL(p);
@@ -403,6 +405,44 @@ function fileRow(e, dir) {
     tdTime.textContent = when(e.mtime);
   }
   return tr;
+}
+
+// showLink shows a link made, ready to copy.
+async function showLink(link) {
+  const copy = await ask('Link', 'Send it to whoever should read the file. The key is after the #.', link, 'Copy');
+  if (copy === null) return;
+  try { await navigator.clipboard.writeText(link); toast('Link copied'); } catch (err) { toast('Select the link and copy it: ' + err.message, true); }
+}
+
+// openLink opens a link someone shared: what it names, then a download.
+async function openLink() {
+  const link = await ask('Open a link', 'Paste a link someone shared with you (peer://s/...).', '', 'Open');
+  if (!link) return;
+  const req = { link: link.trim() };
+  try {
+    if (/#p\./.test(req.link)) {
+      const pw = await ask('Password', 'This link needs a password.', '', 'Open');
+      if (pw === null) return;
+      req.password = pw;
+    }
+    const info = await api('POST', '/links/stat', null, JSON.stringify(req), 'application/json');
+    const ok = await ask(info.name, bytes(info.size) + ', modified ' + when(info.mtime) + (info.follows ? ' (the newest version the link follows)' : ''), undefined, 'Download');
+    if (!ok) return;
+    const res = await fetch(API + '/links/cat', { method: 'POST', headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: JSON.stringify(req), credentials: 'same-origin' });
+    if (!res.ok) {
+      let msg = res.status + ' ' + res.statusText;
+      try { msg = (await res.json()).error || msg; } catch (err) { /* not JSON */ }
+      throw new Error(msg);
+    }
+    const url = URL.createObjectURL(await res.blob());
+    const a = el('a', { href: url, download: info.name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  } catch (err) {
+    toast(err.message, true);
+  }
 }
 
 // fileAction runs a row's button act on the entry e of the folder dir.
@@ -428,6 +468,13 @@ async function fileAction(act, e, dir, reload) {
       case 'history':
         go('/history?path=' + encodeURIComponent(p));
         return;
+      case 'share': {
+        const ok = await ask('Share ' + e.name, 'Make a link to the version of ' + p + ' there now. Anyone holding the link can read this version from any node, of any account; it cannot be taken back. (Links that follow the newest version: peer share --follow.)', undefined, 'Make link');
+        if (!ok) return;
+        const s = await api('POST', '/share', null, JSON.stringify({ path: p }), 'application/json');
+        await showLink(s.link);
+        return;
+      }
       case 'delete': {
         const ok = await ask('Delete ' + e.name + '?', isDir ? 'The folder and all it holds are removed; History can still bring files back.' : 'History can still bring it back.', undefined, 'Delete');
         if (!ok) return;
