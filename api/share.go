@@ -20,6 +20,10 @@ type ShareRequest struct {
 	Expires time.Duration `json:"expires,omitempty"`
 	// Password, when set, wraps the link's key (argon2id).
 	Password string `json:"password,omitempty"`
+	// With: share the version there now with these accounts (IDs or
+	// contact names) instead of making a link: an envelope each can open,
+	// sent to their inboxes.
+	With []string `json:"with,omitempty"`
 }
 
 // Share is a link made by POST /share, or one that stands (GET /shares).
@@ -33,6 +37,55 @@ type Share struct {
 	Expires *time.Time `json:"expires,omitempty"`
 	Ended   *time.Time `json:"ended,omitempty"`
 	Locked  bool       `json:"locked,omitempty"` // the link needs a password
+	With    []string   `json:"with,omitempty"`   // the accounts it was shared with
+}
+
+// Received is a file another account shared with this one (GET /shared).
+type Received struct {
+	From     string    `json:"from"`
+	FromName string    `json:"from_name,omitempty"` // the sender's contact name
+	Contact  bool      `json:"contact"`             // the sender was a contact when it came
+	Name     string    `json:"name"`
+	Size     uint64    `json:"size"`
+	Mtime    time.Time `json:"mtime"`
+	Shared   time.Time `json:"shared"`   // when the sender shared it
+	Received time.Time `json:"received"` // when it came
+	Link     string    `json:"link"`     // a link 'peer cat' opens
+	Envelope string    `json:"envelope"`
+}
+
+// Contact is an account in this device's contacts.
+type Contact struct {
+	Account string    `json:"account"`
+	Name    string    `json:"name,omitempty"`
+	Added   time.Time `json:"added"`
+	// Reachable (when adding): the account was found on the LAN and its
+	// box key kept, so shares to it are sealed while it is away.
+	Reachable bool `json:"reachable,omitempty"`
+}
+
+// Shared lists what other accounts shared with this one, newest first.
+func (c *Client) Shared(ctx context.Context) ([]Received, error) {
+	var out []Received
+	return out, c.JSON(ctx, http.MethodGet, "/shared", nil, &out)
+}
+
+// Contacts lists this device's contacts.
+func (c *Client) Contacts(ctx context.Context) ([]Contact, error) {
+	var out []Contact
+	return out, c.JSON(ctx, http.MethodGet, "/contacts", nil, &out)
+}
+
+// ContactAdd adds (or renames) a contact.
+func (c *Client) ContactAdd(ctx context.Context, account, name string) (Contact, error) {
+	var out Contact
+	return out, c.postJSON(ctx, "/contacts/add", map[string]string{"account": account, "name": name}, &out)
+}
+
+// ContactRm removes a contact, by account ID or name.
+func (c *Client) ContactRm(ctx context.Context, account string) (Contact, error) {
+	var out Contact
+	return out, c.postJSON(ctx, "/contacts/rm", map[string]string{"account": account}, &out)
 }
 
 // LinkRequest names a link to read (POST /links/stat, /links/cat).

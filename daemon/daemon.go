@@ -59,9 +59,11 @@ type Daemon struct {
 
 	// Sharing (share_handlers.go): the account's following shares, the
 	// vault that reads links over the network, the expiry timer.
-	shares *share.State
-	links  *vault.Vault
-	expiry *time.Timer
+	shares   *share.State
+	links    *vault.Vault
+	expiry   *time.Timer
+	contacts *share.Contacts
+	inbox    *share.Inbox
 }
 
 // Start opens the repo's store, starts the node and serves the API. The
@@ -150,6 +152,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := d.startInbox(ctx); err != nil {
+		return err
+	}
 	if err := d.startDonor(ctx); err != nil {
 		return err
 	}
@@ -194,6 +199,9 @@ func (d *Daemon) close() error {
 	errs = append(errs, d.stopLAN())
 	if d.expiry != nil {
 		d.expiry.Stop()
+	}
+	if d.inbox != nil {
+		d.inbox.Close()
 	}
 	if d.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

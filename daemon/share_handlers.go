@@ -96,6 +96,16 @@ func (d *Daemon) handleShare(w http.ResponseWriter, r *http.Request) error {
 	if e.Kind != vault.KindFile {
 		return badRequest(fmt.Errorf("%s is a folder: this version shares files only; share the files in it (peer share %s/NAME)", p, strings.TrimRight(p, "/")))
 	}
+	if len(req.With) > 0 {
+		if req.Follow || req.Password != "" || req.Expires != 0 {
+			return badRequest(errors.New("--with shares the version there now with chosen accounts: --follow, --expires and --password are for links"))
+		}
+		out, err := d.shareWith(ctx, p, e, req.With)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, out)
+	}
 	if req.Expires < 0 || (req.Expires > 0 && !req.Follow) {
 		return badRequest(errors.New("--expires needs --follow: a link to one version cannot be taken back, so it cannot expire"))
 	}

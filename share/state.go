@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +31,10 @@ const MaxShares = 4096
 // before it is forgotten.
 const keepEnded = 90 * 24 * time.Hour
 
-var stateKey = ds.NewKey("/follow")
+var (
+	stateKey = ds.NewKey("/follow")
+	sentKey  = ds.NewKey("/sent")
+)
 
 // State is the account's following shares as this device knows them.
 // Devices of the account learn each other's from the share nodes of the
@@ -44,6 +48,7 @@ type State struct {
 
 	mu     sync.Mutex
 	shares map[[16]byte]vault.FollowShare
+	sent   map[cid.Cid]vault.Sent // envelopes this account sent
 }
 
 // Option configures a State.
@@ -65,9 +70,12 @@ type storedShare struct {
 
 // Open loads the state kept in d.
 func Open(ctx context.Context, d ds.Datastore, opts ...Option) (*State, error) {
-	s := &State{ds: d, now: time.Now, log: slog.New(slog.DiscardHandler), shares: map[[16]byte]vault.FollowShare{}}
+	s := &State{ds: d, now: time.Now, log: slog.New(slog.DiscardHandler), shares: map[[16]byte]vault.FollowShare{}, sent: map[cid.Cid]vault.Sent{}}
 	for _, o := range opts {
 		o(s)
+	}
+	if err := s.loadSent(ctx); err != nil {
+		return nil, err
 	}
 	b, err := d.Get(ctx, stateKey)
 	if errors.Is(err, ds.ErrNotFound) {
@@ -91,8 +99,57 @@ func Open(ctx context.Context, d ds.Datastore, opts ...Option) (*State, error) {
 	return s, nil
 }
 
+type storedSent struct {
+	CID        []byte   `cbor:"cid"`
+	Recipients []string `cbor:"recipients"`
+	Made       int64    `cbor:"made"`
+}
+
+func (s *State) loadSent(ctx context.Context) error {
+	b, err := s.ds.Get(ctx, sentKey)
+	if errors.Is(err, ds.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read the envelopes sent: %w", err)
+	}
+	var list []storedSent
+	if err := cbor.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("failed to read the envelopes sent (the datastore entry is damaged): %w", err)
+	}
+	for _, e := range list {
+		c, err := cid.Cast(e.CID)
+		if err != nil {
+			continue
+		}
+		s.sent[c] = vault.Sent{CID: c, Recipients: e.Recipients, Made: e.Made}
+	}
+	return nil
+}
+
+// sortedSent lists the envelopes sent, by CID; the caller holds mu.
+func (s *State) sortedSent() []vault.Sent {
+	out := make([]vault.Sent, 0, len(s.sent))
+	for _, e := range s.sent {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b vault.Sent) int { return strings.Compare(a.CID.KeyString(), b.CID.KeyString()) })
+	return out
+}
+
 // save writes the state; the caller holds mu.
 func (s *State) save(ctx context.Context) error {
+	sent := make([]storedSent, 0, len(s.sent))
+	for _, e := range s.sortedSent() {
+		sent = append(sent, storedSent{CID: e.CID.Bytes(), Recipients: e.Recipients, Made: e.Made})
+	}
+	sb, err := cbor.Marshal(sent)
+	if err != nil {
+		return err
+	}
+	if err := s.ds.Put(ctx, sentKey, sb); err != nil {
+		return fmt.Errorf("failed to save the envelopes sent: %w", err)
+	}
 	list := make([]storedShare, 0, len(s.shares))
 	for _, t := range s.sortedTags() {
 		f := s.shares[t]
@@ -233,8 +290,24 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 		shares = shares[:MaxShares]
 	}
 	seen := map[[16]byte]vault.FollowShare{}
+	seenSent := map[cid.Cid]vault.Sent{}
 	var errs []error
 	for _, c := range shares {
+		data, err := v.Blocks().Get(ctx, c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		switch kind, _ := vault.BlockKind(c, data); kind {
+		case "envelope":
+			e, err := v.EnvelopeOwner(ctx, c)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			seenSent[c] = e
+			continue
+		}
 		f, err := v.ShareOwner(ctx, c)
 		if err != nil {
 			errs = append(errs, err)
@@ -245,6 +318,14 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	changed := false
+	addedSent := []cid.Cid{}
+	for c, e := range seenSent {
+		if _, ok := s.sent[c]; !ok && len(s.sent) < MaxShares {
+			s.sent[c] = e
+			addedSent = append(addedSent, c)
+			changed = true
+		}
+	}
 	old := map[[16]byte]vault.FollowShare{}
 	for t, f := range seen {
 		have, ok := s.shares[t]
@@ -269,11 +350,19 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 					s.shares[t] = f
 				}
 			}
+			for _, c := range addedSent {
+				delete(s.sent, c)
+			}
 			return false, err
 		}
 	}
 	for t, f := range s.shares {
 		if r, ok := seen[t]; (!ok || r != f) && !s.forgotten(f) {
+			lacks = true
+		}
+	}
+	for c := range s.sent {
+		if _, ok := seenSent[c]; !ok {
 			lacks = true
 		}
 	}
@@ -322,7 +411,36 @@ func (s *State) RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) (
 		}
 		out = append(out, c)
 	}
+	s.mu.Lock()
+	for _, e := range s.sortedSent() {
+		out = append(out, e.CID)
+	}
+	s.mu.Unlock()
 	return out, nil
+}
+
+// AddSent keeps an envelope this device sent, for the account root to
+// list (so the account's other devices learn of it, and recipients that
+// were away find it) and for delivering it again.
+func (s *State) AddSent(ctx context.Context, e vault.Sent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sent) >= MaxShares {
+		return fmt.Errorf("this account has sent %d share envelopes, the most it keeps", MaxShares)
+	}
+	s.sent[e.CID] = e
+	if err := s.save(ctx); err != nil {
+		delete(s.sent, e.CID)
+		return err
+	}
+	return nil
+}
+
+// Sent lists the envelopes this account sent, by CID.
+func (s *State) Sent() []vault.Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sortedSent()
 }
 
 // NextExpiry is the earliest time a live share expires (zero: none), when

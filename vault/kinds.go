@@ -93,6 +93,8 @@ func Links(c cid.Cid, data []byte) ([]cid.Cid, error) {
 		node = &rootNode{}
 	case "share":
 		node = &shareNode{}
+	case "envelope":
+		node = &envelopeNode{}
 	default:
 		return nil, nil // a device certificate links nowhere
 	}
@@ -115,6 +117,8 @@ func Links(c cid.Cid, data []byte) ([]cid.Cid, error) {
 	case *dirNode:
 		add(n.Links...)
 	case *shareNode:
+		add(n.Links...)
+	case *envelopeNode:
 		add(n.Links...)
 	case *rootNode:
 		if n.Head != nil {

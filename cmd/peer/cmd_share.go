@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -22,9 +23,10 @@ import (
 
 func newShareCommand(g *globals) *cobra.Command {
 	var follow, password bool
+	var with []string
 	var expires time.Duration
 	cmd := &cobra.Command{
-		Use:   "share PATH [--follow [--expires DUR]] [--password]",
+		Use:   "share PATH [--follow [--expires DUR]] [--password] | PATH --with ACCOUNT...",
 		Short: "Make a link that opens a vault file, from any account",
 		Long: `Make a link to the file at PATH and print it alone on the last line. Anyone
 holding the link can read the file with 'peer cat LINK' or 'peer get LINK'
@@ -46,6 +48,13 @@ keeps that version).
 twice on a terminal or read as one line from stdin; readers are asked for
 it. Share the password apart from the link.
 
+--with ACCOUNT (IDs or contact names, repeated or comma-separated) shares
+the version at PATH now with those accounts instead: its key is sealed for
+each (an envelope in this account's root) and sent to their inboxes at
+once; one that is away gets it when a device of it comes back while one of
+this account's is online. Recipients list it with 'peer shared'. Nothing
+is re-encrypted; the recipients can read that version, and keep it.
+
 This version shares files; folders come later.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,7 +62,7 @@ This version shares files; folders come later.`,
 			if err != nil {
 				return err
 			}
-			req := api.ShareRequest{Path: vaultPath(args[0]), Follow: follow, Expires: expires}
+			req := api.ShareRequest{Path: vaultPath(args[0]), Follow: follow, Expires: expires, With: with}
 			if password {
 				if req.Password, err = g.readPassword(); err != nil {
 					return err
@@ -70,6 +79,9 @@ This version shares files; folders come later.`,
 				return g.printJSON(s)
 			}
 			switch {
+			case len(s.With) > 0:
+				fmt.Fprintf(g.stdout, "shared %s with %s\n", escape(s.Path), strings.Join(s.With, ", "))
+				return nil
 			case s.Follows && s.Expires != nil:
 				fmt.Fprintf(g.stderr, "this link follows %s until %s, or until 'peer unshare %s'\n", escape(s.Path), s.Expires.Local().Format(time.DateTime), s.ID)
 			case s.Follows:
@@ -84,6 +96,143 @@ This version shares files; folders come later.`,
 	cmd.Flags().BoolVar(&follow, "follow", false, "open the newest version at PATH while the share stands")
 	cmd.Flags().DurationVar(&expires, "expires", 0, "with --follow: end the share after this long (e.g. 72h)")
 	cmd.Flags().BoolVar(&password, "password", false, "wrap the link's key with a password")
+	cmd.Flags().StringSliceVar(&with, "with", nil, "share with these accounts (IDs or contact names) instead of making a link")
+	return cmd
+}
+
+// shareAdded shares the files of an add with accounts.
+func (g *globals) shareAdded(cmd *cobra.Command, c *api.Client, added []api.Entry, with []string) error {
+	for _, e := range added {
+		if e.Type != "file" {
+			continue
+		}
+		s, err := c.Share(cmd.Context(), api.ShareRequest{Path: e.Path, With: with})
+		if err != nil {
+			return fmt.Errorf("added, but failed to share %s: %w", e.Path, err)
+		}
+		if !g.json {
+			fmt.Fprintf(g.stderr, "shared %s with %s\n", escape(s.Path), strings.Join(s.With, ", "))
+		}
+	}
+	return nil
+}
+
+func newSharedCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "shared",
+		Short: "List what other accounts shared with this one",
+		Long: `List the files other accounts shared with this one ('peer share --with'),
+newest first: from whom, the name, size, when, and a link that 'peer cat'
+and 'peer get' open. Shares from accounts that are not contacts are listed
+apart, and are bounded: at most 10 an hour from one account and 100 in
+all are kept.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			list, err := c.Shared(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(list)
+			}
+			for _, contacts := range []bool{true, false} {
+				first := true
+				for _, s := range list {
+					if s.Contact != contacts {
+						continue
+					}
+					if first && !contacts {
+						fmt.Fprintln(g.stdout, "From accounts not in your contacts:")
+					}
+					first = false
+					from := s.From
+					if s.FromName != "" {
+						from = s.FromName + " (" + s.From + ")"
+					}
+					fmt.Fprintf(g.stdout, "%s  %s  %s  from %s\n  %s\n", s.Shared.Local().Format(time.DateTime), escape(s.Name), humanize.IBytes(s.Size), escape(from), s.Link)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func newContactsCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "contacts",
+		Short: "List, add and remove contacts (accounts you know by name)",
+		Long: `List this device's contacts. Shares from contacts are listed before others'
+and not bounded as strangers' are; 'peer share --with NAME' takes a
+contact's name. Contacts are kept on this device.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			list, err := c.Contacts(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(list)
+			}
+			for _, k := range list {
+				fmt.Fprintf(g.stdout, "%s  %s\n", k.Account, escape(k.Name))
+			}
+			return nil
+		},
+	}
+	var name string
+	add := &cobra.Command{
+		Use:   "add ACCOUNT [--name NAME]",
+		Short: "Add an account to the contacts (or rename it)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			k, err := c.ContactAdd(cmd.Context(), args[0], name)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(k)
+			}
+			fmt.Fprintf(g.stdout, "added %s %s\n", k.Account, escape(k.Name))
+			if !k.Reachable {
+				fmt.Fprintln(g.stderr, "the account was not found on the LAN: sharing with it needs a device of it (or a donor serving it) reachable; add it again while it is")
+			}
+			return nil
+		},
+	}
+	add.Flags().StringVar(&name, "name", "", "a name to know it by")
+	rm := &cobra.Command{
+		Use:   "rm ACCOUNT|NAME",
+		Short: "Remove a contact",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			k, err := c.ContactRm(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(k)
+			}
+			fmt.Fprintf(g.stdout, "removed %s %s\n", k.Account, escape(k.Name))
+			return nil
+		},
+	}
+	cmd.AddCommand(add, rm)
 	return cmd
 }
 

@@ -27,6 +27,7 @@ func vaultPath(p string) string {
 
 func newAddCommand(g *globals) *cobra.Command {
 	var to string
+	var shareWith []string
 	cmd := &cobra.Command{
 		Use:   "add PATH... [--to DIR]",
 		Short: "Encrypt files and folders into the vault",
@@ -66,6 +67,11 @@ The daemon reads the files itself, so it must be able to read them.`,
 			if err != nil {
 				return err
 			}
+			if len(shareWith) > 0 {
+				if err := g.shareAdded(cmd, c, res.Added, shareWith); err != nil {
+					return err
+				}
+			}
 			if g.json {
 				return g.printJSON(res)
 			}
@@ -83,6 +89,7 @@ The daemon reads the files itself, so it must be able to read them.`,
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "/", "vault folder to add into (made if missing)")
+	cmd.Flags().StringSliceVar(&shareWith, "share-with", nil, "share each file added with these accounts (IDs or contact names; see 'peer share --with')")
 	return cmd
 }
 

@@ -72,6 +72,8 @@ control characters, bidi overrides and invalid UTF-8 escaped (\x1b,
 		newShareCommand(g),
 		newUnshareCommand(g),
 		newSharesCommand(g),
+		newSharedCommand(g),
+		newContactsCommand(g),
 	)
 	return root
 }
