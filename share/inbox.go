@@ -28,7 +28,7 @@ import (
 	"github.com/peer-cloud/peer/vault"
 )
 
-// Inbox bounds (SPEC.md section 17.5).
+// Inbox bounds (SPEC.md section 17.4).
 const (
 	MaxInboxMessage = 64 << 10            // bytes of one inbox message
 	MaxStrangers    = 100                 // envelopes kept from accounts that are not contacts
@@ -95,7 +95,7 @@ type Inbox struct {
 }
 
 // PushProtocol delivers an envelope straight to a device of its recipient
-// (SPEC.md section 17.5): gossipsub can lose a message to a peer whose
+// (SPEC.md section 17.4): gossipsub can lose a message to a peer whose
 // duplicate connection died, which a stream on a live connection does not.
 const PushProtocol = "/peer/inbox/1"
 

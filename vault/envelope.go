@@ -10,7 +10,7 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// Labels of an envelope's sealed parts (SPEC.md section 17.4).
+// Labels of an envelope's sealed parts (SPEC.md section 17.3).
 const (
 	adEnvelope      = "peer/v1 envelope"
 	adEnvelopeOwner = "peer/v1 envelope owner"
