@@ -198,8 +198,8 @@ func (s *State) Add(ctx context.Context, r io.Reader, path string, expires time.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.live() >= MaxShares {
-		return f, fmt.Errorf("this account has %d following shares, the most it can have: end some with 'peer unshare'", MaxShares)
+	if s.listed() >= MaxShares {
+		return f, fmt.Errorf("this account lists %d shares and envelopes, the most a root holds (an ended share stays listed 90 days): end some with 'peer unshare'", MaxShares)
 	}
 	s.shares[vault.ShareTag(f.Secret)] = f
 	if err := s.save(ctx); err != nil {
@@ -209,10 +209,12 @@ func (s *State) Add(ctx context.Context, r io.Reader, path string, expires time.
 	return f, nil
 }
 
-func (s *State) live() int {
-	n := 0
+// listed counts what the account root lists: shares not forgotten and
+// envelopes sent; the caller holds mu.
+func (s *State) listed() int {
+	n := len(s.sent)
 	for _, f := range s.shares {
-		if f.Ended == 0 {
+		if !s.forgotten(f) {
 			n++
 		}
 	}
@@ -399,11 +401,16 @@ func (s *State) RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) (
 		var file *vault.Entry
 		if f.Ended == 0 && (f.Expires == 0 || now < f.Expires) && t != nil {
 			e, err := t.Stat(ctx, f.Path)
-			if err == nil && e.Kind == vault.KindFile {
+			var me *vault.MissingError
+			var de *vault.DamagedError
+			switch {
+			case err == nil && e.Kind == vault.KindFile:
 				file = &e
-			} else if err != nil && !errors.Is(err, vault.ErrNotExist) {
-				return nil, err
+			case errors.As(err, &me) || errors.As(err, &de):
+				return nil, err // the tree cannot be read: no root is better than one without the share
 			}
+			// Otherwise the path holds no file now (none there, a folder,
+			// or a file on the way to it): the share gives none.
 		}
 		c, err := v.WriteShare(ctx, f, file)
 		if err != nil {
@@ -425,8 +432,8 @@ func (s *State) RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) (
 func (s *State) AddSent(ctx context.Context, e vault.Sent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.sent) >= MaxShares {
-		return fmt.Errorf("this account has sent %d share envelopes, the most it keeps", MaxShares)
+	if s.listed() >= MaxShares {
+		return fmt.Errorf("this account lists %d shares and envelopes, the most a root holds", MaxShares)
 	}
 	s.sent[e.CID] = e
 	if err := s.save(ctx); err != nil {
