@@ -26,7 +26,7 @@
 // It needs root, iproute2 and iperf3, and runs everything inside network
 // namespaces it creates and removes. Run it from the repository root:
 //
-//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync,flap,vanish,folder,donor,share] [-share-links 20] [-flaps 10] [-flap-lengths 5s,60s]
+//	go run ./bench [-size 256] [-add 1024] [-skip link,loopback,add,memory,vault,sync,flap,vanish,folder,donor,share] [-share-links 20] [-share-with 50] [-flaps 10] [-flap-lengths 5s,60s]
 //	  [-folder-changes 100] [-folder-big 1024] [-folder-small 10000] [-folder-huge 100000] [-folder-profile default]
 package main
 
@@ -63,6 +63,7 @@ func main() {
 	vanishChanges := flag.Int("vanish-changes", 30, "changes made while a device is cut off, per round of the vanish figure")
 	vanishRounds := flag.Int("vanish-rounds", 3, "rounds of the vanish figure (cut a device off, change, heal)")
 	shareLinks := flag.Int("share-links", 20, "links opened in the share figure")
+	shareWith := flag.Int("share-with", 50, "files shared with another account in the share figure")
 	donorChanges := flag.Int("donor-changes", 50, "changes timed in the donor figure (a change on the owner to the donor holding it)")
 	flag.Parse()
 	if why := lantest.Available(); why != "" {
@@ -110,7 +111,7 @@ func main() {
 		r.donor(*donorChanges)
 	}
 	if !skipped("share") {
-		r.share(*shareLinks)
+		r.share(*shareLinks, *shareWith)
 	}
 	if !skipped("folder") {
 		r.folder(*folderChanges, *folderBig, *folderSmall, *folderHuge, *folderProfile)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +18,9 @@ import (
 // another account on a namespace LAN (mDNS, the transport libp2p picks);
 // the owner adds a fresh 1 MiB file and shares it, and the figure is
 // 'peer cat LINK' on the other node, from the command's start to its last
-// byte, for a link to the version and for a following link.
-func (r *runner) share(links int) {
+// byte, for a link to the version and for a following link; then files
+// shared with the other account, to its 'peer shared' listing them.
+func (r *runner) share(links, shares int) {
 	lan := lantest.New(r, 2)
 	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
 	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true})
@@ -76,6 +78,25 @@ func (r *runner) share(links int) {
 	fmt.Printf("share: the same through a following link (the account's name resolved, its shares read): p50 %.0f ms, p95 %.0f ms, max %.0f ms\n",
 		ms(percentile(follow, 0.5)), ms(percentile(follow, 0.95)), ms(percentile(follow, 1)))
 	fmt.Printf("share: following links opened only on a retry: %d of %d tries\n", retries, links+retries)
+
+	// Sharing with an online account: from 'peer add --share-with'
+	// returning to the file listed in the recipient's 'peer shared'.
+	var acct struct{ Account string }
+	if err := json.Unmarshal([]byte(b.MustRun("account", "--json")), &acct); err != nil {
+		r.Fatal(err)
+	}
+	pb := lantest.StartProbe(r, b)
+	var with []time.Duration
+	for i := range shares {
+		f := filepath.Join(dir, fmt.Sprintf("for-b-%03d.txt", i))
+		if err := os.WriteFile(f, []byte(f), 0o644); err != nil {
+			r.Fatal(err)
+		}
+		a.MustRun("add", f, "--share-with", acct.Account)
+		with = append(with, r.ask(pb, "shared "+filepath.Base(f)))
+	}
+	fmt.Printf("share: 'peer add --share-with' returning to the file in the recipient's 'peer shared' (%d shares, namespace LAN): p50 %.1f ms, p95 %.1f ms, max %.1f ms (goal p50 <= 100 ms)\n",
+		shares, ms(percentile(with, 0.5)), ms(percentile(with, 0.95)), ms(percentile(with, 1)))
 	a.Stop()
 	b.Stop()
 	lan.Close()

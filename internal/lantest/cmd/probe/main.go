@@ -7,6 +7,8 @@
 //	cat PATH          wait the same way until the file at PATH can be read
 //	                  (what a follower's latency is measured by: it costs
 //	                  the same whatever the size of the folder)
+//	shared NAME       wait (the same way) until a file named NAME is in
+//	                  the node's 'peer shared' list
 //	resolve ACCOUNT   resolve the account's name through the DHT alone
 //	donor SNAPSHOT    wait (the same way) until the node, a donor, holds
 //	                  SNAPSHOT as the head of an account it serves
@@ -65,6 +67,18 @@ func main() {
 				}
 				if ctx.Err() != nil {
 					err = fmt.Errorf("the donor does not hold %s within 10 s", f[1])
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		case len(f) == 2 && f[0] == "shared":
+			for {
+				var rs []api.Received
+				if rs, err = c.Shared(ctx); err == nil && slices.ContainsFunc(rs, func(r api.Received) bool { return r.Name == f[1] }) {
+					break
+				}
+				if ctx.Err() != nil {
+					err = fmt.Errorf("no share named %s within 10 s", f[1])
 					break
 				}
 				time.Sleep(time.Millisecond)
