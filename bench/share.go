@@ -80,11 +80,19 @@ func (r *runner) share(links, shares int) {
 	fmt.Printf("share: following links opened only on a retry: %d of %d tries\n", retries, links+retries)
 
 	// Sharing with an online account: from 'peer add --share-with'
-	// returning to the file listed in the recipient's 'peer shared'.
+	// returning to the file listed in the recipient's 'peer shared'. (The
+	// recipient's record is out: a node publishes an empty root when it
+	// finds none of its account.)
 	var acct struct{ Account string }
 	if err := json.Unmarshal([]byte(b.MustRun("account", "--json")), &acct); err != nil {
 		r.Fatal(err)
 	}
+	// B knows A (else at most 10 shares an hour from it are kept).
+	var aAcct struct{ Account string }
+	if err := json.Unmarshal([]byte(a.MustRun("account", "--json")), &aAcct); err != nil {
+		r.Fatal(err)
+	}
+	b.MustRun("contacts", "add", aAcct.Account, "--name", "a")
 	pb := lantest.StartProbe(r, b)
 	var with []time.Duration
 	for i := range shares {

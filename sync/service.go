@@ -337,16 +337,16 @@ func (n *Service) schedulePublish() {
 }
 
 // catchUp asks the network for the account's newest record; when nobody
-// has published yet and there is a head, it publishes.
+// has published yet, it publishes: its head, or a root with none (an
+// empty vault still has a box key and devices others must find to share
+// with it; no head cannot be a stale one).
 func (n *Service) catchUp(ctx context.Context) (namesys.Record, bool) {
 	if len(n.node.Host().Network().Peers()) == 0 {
 		return namesys.Record{}, false
 	}
 	r, err := n.ns.Resolve(ctx, n.acct.Keys().PeerID(), 5*time.Second)
 	if err != nil {
-		if n.acct.Head() != nil {
-			n.schedulePublish()
-		}
+		n.schedulePublish()
 		return namesys.Record{}, false
 	}
 	return r, true
