@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -330,22 +331,28 @@ func TestWebUIBrowser(t *testing.T) {
 	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
 	_, err = chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dl, EventsEnabled: new(true)})
 	must("download behaviour", err)
-	do("download", chromedp.Click(css(`tr[data-name="report.bin"] a.download`)))
-	for ev, err := range progress {
-		must("download progress", err)
-		if ev.State == browser.DownloadProgressStateCanceled {
-			t.Fatal("the download was cancelled")
+	// downloaded waits for the download progress reports to say one
+	// completed, and wants its bytes to be want.
+	downloaded := func(what string, progress iter.Seq2[browser.EventDownloadProgress, error], want []byte) {
+		t.Helper()
+		for ev, err := range progress {
+			must(what+" progress", err)
+			if ev.State == browser.DownloadProgressStateCanceled {
+				t.Fatalf("the %s was cancelled", what)
+			}
+			if ev.State != browser.DownloadProgressStateCompleted {
+				continue
+			}
+			got, err := os.ReadFile(filepath.Join(dl, ev.GUID))
+			must("read the "+what, err)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("the %s has %d bytes that differ from the %d wanted", what, len(got), len(want))
+			}
+			return
 		}
-		if ev.State != browser.DownloadProgressStateCompleted {
-			continue
-		}
-		got, err := os.ReadFile(filepath.Join(dl, ev.GUID))
-		must("read the download", err)
-		if !bytes.Equal(got, v2) {
-			t.Fatalf("downloaded %d bytes that differ from the %d uploaded", len(got), len(v2))
-		}
-		break
 	}
+	do("download", chromedp.Click(css(`tr[data-name="report.bin"] a.download`)))
+	downloaded("download", progress, v2)
 
 	// Share it: the dialog shows a link that opens the version, and the
 	// page opens it again through "Open link" and downloads its bytes.
@@ -365,21 +372,7 @@ func TestWebUIBrowser(t *testing.T) {
 	progress = chromedp.BrowserEvents(ctx, browser.DownloadProgress)
 	do("open link", chromedp.Click(css("#open-link-button")), chromedp.WaitVisible(css("#dialog-input")), chromedp.SetValue(css("#dialog-input"), link), chromedp.Click(css("#dialog-ok")),
 		wait(`document.getElementById('dialog-title').textContent === 'report.bin' && document.getElementById('dialog').open`), chromedp.Click(css("#dialog-ok")))
-	for ev, err := range progress {
-		must("link download progress", err)
-		if ev.State == browser.DownloadProgressStateCanceled {
-			t.Fatal("the link's download was cancelled")
-		}
-		if ev.State != browser.DownloadProgressStateCompleted {
-			continue
-		}
-		got, err := os.ReadFile(filepath.Join(dl, ev.GUID))
-		must("read the link's download", err)
-		if !bytes.Equal(got, v2) {
-			t.Fatalf("the link's download has %d bytes that differ from the %d shared", len(got), len(v2))
-		}
-		break
-	}
+	downloaded("link's download", progress, v2)
 
 	// Rename it in the page's dialog.
 	do("rename", chromedp.Click(css(`tr[data-name="report.bin"] button.rename`)), chromedp.WaitVisible(css("#dialog-input")))
