@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"time"
 
 	"github.com/ipfs/go-cid"
 
@@ -32,10 +33,17 @@ func (f *follower) bestSeqNow() uint64 {
 // root is the newest record and lacks shares this device knows (another
 // device published before it learnt of them), it publishes again, so the
 // newest root gives every share.
+//
+// Fetching the share nodes is bounded by learnTimeout: a share node
+// nobody serves (in a donor's old record) must not hold the change up.
+// Learning is order-free (shares only grow), so one missed now is taken
+// from a later root.
 func (n *Service) learnShares(ctx context.Context, r *vault.Root, newest bool) {
 	if n.cfg.Shares == nil || r == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, learnTimeout)
+	defer cancel()
 	for i, c := range r.Shares {
 		if i >= maxRootShares {
 			break
@@ -53,8 +61,12 @@ func (n *Service) learnShares(ctx context.Context, r *vault.Root, newest bool) {
 	}
 }
 
-// maxRootShares bounds the share nodes fetched from one root.
-const maxRootShares = 4096
+// maxRootShares bounds the share nodes fetched from one root, and
+// learnTimeout the time it takes.
+const (
+	maxRootShares = 4096
+	learnTimeout  = 5 * time.Second
+)
 
 // rootShares is what the root for the current head lists of shares.
 func (n *Service) rootShares(ctx context.Context) ([]cid.Cid, error) {
