@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -155,4 +156,39 @@ func (c *Client) LinkCat(ctx context.Context, req LinkRequest) (*http.Response, 
 		return nil, err
 	}
 	return c.Do(ctx, http.MethodPost, "/links/cat", nil, "application/json", bytes.NewReader(b))
+}
+
+// PublishRequest puts a file into the account's public index (POST
+// /publish): the vault file at Path, or, with Account, the file Path
+// ("/NAME") of that account's public index (a re-share).
+type PublishRequest struct {
+	Path    string `json:"path"`
+	Account string `json:"account,omitempty"`
+	As      string `json:"as,omitempty"` // the name in the index (default: the file's)
+}
+
+// PublicEntry is a name of the public index.
+type PublicEntry struct {
+	Name string    `json:"name"`
+	ID   string    `json:"id"` // the plain UnixFS DAG's CID
+	Size uint64    `json:"size"`
+	Time time.Time `json:"time"`
+	Path string    `json:"path"` // the path any IPFS node reads it at
+}
+
+// Publish puts a file into this account's public index, unencrypted.
+func (c *Client) Publish(ctx context.Context, req PublishRequest) (PublicEntry, error) {
+	var out PublicEntry
+	return out, c.postJSON(ctx, "/publish", req, &out)
+}
+
+// Unpublish takes a name out of this account's public index.
+func (c *Client) Unpublish(ctx context.Context, name string) error {
+	return c.postJSON(ctx, "/unpublish", map[string]string{"name": name}, nil)
+}
+
+// PublicCat returns a response whose body is the file p ("/NAME") of an
+// account's public index.
+func (c *Client) PublicCat(ctx context.Context, account, p string) (*http.Response, error) {
+	return c.Do(ctx, http.MethodGet, "/name/cat/"+url.PathEscape(account), url.Values{"path": {p}}, "", nil)
 }

@@ -64,24 +64,3 @@ func (d *Daemon) handleResolve(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, api.Resolved{Account: vault.AccountID(rec.Name), Root: c.String(), Seq: rec.Seq})
 }
-
-// handlePublicLs lists an account's public index. Publishing files there
-// comes in a later version, so every index is empty for now; the account
-// must resolve and its root must be readable.
-func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	rec, err := d.resolveAccount(ctx, r)
-	if err != nil {
-		return err
-	}
-	c, err := peersync.RootCID(rec)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if _, err := d.sync.Root(ctx, c); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, []api.Entry{})
-}

@@ -32,8 +32,9 @@ const MaxShares = 4096
 const keepEnded = 90 * 24 * time.Hour
 
 var (
-	stateKey = ds.NewKey("/follow")
-	sentKey  = ds.NewKey("/sent")
+	stateKey  = ds.NewKey("/follow")
+	sentKey   = ds.NewKey("/sent")
+	publicKey = ds.NewKey("/public")
 )
 
 // State is the account's following shares as this device knows them.
@@ -48,7 +49,8 @@ type State struct {
 
 	mu     sync.Mutex
 	shares map[[16]byte]vault.FollowShare
-	sent   map[cid.Cid]vault.Sent // envelopes this account sent
+	sent   map[cid.Cid]vault.Sent     // envelopes this account sent
+	pubs   map[string]vault.Published // the public index by name; CID undefined: unpublished
 }
 
 // Option configures a State.
@@ -70,11 +72,14 @@ type storedShare struct {
 
 // Open loads the state kept in d.
 func Open(ctx context.Context, d ds.Datastore, opts ...Option) (*State, error) {
-	s := &State{ds: d, now: time.Now, log: slog.New(slog.DiscardHandler), shares: map[[16]byte]vault.FollowShare{}, sent: map[cid.Cid]vault.Sent{}}
+	s := &State{ds: d, now: time.Now, log: slog.New(slog.DiscardHandler), shares: map[[16]byte]vault.FollowShare{}, sent: map[cid.Cid]vault.Sent{}, pubs: map[string]vault.Published{}}
 	for _, o := range opts {
 		o(s)
 	}
 	if err := s.loadSent(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.loadPublic(ctx); err != nil {
 		return nil, err
 	}
 	b, err := d.Get(ctx, stateKey)
@@ -150,6 +155,9 @@ func (s *State) save(ctx context.Context) error {
 	if err := s.ds.Put(ctx, sentKey, sb); err != nil {
 		return fmt.Errorf("failed to save the envelopes sent: %w", err)
 	}
+	if err := s.savePublic(ctx); err != nil {
+		return err
+	}
 	list := make([]storedShare, 0, len(s.shares))
 	for _, t := range s.sortedTags() {
 		f := s.shares[t]
@@ -213,6 +221,11 @@ func (s *State) Add(ctx context.Context, r io.Reader, path string, expires time.
 // envelopes sent; the caller holds mu.
 func (s *State) listed() int {
 	n := len(s.sent)
+	for _, p := range s.pubs {
+		if !s.pubForgotten(p) {
+			n++
+		}
+	}
 	for _, f := range s.shares {
 		if !s.forgotten(f) {
 			n++
@@ -293,6 +306,7 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 	}
 	seen := map[[16]byte]vault.FollowShare{}
 	seenSent := map[cid.Cid]vault.Sent{}
+	seenPub := map[string]vault.Published{}
 	var errs []error
 	for _, c := range shares {
 		data, err := v.Blocks().Get(ctx, c)
@@ -301,6 +315,16 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 			continue
 		}
 		switch kind, _ := vault.BlockKind(c, data); kind {
+		case "pub":
+			p, err := v.ReadPublished(ctx, c)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if have, ok := seenPub[p.Name]; !ok || newerPub(p, have) {
+				seenPub[p.Name] = p
+			}
+			continue
 		case "envelope":
 			e, err := v.EnvelopeOwner(ctx, c)
 			if err != nil {
@@ -327,6 +351,20 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 			addedSent = append(addedSent, c)
 			changed = true
 		}
+	}
+	oldPub := map[string]*vault.Published{}
+	for name, p := range seenPub {
+		have, ok := s.pubs[name]
+		if (ok && !newerPub(p, have)) || (!ok && s.pubForgotten(p)) {
+			continue
+		}
+		if ok {
+			oldPub[name] = &have
+		} else {
+			oldPub[name] = nil
+		}
+		s.pubs[name] = p
+		changed = true
 	}
 	old := map[[16]byte]vault.FollowShare{}
 	for t, f := range seen {
@@ -355,6 +393,13 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 			for _, c := range addedSent {
 				delete(s.sent, c)
 			}
+			for name, p := range oldPub {
+				if p == nil {
+					delete(s.pubs, name)
+				} else {
+					s.pubs[name] = *p
+				}
+			}
 			return false, err
 		}
 	}
@@ -365,6 +410,11 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 	}
 	for c := range s.sent {
 		if _, ok := seenSent[c]; !ok {
+			lacks = true
+		}
+	}
+	for name, p := range s.pubs {
+		if r, ok := seenPub[name]; (!ok || r != p) && !s.pubForgotten(p) {
 			lacks = true
 		}
 	}
@@ -422,7 +472,20 @@ func (s *State) RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) (
 	for _, e := range s.sortedSent() {
 		out = append(out, e.CID)
 	}
+	var pubs []vault.Published
+	for _, name := range s.pubNames() {
+		if p := s.pubs[name]; !s.pubForgotten(p) {
+			pubs = append(pubs, p)
+		}
+	}
 	s.mu.Unlock()
+	for _, p := range pubs {
+		c, err := v.WritePublished(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
 	return out, nil
 }
 
@@ -466,4 +529,136 @@ func (s *State) NextExpiry() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, next)
+}
+
+type storedPub struct {
+	Name  string `cbor:"name"`
+	CID   []byte `cbor:"cid,omitempty"`
+	Tsize uint64 `cbor:"tsize"`
+	Size  uint64 `cbor:"size"`
+	Time  int64  `cbor:"time"`
+}
+
+func (s *State) loadPublic(ctx context.Context) error {
+	b, err := s.ds.Get(ctx, publicKey)
+	if errors.Is(err, ds.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read the public index: %w", err)
+	}
+	var list []storedPub
+	if err := cbor.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("failed to read the public index (the datastore entry is damaged): %w", err)
+	}
+	for _, e := range list {
+		p := vault.Published{Name: e.Name, Tsize: e.Tsize, Size: e.Size, Time: e.Time}
+		if len(e.CID) > 0 {
+			if p.CID, err = cid.Cast(e.CID); err != nil {
+				continue
+			}
+		}
+		s.pubs[p.Name] = p
+	}
+	return nil
+}
+
+// savePublic writes the public index; the caller holds mu.
+func (s *State) savePublic(ctx context.Context) error {
+	list := make([]storedPub, 0, len(s.pubs))
+	for _, name := range s.pubNames() {
+		p := s.pubs[name]
+		e := storedPub{Name: p.Name, Tsize: p.Tsize, Size: p.Size, Time: p.Time}
+		if p.CID.Defined() {
+			e.CID = p.CID.Bytes()
+		}
+		list = append(list, e)
+	}
+	b, err := cbor.Marshal(list)
+	if err != nil {
+		return err
+	}
+	if err := s.ds.Put(ctx, publicKey, b); err != nil {
+		return fmt.Errorf("failed to save the public index: %w", err)
+	}
+	return nil
+}
+
+func (s *State) pubNames() []string {
+	names := make([]string, 0, len(s.pubs))
+	for n := range s.pubs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// newerPub reports whether a wins over b for one name: the later time,
+// then the greater CID (an unpublish, with none, loses a tie), so every
+// device keeps the same.
+func newerPub(a, b vault.Published) bool {
+	if a.Time != b.Time {
+		return a.Time > b.Time
+	}
+	return a.CID.KeyString() > b.CID.KeyString()
+}
+
+// pubForgotten reports whether p is an unpublish old enough to forget.
+func (s *State) pubForgotten(p vault.Published) bool {
+	return !p.CID.Defined() && s.now().Sub(time.Unix(0, p.Time)) > keepEnded
+}
+
+// Publish puts p into the public index under p.Name (replacing what was
+// there); p.Time is set to now.
+func (s *State) Publish(ctx context.Context, p vault.Published) (vault.Published, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, had := s.pubs[p.Name]
+	if !had && s.listed() >= MaxShares {
+		return p, fmt.Errorf("this account lists %d shares, envelopes and public names, the most a root holds", MaxShares)
+	}
+	p.Time = max(s.now().UnixNano(), old.Time+1)
+	s.pubs[p.Name] = p
+	if err := s.save(ctx); err != nil {
+		if had {
+			s.pubs[p.Name] = old
+		} else {
+			delete(s.pubs, p.Name)
+		}
+		return p, err
+	}
+	return p, nil
+}
+
+// Unpublish takes name out of the public index; ErrNotPublished if it is
+// not there.
+func (s *State) Unpublish(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.pubs[name]
+	if !ok || !old.CID.Defined() {
+		return ErrNotPublished
+	}
+	s.pubs[name] = vault.Published{Name: name, Time: max(s.now().UnixNano(), old.Time+1)}
+	if err := s.save(ctx); err != nil {
+		s.pubs[name] = old
+		return err
+	}
+	return nil
+}
+
+// ErrNotPublished says a name is not in the public index.
+var ErrNotPublished = errors.New("no such name in the public index ('peer ls ACCOUNT:/' lists it)")
+
+// Public lists the public index, by name.
+func (s *State) Public() []vault.Published {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []vault.Published
+	for _, name := range s.pubNames() {
+		if p := s.pubs[name]; p.CID.Defined() {
+			out = append(out, p)
+		}
+	}
+	return out
 }

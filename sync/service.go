@@ -254,7 +254,10 @@ func (n *Service) publish(ctx context.Context) {
 	n.mu.Unlock()
 	var c cid.Cid
 	var err error
-	if r.Shares, err = n.rootShares(ctx); err == nil {
+	if r.Shares, err = n.rootShares(ctx); err == nil && n.cfg.Shares != nil {
+		r.Public, err = n.cfg.Shares.PublicIndex(ctx, a.Vault())
+	}
+	if err == nil {
 		c, err = a.Vault().WriteRoot(ctx, r)
 	}
 	if err == nil {

@@ -20,6 +20,8 @@ type Shares interface {
 	// RootShares writes the share nodes of an account root for a head
 	// whose tree is t (nil: none).
 	RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) ([]cid.Cid, error)
+	// PublicIndex writes the root's public index (cid.Undef: none).
+	PublicIndex(ctx context.Context, v *vault.Vault) (cid.Cid, error)
 }
 
 // bestSeqNow is the highest sequence number seen or published.

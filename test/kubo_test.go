@@ -95,6 +95,15 @@ func kuboInterop(t *testing.T, pubsub bool) {
 		return err == nil && got == "/ipfs/"+root
 	})
 
+	// A published file, read by Kubo through the account's name.
+	a.MustRun("publish", "/f.txt", "--yes")
+	waitFor(t, 30*time.Second, "Kubo reading the public index", func() bool {
+		cmd := k.h.Command(context.Background(), bin, "cat", "/ipns/"+account+"/public/f.txt")
+		cmd.Env = append(os.Environ(), "IPFS_PATH="+k.repo)
+		out, err := cmd.Output()
+		return err == nil && string(out) == "published"
+	})
+
 	// The other way: Kubo publishes its own name; peer resolves it.
 	kid := k.run("id", "-f", "<id>")
 	cid := k.run("add", "-q", "--cid-version", "1", src)

@@ -95,6 +95,8 @@ func Links(c cid.Cid, data []byte) ([]cid.Cid, error) {
 		node = &shareNode{}
 	case "envelope":
 		node = &envelopeNode{}
+	case "pub":
+		node = &pubNode{}
 	default:
 		return nil, nil // a device certificate links nowhere
 	}
@@ -119,6 +121,8 @@ func Links(c cid.Cid, data []byte) ([]cid.Cid, error) {
 	case *shareNode:
 		add(n.Links...)
 	case *envelopeNode:
+		add(n.Links...)
+	case *pubNode:
 		add(n.Links...)
 	case *rootNode:
 		if n.Head != nil {

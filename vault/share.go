@@ -161,6 +161,13 @@ var ErrOtherShare = errors.New("the share node is not this link's")
 // ReadShare opens the share node c with a link's secret: ErrOtherShare
 // when its tag is another's. It needs no key of the account.
 func ReadShare(ctx context.Context, bs Blocks, c cid.Cid, secret [32]byte) (SharedFile, error) {
+	data, err := getBlock(ctx, bs, c, "share")
+	if err != nil {
+		return SharedFile{}, err
+	}
+	if kind, _ := BlockKind(c, data); kind == "envelope" || kind == "pub" {
+		return SharedFile{}, ErrOtherShare // the root lists these among its shares too
+	}
 	n, err := readShareNode(ctx, bs, c)
 	if err != nil {
 		return SharedFile{}, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -404,4 +405,122 @@ func (g *globals) getLink(cmd *cobra.Command, text, out string) error {
 	}
 	fmt.Fprintf(g.stdout, "saved the shared file to %s\n", escape(out))
 	return nil
+}
+
+// getPublic saves the file p of account's public index as out (default:
+// its name).
+func (g *globals) getPublic(cmd *cobra.Command, account, p, out string) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	resp, err := c.PublicCat(cmd.Context(), account, p)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == "" {
+		out = path.Base(p)
+	}
+	bar := g.newProgress(resp.ContentLength, "getting")
+	err = saveFile(out, withProgress(resp.Body, bar), resp.ContentLength)
+	finish(bar)
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return g.printJSON(map[string]string{"output": out})
+	}
+	fmt.Fprintf(g.stdout, "saved %s to %s\n", escape(p), escape(out))
+	return nil
+}
+
+func newPublishCommand(g *globals) *cobra.Command {
+	var as string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "publish PATH | ACCOUNT:/NAME [--as NAME] [--yes]",
+		Short: "Put a file, UNENCRYPTED, into this account's public index",
+		Long: `Put the vault file at PATH into this account's public index, as NAME (its
+own name by default). The copy there is NOT encrypted: plain UnixFS that
+anyone who reaches this node, or a node holding the blocks, can read and
+keep, with any IPFS tool:
+
+    peer ls ACCOUNT:/    peer cat ACCOUNT:/NAME    ipfs cat /ipns/ACCOUNT/public/NAME
+
+On a terminal it asks first; elsewhere it needs --yes.
+
+ACCOUNT:/NAME re-shares another account's published file: its blocks are
+fetched and kept here and it is listed in this account's index, so it
+stays available when its first publisher is gone. 'peer unpublish NAME'
+takes a name out; what others fetched before stays theirs.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			req := api.PublishRequest{As: as}
+			if acct, ap, ok := splitAccountPath(args[0]); ok {
+				req.Account, req.Path = acct, ap
+			} else {
+				req.Path = vaultPath(args[0])
+				if !yes {
+					if err := g.confirm(fmt.Sprintf("This puts %s into your public index UNENCRYPTED: anyone can read and keep it. Publish? [y/N] ", escape(req.Path))); err != nil {
+						return err
+					}
+				}
+			}
+			e, err := c.Publish(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(e)
+			}
+			fmt.Fprintf(g.stdout, "published %s (%s): any IPFS node reads it at %s\n", escape(e.Name), humanize.IBytes(e.Size), e.Path)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&as, "as", "", "the name in the public index")
+	cmd.Flags().BoolVar(&yes, "yes", false, "publish without asking (it is unencrypted)")
+	return cmd
+}
+
+// confirm asks a yes/no question on a terminal; elsewhere it refuses.
+func (g *globals) confirm(question string) error {
+	f, ok := g.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return errors.New("publishing makes the file readable by anyone, unencrypted: add --yes to do it")
+	}
+	fmt.Fprint(g.stderr, question)
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+		return errors.New("not published")
+	}
+	return nil
+}
+
+func newUnpublishCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unpublish NAME",
+		Short: "Take a name out of this account's public index",
+		Long: `Take NAME out of this account's public index. Nodes that fetched it before
+keep what they fetched; re-shares by other accounts stay theirs.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if err := c.Unpublish(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(map[string]string{"name": args[0]})
+			}
+			fmt.Fprintf(g.stdout, "unpublished %s\n", escape(args[0]))
+			return nil
+		},
+	}
 }

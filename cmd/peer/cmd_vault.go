@@ -132,8 +132,8 @@ func newLsCommand(g *globals) *cobra.Command {
 
 func newCatCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "cat PATH|LINK",
-		Short: "Write a vault file, or the file a link opens, to stdout",
+		Use:   "cat PATH | LINK | ACCOUNT:/NAME",
+		Short: "Write a vault file, the file a link opens, or a published file, to stdout",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if share.IsLink(args[0]) {
@@ -143,6 +143,18 @@ func newCatCommand(g *globals) *cobra.Command {
 				}
 				defer resp.Body.Close()
 				return copyAll(g.stdout, resp.Body, resp.ContentLength, "the shared file")
+			}
+			if acct, ap, ok := splitAccountPath(args[0]); ok {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				resp, err := c.PublicCat(cmd.Context(), acct, ap)
+				if err != nil {
+					return err
+				}
+				defer resp.Body.Close()
+				return copyAll(g.stdout, resp.Body, resp.ContentLength, args[0])
 			}
 			c, err := g.client()
 			if err != nil {
@@ -174,12 +186,15 @@ func copyAll(w io.Writer, r io.Reader, want int64, what string) error {
 func newGetCommand(g *globals) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "get PATH|LINK [-o OUT]",
-		Short: "Save a vault file or folder (its newest version), or the file a link opens",
+		Use:   "get PATH | LINK | ACCOUNT:/NAME [-o OUT]",
+		Short: "Save a vault file or folder (its newest version), the file a link opens, or a published file",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if share.IsLink(args[0]) {
 				return g.getLink(cmd, args[0], out)
+			}
+			if acct, ap, ok := splitAccountPath(args[0]); ok {
+				return g.getPublic(cmd, acct, ap, out)
 			}
 			c, err := g.client()
 			if err != nil {

@@ -74,6 +74,8 @@ control characters, bidi overrides and invalid UTF-8 escaped (\x1b,
 		newSharesCommand(g),
 		newSharedCommand(g),
 		newContactsCommand(g),
+		newPublishCommand(g),
+		newUnpublishCommand(g),
 	)
 	return root
 }
