@@ -374,6 +374,9 @@ func TestWebUIBrowser(t *testing.T) {
 		wait(`document.getElementById('dialog-title').textContent === 'report.bin' && document.getElementById('dialog').open`), chromedp.Click(css("#dialog-ok")))
 	downloaded("link's download", progress, v2)
 
+	do("shared view", chromedp.Navigate(base+"/#/shared"), wait(`document.querySelector('main') && document.querySelector('main').textContent.includes('Nothing yet')`))
+	do("back to files", chromedp.Navigate(base+"/#/files/"), chromedp.WaitVisible(css(`tr[data-name="report.bin"]`)))
+
 	// Rename it in the page's dialog.
 	do("rename", chromedp.Click(css(`tr[data-name="report.bin"] button.rename`)), chromedp.WaitVisible(css("#dialog-input")))
 	shot("rename")

@@ -275,7 +275,7 @@ function route() {
   const m = pathPart.match(/^\/([a-z]+)(\/.*)?$/);
   const view = m ? m[1] : 'files';
   setActive(view);
-  const views = { files: viewFiles, history: viewHistory, devices: viewDevices, sync: viewSync, donor: viewDonor, node: viewNode };
+  const views = { files: viewFiles, history: viewHistory, shared: viewShared, devices: viewDevices, sync: viewSync, donor: viewDonor, node: viewNode };
   const fn = views[view] || viewFiles;
   let arg = (m && m[2]) || '/';
   if (view === 'history') arg = params.get('path') || '';
@@ -428,21 +428,49 @@ async function openLink() {
     const info = await api('POST', '/links/stat', null, JSON.stringify(req), 'application/json');
     const ok = await ask(info.name, bytes(info.size) + ', modified ' + when(info.mtime) + (info.follows ? ' (the newest version the link follows)' : ''), undefined, 'Download');
     if (!ok) return;
-    const res = await fetch(API + '/links/cat', { method: 'POST', headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: JSON.stringify(req), credentials: 'same-origin' });
-    if (!res.ok) {
-      let msg = res.status + ' ' + res.statusText;
-      try { msg = (await res.json()).error || msg; } catch (err) { /* not JSON */ }
-      throw new Error(msg);
-    }
-    const url = URL.createObjectURL(await res.blob());
-    const a = el('a', { href: url, download: info.name });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    await downloadLink(req, info.name);
   } catch (err) {
     toast(err.message, true);
   }
+}
+
+// downloadLink saves the file a link opens (req: {link, password}) as name.
+async function downloadLink(req, name) {
+  const res = await fetch(API + '/links/cat', { method: 'POST', headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: JSON.stringify(req), credentials: 'same-origin' });
+  if (!res.ok) {
+    let msg = res.status + ' ' + res.statusText;
+    try { msg = (await res.json()).error || msg; } catch (err) { /* not JSON */ }
+    throw new Error(msg);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = el('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+// viewShared lists what other accounts shared with this one, contacts'
+// first, each with a download.
+async function viewShared(main, _, gen) {
+  const list = await api('GET', '/shared');
+  if (gen !== viewGen) return;
+  const table = (rows) => el('table', { class: 'list shared' },
+    el('thead', {}, el('tr', {}, el('th', { text: 'Name' }), el('th', { class: 'num', text: 'Size' }), el('th', { text: 'From' }), el('th', { text: 'Shared' }), el('th', {}))),
+    el('tbody', {}, ...rows.map((r) => el('tr', { dataset: { name: r.name } },
+      el('td', { class: 'name', text: r.name }),
+      el('td', { class: 'num', text: bytes(r.size) }),
+      el('td', { text: r.from_name || short(r.from), title: r.from }),
+      el('td', { text: when(r.shared) }),
+      el('td', { class: 'actions' }, el('button', { type: 'button', class: 'small download', onclick: () => downloadLink({ link: r.link }, r.name).catch((e) => toast(e.message, true)) }, 'Download'))))));
+  const known = list.filter((r) => r.contact);
+  const strangers = list.filter((r) => !r.contact);
+  show(main,
+    el('h2', { text: 'Shared with you' }),
+    list.length ? null : el('p', { class: 'muted card', text: 'Nothing yet. Others share files with you with peer share PATH --with and your account ID (the Node page shows it).' }),
+    known.length ? table(known) : null,
+    strangers.length ? el('h2', { text: 'From accounts not in your contacts' }) : null,
+    strangers.length ? table(strangers) : null);
 }
 
 // fileAction runs a row's button act on the entry e of the folder dir.
