@@ -64,6 +64,11 @@ type Daemon struct {
 	expiry   *time.Timer
 	contacts *share.Contacts
 	inbox    *share.Inbox
+	// bg ends with the daemon: background fetches of published files.
+	bg         context.Context
+	bgStop     context.CancelFunc
+	bgWG       sync.WaitGroup
+	fetchSlots chan struct{}
 }
 
 // Start opens the repo's store, starts the node and serves the API. The
@@ -203,6 +208,7 @@ func (d *Daemon) close() error {
 	if d.inbox != nil {
 		d.inbox.Close()
 	}
+
 	if d.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := d.server.Shutdown(ctx); err != nil {
@@ -231,6 +237,11 @@ func (d *Daemon) close() error {
 	}
 	if d.sync != nil {
 		d.sync.Close()
+	}
+	if d.bgStop != nil {
+		// After sync, which learns what starts these fetches.
+		d.bgStop()
+		d.bgWG.Wait()
 	}
 	if d.node != nil {
 		errs = append(errs, d.node.Close())

@@ -29,16 +29,51 @@ const linkTimeout = 30 * time.Second
 // startShares opens the account's following shares and the vault that
 // reads links over the network.
 func (d *Daemon) startShares(ctx context.Context) error {
-	st, err := share.Open(ctx, d.store.Namespace("shares"), share.WithLogger(d.log.With("part", "share")))
+	d.bg, d.bgStop = context.WithCancel(context.WithoutCancel(ctx))
+	d.fetchSlots = make(chan struct{}, 2)
+	st, err := share.Open(ctx, d.store.Namespace("shares"), share.WithLogger(d.log.With("part", "share")), share.WithPublished(d.keepPublished))
 	if err != nil {
 		return err
 	}
 	d.shares = st
+	d.store.AddRoots(st.PublicRoots)
 	d.links = vault.New(d.acct.Keys(), share.NetBlocks{BS: d.node.BlockService()})
 	d.expiry = time.AfterFunc(time.Hour, d.shareExpired)
 	d.expiry.Stop()
 	d.armExpiry()
 	return nil
+}
+
+// keepPublished fetches, in the background, the DAG of a public entry
+// another device of the account published, and writes the index folder
+// here too (the same block, from the same entries), so that this device
+// serves the account's public files while that one is away.
+func (d *Daemon) keepPublished(p vault.Published) {
+	d.bgWG.Add(1)
+	go func() {
+		defer d.bgWG.Done()
+		select {
+		case d.fetchSlots <- struct{}{}:
+		case <-d.bg.Done():
+			return
+		}
+		defer func() { <-d.fetchSlots }()
+		ctx, cancel := context.WithTimeout(d.bg, 10*time.Minute)
+		defer cancel()
+		if p.CID.Defined() {
+			if err := d.node.FetchDAG(ctx, p.CID, nil); err != nil {
+				d.log.Warn("failed to fetch a file the account published", "name", p.Name, "err", err)
+				return
+			}
+		}
+		if _, err := d.shares.PublicIndex(ctx, d.acct.Vault()); err != nil {
+			d.log.Warn("failed to write the public index", "err", err)
+			return
+		}
+		if p.CID.Defined() {
+			d.log.Info("holds a file the account published", "name", p.Name, "dag", p.CID)
+		}
+	}()
 }
 
 // armExpiry sets the timer that writes the account root again when the

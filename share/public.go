@@ -40,5 +40,8 @@ func (s *State) PublicIndex(ctx context.Context, v *vault.Vault) (cid.Cid, error
 	if err := v.Blocks().Put(ctx, []blocks.Block{blk}); err != nil {
 		return cid.Undef, fmt.Errorf("failed to store the public index: %w", err)
 	}
+	s.mu.Lock()
+	s.lastIndex = blk.Cid()
+	s.mu.Unlock()
 	return blk.Cid(), nil
 }

@@ -51,6 +51,9 @@ type State struct {
 	shares map[[16]byte]vault.FollowShare
 	sent   map[cid.Cid]vault.Sent     // envelopes this account sent
 	pubs   map[string]vault.Published // the public index by name; CID undefined: unpublished
+
+	onPublished func(vault.Published)
+	lastIndex   cid.Cid // the public index folder written last
 }
 
 // Option configures a State.
@@ -61,6 +64,12 @@ func WithClock(now func() time.Time) Option { return func(s *State) { s.now = no
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *State) { s.log = l } }
+
+// WithPublished sets what is called, outside the state's lock, for each
+// public entry learnt from another device's root (an unpublish has no
+// CID), so that this device fetches and keeps its DAG too and writes the
+// index folder the account's roots name.
+func WithPublished(f func(vault.Published)) Option { return func(s *State) { s.onPublished = f } }
 
 type storedShare struct {
 	Secret  []byte `cbor:"secret"`
@@ -418,6 +427,17 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 			lacks = true
 		}
 	}
+	if s.onPublished != nil {
+		var learnt []vault.Published
+		for name := range oldPub {
+			learnt = append(learnt, s.pubs[name])
+		}
+		s.mu.Unlock()
+		for _, p := range learnt {
+			s.onPublished(p)
+		}
+		s.mu.Lock()
+	}
 	return lacks, errors.Join(errs...)
 }
 
@@ -661,4 +681,19 @@ func (s *State) Public() []vault.Published {
 		}
 	}
 	return out
+}
+
+// PublicRoots are the DAGs of the public index and its folder, for GC to
+// keep.
+func (s *State) PublicRoots(context.Context) ([]cid.Cid, error) {
+	var out []cid.Cid
+	s.mu.Lock()
+	if s.lastIndex.Defined() {
+		out = append(out, s.lastIndex)
+	}
+	s.mu.Unlock()
+	for _, p := range s.Public() {
+		out = append(out, p.CID)
+	}
+	return out, nil
 }
