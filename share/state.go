@@ -1,17 +1,10 @@
 package share
 
 import (
-	"bytes"
-	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -37,11 +30,13 @@ var (
 	publicKey = ds.NewKey("/public")
 )
 
-// State is the account's following shares as this device knows them.
-// Devices of the account learn each other's from the share nodes of the
-// account roots they take in (SPEC.md section 17.2): shares are only
-// added, and an end, once known, stays; so every device ends with the
-// same set, whatever order roots reach it in.
+// State is what the account root lists besides the head, as this device
+// knows it: following shares (state_follow.go), envelopes sent
+// (state_sent.go) and the public index (state_public.go). Devices of the
+// account learn each other's from the nodes of the account roots they
+// take in (SPEC.md section 17): shares and envelopes are only added, an
+// end once known stays, a public name goes to its latest entry; so every
+// device ends with the same, whatever order roots reach it in.
 type State struct {
 	ds  ds.Datastore
 	now func() time.Time
@@ -70,14 +65,6 @@ func WithLogger(l *slog.Logger) Option { return func(s *State) { s.log = l } }
 // CID), so that this device fetches and keeps its DAG too and writes the
 // index folder the account's roots name.
 func WithPublished(f func(vault.Published)) Option { return func(s *State) { s.onPublished = f } }
-
-type storedShare struct {
-	Secret  []byte `cbor:"secret"`
-	Path    string `cbor:"path"`
-	Made    int64  `cbor:"made"`
-	Expires int64  `cbor:"expires"`
-	Ended   int64  `cbor:"ended"`
-}
 
 // Open loads the state kept in d.
 func Open(ctx context.Context, d ds.Datastore, opts ...Option) (*State, error) {
@@ -111,44 +98,6 @@ func Open(ctx context.Context, d ds.Datastore, opts ...Option) (*State, error) {
 		s.shares[vault.ShareTag(f.Secret)] = f
 	}
 	return s, nil
-}
-
-type storedSent struct {
-	CID        []byte   `cbor:"cid"`
-	Recipients []string `cbor:"recipients"`
-	Made       int64    `cbor:"made"`
-}
-
-func (s *State) loadSent(ctx context.Context) error {
-	b, err := s.ds.Get(ctx, sentKey)
-	if errors.Is(err, ds.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("failed to read the envelopes sent: %w", err)
-	}
-	var list []storedSent
-	if err := cbor.Unmarshal(b, &list); err != nil {
-		return fmt.Errorf("failed to read the envelopes sent (the datastore entry is damaged): %w", err)
-	}
-	for _, e := range list {
-		c, err := cid.Cast(e.CID)
-		if err != nil {
-			continue
-		}
-		s.sent[c] = vault.Sent{CID: c, Recipients: e.Recipients, Made: e.Made}
-	}
-	return nil
-}
-
-// sortedSent lists the envelopes sent, by CID; the caller holds mu.
-func (s *State) sortedSent() []vault.Sent {
-	out := make([]vault.Sent, 0, len(s.sent))
-	for _, e := range s.sent {
-		out = append(out, e)
-	}
-	slices.SortFunc(out, func(a, b vault.Sent) int { return strings.Compare(a.CID.KeyString(), b.CID.KeyString()) })
-	return out
 }
 
 // save writes the state; the caller holds mu.
@@ -185,47 +134,6 @@ func (s *State) save(ctx context.Context) error {
 	return nil
 }
 
-func (s *State) sortedTags() [][16]byte {
-	tags := make([][16]byte, 0, len(s.shares))
-	for t := range s.shares {
-		tags = append(tags, t)
-	}
-	slices.SortFunc(tags, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
-	return tags
-}
-
-// ShareID is the text form of a share's tag, what 'peer shares' shows.
-func ShareID(secret [32]byte) string {
-	t := vault.ShareTag(secret)
-	return hex.EncodeToString(t[:])
-}
-
-// Add makes a following share of path, expiring after expires (0:
-// never), and returns it. r is crypto/rand's Reader when nil.
-func (s *State) Add(ctx context.Context, r io.Reader, path string, expires time.Duration) (vault.FollowShare, error) {
-	if r == nil {
-		r = rand.Reader
-	}
-	f := vault.FollowShare{Path: path, Made: s.now().UnixNano()}
-	if expires > 0 {
-		f.Expires = f.Made + int64(expires)
-	}
-	if _, err := io.ReadFull(r, f.Secret[:]); err != nil {
-		return f, fmt.Errorf("failed to make a share secret: %w", err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.listed() >= MaxShares {
-		return f, fmt.Errorf("this account lists %d shares and envelopes, the most a root holds (an ended share stays listed 90 days): end some with 'peer unshare'", MaxShares)
-	}
-	s.shares[vault.ShareTag(f.Secret)] = f
-	if err := s.save(ctx); err != nil {
-		delete(s.shares, vault.ShareTag(f.Secret))
-		return f, err
-	}
-	return f, nil
-}
-
 // listed counts what the account root lists: shares not forgotten and
 // envelopes sent; the caller holds mu.
 func (s *State) listed() int {
@@ -241,68 +149,6 @@ func (s *State) listed() int {
 		}
 	}
 	return n
-}
-
-// End ends the shares match picks that have not ended, and returns them.
-func (s *State) End(ctx context.Context, match func(vault.FollowShare) bool) ([]vault.FollowShare, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now().UnixNano()
-	var out []vault.FollowShare
-	old := map[[16]byte]vault.FollowShare{}
-	for t, f := range s.shares {
-		if f.Ended == 0 && match(f) {
-			old[t] = f
-			f.Ended = now
-			s.shares[t] = f
-			out = append(out, f)
-		}
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	if err := s.save(ctx); err != nil {
-		for t, f := range old {
-			s.shares[t] = f
-		}
-		return nil, err
-	}
-	return out, nil
-}
-
-// List returns the shares, ended ones too, oldest first.
-func (s *State) List() []vault.FollowShare {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]vault.FollowShare, 0, len(s.shares))
-	for _, f := range s.shares {
-		out = append(out, f)
-	}
-	slices.SortFunc(out, func(a, b vault.FollowShare) int {
-		if c := cmp.Compare(a.Made, b.Made); c != 0 {
-			return c
-		}
-		return bytes.Compare(a.Secret[:], b.Secret[:])
-	})
-	return out
-}
-
-// join takes another device's view of one share: the earliest end wins,
-// as does the earliest expiry, so an end is never undone.
-func join(a, b vault.FollowShare) vault.FollowShare {
-	earliest := func(x, y int64) int64 {
-		if x == 0 || (y != 0 && y < x) {
-			return y
-		}
-		return x
-	}
-	a.Ended = earliest(a.Ended, b.Ended)
-	a.Expires = earliest(a.Expires, b.Expires)
-	a.Made = min(a.Made, b.Made)
-	if a.Path != b.Path && b.Path < a.Path {
-		a.Path = b.Path // never differs between devices; any fixed pick converges
-	}
-	return a
 }
 
 // Learn takes in the shares the account root r lists, reading their
@@ -441,16 +287,6 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 	return lacks, errors.Join(errs...)
 }
 
-// forgotten reports whether f ended or expired so long ago that it is no
-// longer listed (nor taken back from an old root).
-func (s *State) forgotten(f vault.FollowShare) bool {
-	end := f.Ended
-	if f.Expires != 0 && (end == 0 || f.Expires < end) {
-		end = f.Expires
-	}
-	return end != 0 && s.now().Sub(time.Unix(0, end)) > keepEnded
-}
-
 // RootShares writes the share nodes for the account root of a head whose
 // tree is t (nil: an empty vault) and returns them in tag order: each
 // live share gives the file at its path now; an ended or expired one
@@ -505,195 +341,6 @@ func (s *State) RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) (
 			return nil, err
 		}
 		out = append(out, c)
-	}
-	return out, nil
-}
-
-// AddSent keeps an envelope this device sent, for the account root to
-// list (so the account's other devices learn of it, and recipients that
-// were away find it) and for delivering it again.
-func (s *State) AddSent(ctx context.Context, e vault.Sent) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.listed() >= MaxShares {
-		return fmt.Errorf("this account lists %d shares and envelopes, the most a root holds", MaxShares)
-	}
-	s.sent[e.CID] = e
-	if err := s.save(ctx); err != nil {
-		delete(s.sent, e.CID)
-		return err
-	}
-	return nil
-}
-
-// Sent lists the envelopes this account sent, by CID.
-func (s *State) Sent() []vault.Sent {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sortedSent()
-}
-
-// NextExpiry is the earliest time a live share expires (zero: none), when
-// the account root must be written again without it.
-func (s *State) NextExpiry() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var next int64
-	now := s.now().UnixNano()
-	for _, f := range s.shares {
-		if f.Ended == 0 && f.Expires > now && (next == 0 || f.Expires < next) {
-			next = f.Expires
-		}
-	}
-	if next == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, next)
-}
-
-type storedPub struct {
-	Name  string `cbor:"name"`
-	CID   []byte `cbor:"cid,omitempty"`
-	Tsize uint64 `cbor:"tsize"`
-	Size  uint64 `cbor:"size"`
-	Time  int64  `cbor:"time"`
-}
-
-func (s *State) loadPublic(ctx context.Context) error {
-	b, err := s.ds.Get(ctx, publicKey)
-	if errors.Is(err, ds.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("failed to read the public index: %w", err)
-	}
-	var list []storedPub
-	if err := cbor.Unmarshal(b, &list); err != nil {
-		return fmt.Errorf("failed to read the public index (the datastore entry is damaged): %w", err)
-	}
-	for _, e := range list {
-		p := vault.Published{Name: e.Name, Tsize: e.Tsize, Size: e.Size, Time: e.Time}
-		if len(e.CID) > 0 {
-			if p.CID, err = cid.Cast(e.CID); err != nil {
-				continue
-			}
-		}
-		s.pubs[p.Name] = p
-	}
-	return nil
-}
-
-// savePublic writes the public index; the caller holds mu.
-func (s *State) savePublic(ctx context.Context) error {
-	list := make([]storedPub, 0, len(s.pubs))
-	for _, name := range s.pubNames() {
-		p := s.pubs[name]
-		e := storedPub{Name: p.Name, Tsize: p.Tsize, Size: p.Size, Time: p.Time}
-		if p.CID.Defined() {
-			e.CID = p.CID.Bytes()
-		}
-		list = append(list, e)
-	}
-	b, err := cbor.Marshal(list)
-	if err != nil {
-		return err
-	}
-	if err := s.ds.Put(ctx, publicKey, b); err != nil {
-		return fmt.Errorf("failed to save the public index: %w", err)
-	}
-	return nil
-}
-
-func (s *State) pubNames() []string {
-	names := make([]string, 0, len(s.pubs))
-	for n := range s.pubs {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// newerPub reports whether a wins over b for one name: the later time,
-// then the greater CID (an unpublish, with none, loses a tie), so every
-// device keeps the same.
-func newerPub(a, b vault.Published) bool {
-	if a.Time != b.Time {
-		return a.Time > b.Time
-	}
-	return a.CID.KeyString() > b.CID.KeyString()
-}
-
-// pubForgotten reports whether p is an unpublish old enough to forget.
-func (s *State) pubForgotten(p vault.Published) bool {
-	return !p.CID.Defined() && s.now().Sub(time.Unix(0, p.Time)) > keepEnded
-}
-
-// Publish puts p into the public index under p.Name (replacing what was
-// there); p.Time is set to now.
-func (s *State) Publish(ctx context.Context, p vault.Published) (vault.Published, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, had := s.pubs[p.Name]
-	if !had && s.listed() >= MaxShares {
-		return p, fmt.Errorf("this account lists %d shares, envelopes and public names, the most a root holds", MaxShares)
-	}
-	p.Time = max(s.now().UnixNano(), old.Time+1)
-	s.pubs[p.Name] = p
-	if err := s.save(ctx); err != nil {
-		if had {
-			s.pubs[p.Name] = old
-		} else {
-			delete(s.pubs, p.Name)
-		}
-		return p, err
-	}
-	return p, nil
-}
-
-// Unpublish takes name out of the public index; ErrNotPublished if it is
-// not there.
-func (s *State) Unpublish(ctx context.Context, name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.pubs[name]
-	if !ok || !old.CID.Defined() {
-		return ErrNotPublished
-	}
-	s.pubs[name] = vault.Published{Name: name, Time: max(s.now().UnixNano(), old.Time+1)}
-	if err := s.save(ctx); err != nil {
-		s.pubs[name] = old
-		return err
-	}
-	return nil
-}
-
-// ErrNotPublished says a name is not in the public index.
-var ErrNotPublished = errors.New("no such name in the public index ('peer ls ACCOUNT:/' lists it)")
-
-// Public lists the public index, by name.
-func (s *State) Public() []vault.Published {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []vault.Published
-	for _, name := range s.pubNames() {
-		if p := s.pubs[name]; p.CID.Defined() {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// PublicRoots are the DAGs of the public index and its folder, for GC to
-// keep.
-func (s *State) PublicRoots(context.Context) ([]cid.Cid, error) {
-	var out []cid.Cid
-	s.mu.Lock()
-	if s.lastIndex.Defined() {
-		out = append(out, s.lastIndex)
-	}
-	s.mu.Unlock()
-	for _, p := range s.Public() {
-		out = append(out, p.CID)
 	}
 	return out, nil
 }
