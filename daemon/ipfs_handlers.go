@@ -88,10 +88,15 @@ func (d *Daemon) handleCat(w http.ResponseWriter, r *http.Request) error {
 	if info.Kind != ipfsfile.KindFile {
 		return badRequest(fmt.Errorf("%s is a %s, not a file: use 'peer ipfs get'", c, info.Kind))
 	}
+	return d.writeUnixFSFile(w, r, info, nd)
+}
+
+// writeUnixFSFile answers with the bytes of the UnixFS file nd, fetching
+// what is not held. Errors after the first byte cannot change the status;
+// the client sees a body shorter than Content-Length.
+func (d *Daemon) writeUnixFSFile(w http.ResponseWriter, r *http.Request, info ipfsfile.Info, nd ipld.Node) error {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.FormatUint(info.Size, 10))
-	// Errors after the first byte cannot change the status; the client
-	// sees a body shorter than Content-Length.
 	return ipfsfile.WriteFile(r.Context(), d.node, nd, w)
 }
 

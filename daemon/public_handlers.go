@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -118,9 +117,7 @@ func (d *Daemon) handlePublicCat(w http.ResponseWriter, r *http.Request) error {
 	if info.Kind != ipfsfile.KindFile {
 		return badRequest(fmt.Errorf("%s is a %s, not a file", c, info.Kind))
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.FormatUint(info.Size, 10))
-	return ipfsfile.WriteFile(r.Context(), d.node, nd, w)
+	return d.writeUnixFSFile(w, r, info, nd)
 }
 
 // handlePublish puts a vault file, unencrypted, or another account's

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -196,7 +195,7 @@ func (d *Daemon) handleUnshare(w http.ResponseWriter, r *http.Request) error {
 			return badRequest(errors.New("this link is locked with a password: end it by its ID ('peer shares' lists them) or by its path"))
 		}
 		match = func(f vault.FollowShare) bool { return f.Secret == l.Key }
-	case isShareID(what):
+	case share.IsShareID(what):
 		match = func(f vault.FollowShare) bool { return share.ShareID(f.Secret) == what }
 	case strings.HasPrefix(what, "/"):
 		match = func(f vault.FollowShare) bool { return f.Path == what }
@@ -218,11 +217,6 @@ func (d *Daemon) handleUnshare(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func isShareID(s string) bool {
-	b, err := hex.DecodeString(s)
-	return err == nil && len(b) == 16
-}
-
 // handleShares lists the account's following shares.
 func (d *Daemon) handleShares(w http.ResponseWriter, r *http.Request) error {
 	list := d.shares.List()
@@ -234,13 +228,13 @@ func (d *Daemon) handleShares(w http.ResponseWriter, r *http.Request) error {
 }
 
 // openLink opens the file version a link gives.
-func (d *Daemon) openLink(ctx context.Context, req api.LinkRequest) (*vault.FileVersion, bool, error) {
+func (d *Daemon) openLink(ctx context.Context, req api.LinkRequest) (*vault.FileVersion, share.Link, error) {
 	l, err := share.Parse(req.Link)
 	if err != nil {
-		return nil, false, badRequest(err)
+		return nil, l, badRequest(err)
 	}
 	if err := l.Unlock(req.Password); err != nil {
-		return nil, false, &httpError{http.StatusForbidden, err}
+		return nil, l, &httpError{http.StatusForbidden, err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, linkTimeout)
 	defer cancel()
@@ -248,27 +242,27 @@ func (d *Daemon) openLink(ctx context.Context, req api.LinkRequest) (*vault.File
 	if l.Follows() {
 		rec, err := d.names.Resolve(ctx, l.Account, 10*time.Second)
 		if err != nil {
-			return nil, true, notFound(fmt.Errorf("failed to find the link's account %s (is a device of it, or a donor, on this LAN?): %w", vault.AccountID(l.Account), err))
+			return nil, l, notFound(fmt.Errorf("failed to find the link's account %s (is a device of it, or a donor, on this LAN?): %w", vault.AccountID(l.Account), err))
 		}
 		c, err := peersync.RootCID(rec)
 		if err != nil {
-			return nil, true, err
+			return nil, l, err
 		}
 		root, err := d.sync.Root(ctx, c)
 		if err != nil {
-			return nil, true, err
+			return nil, l, err
 		}
 		f, err := share.Followed(ctx, d.links.Blocks(), root, l.Key, time.Now())
 		if err != nil {
-			return nil, true, notFound(err)
+			return nil, l, notFound(err)
 		}
 		target, key = f.CID, f.Key
 	}
 	fv, err := share.OpenFile(ctx, d.links, target, key)
 	if errors.Is(err, share.ErrWrongKey) {
-		return nil, l.Follows(), &httpError{http.StatusForbidden, err}
+		return nil, l, &httpError{http.StatusForbidden, err}
 	}
-	return fv, l.Follows(), err
+	return fv, l, err
 }
 
 func (d *Daemon) handleLinkStat(w http.ResponseWriter, r *http.Request) error {
@@ -276,12 +270,12 @@ func (d *Daemon) handleLinkStat(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	fv, follows, err := d.openLink(r.Context(), req)
+	fv, l, err := d.openLink(r.Context(), req)
 	if err != nil {
 		return err
 	}
-	out := api.LinkInfo{Entry: api.Entry{Name: fv.Name, Path: "/" + fv.Name, Type: string(vault.KindFile), Size: fv.Size, Mtime: time.Unix(0, fv.Mtime).UTC(), Mode: fv.Mode, ID: fv.CID.String()}, Follows: follows}
-	if l, _ := share.Parse(req.Link); l.Follows() {
+	out := api.LinkInfo{Entry: api.Entry{Name: fv.Name, Path: "/" + fv.Name, Type: string(vault.KindFile), Size: fv.Size, Mtime: time.Unix(0, fv.Mtime).UTC(), Mode: fv.Mode, ID: fv.CID.String()}, Follows: l.Follows()}
+	if l.Follows() {
 		out.Account = vault.AccountID(l.Account)
 	}
 	return writeJSON(w, http.StatusOK, out)

@@ -31,6 +31,12 @@ func (s *State) sortedTags() [][16]byte {
 	return tags
 }
 
+// IsShareID reports whether s is a share ID's text (32 hex digits).
+func IsShareID(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 16
+}
+
 // ShareID is the text form of a share's tag, what 'peer shares' shows.
 func ShareID(secret [32]byte) string {
 	t := vault.ShareTag(secret)

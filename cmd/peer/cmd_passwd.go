@@ -65,6 +65,12 @@ func (g *globals) passwdDone(v any, msg string) error {
 // readPassword asks for a new password twice without echo on a
 // terminal, or reads one line from stdin.
 func (g *globals) readPassword() (string, error) {
+	return g.readSecret(fmt.Sprintf("New password (%d characters or more): ", passwd.MinLength), true)
+}
+
+// readSecret reads a password typed without echo after prompt on a
+// terminal (twice, to compare, with confirm), or one line of stdin.
+func (g *globals) readSecret(prompt string, confirm bool) (string, error) {
 	if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		ask := func(prompt string) (string, error) {
 			fmt.Fprint(g.stderr, prompt)
@@ -75,16 +81,16 @@ func (g *globals) readPassword() (string, error) {
 			}
 			return string(b), nil
 		}
-		pw, err := ask(fmt.Sprintf("New password (%d characters or more): ", passwd.MinLength))
-		if err != nil {
-			return "", err
+		pw, err := ask(prompt)
+		if err != nil || !confirm {
+			return pw, err
 		}
 		again, err := ask("Again: ")
 		if err != nil {
 			return "", err
 		}
 		if pw != again {
-			return "", errors.New("the two passwords differ: run 'peer passwd' again")
+			return "", errors.New("the two passwords differ: run the command again")
 		}
 		return pw, nil
 	}

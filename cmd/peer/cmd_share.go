@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path"
@@ -253,7 +252,7 @@ to one version (made without --follow) cannot be ended.`,
 				return err
 			}
 			what := args[0]
-			if !share.IsLink(what) && !isHexID(what) {
+			if !share.IsLink(what) && !share.IsShareID(what) {
 				what = vaultPath(what)
 			}
 			ended, err := c.Unshare(cmd.Context(), what)
@@ -269,13 +268,6 @@ to one version (made without --follow) cannot be ended.`,
 			return nil
 		},
 	}
-}
-
-func isHexID(s string) bool {
-	if len(s) != 32 {
-		return false
-	}
-	return strings.Trim(s, "0123456789abcdef") == ""
 }
 
 func newSharesCommand(g *globals) *cobra.Command {
@@ -325,23 +317,8 @@ func (g *globals) linkRequest(text string) (api.LinkRequest, error) {
 	if !l.Locked() {
 		return req, nil
 	}
-	if f, ok := g.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(g.stderr, "This link needs a password: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(g.stderr)
-		if err != nil {
-			return req, fmt.Errorf("failed to read the password: %w", err)
-		}
-		req.Password = string(b)
-		return req, nil
-	}
-	line, err := bufio.NewReader(g.stdin).ReadString('\n')
-	req.Password = strings.TrimRight(line, "\r\n")
-	if req.Password == "" {
-		if err != nil && !errors.Is(err, io.EOF) {
-			return req, fmt.Errorf("failed to read the password from stdin: %w", err)
-		}
-		return req, errors.New("this link needs a password: type it on a terminal, or pipe one line in")
+	if req.Password, err = g.readSecret("This link needs a password: ", false); err != nil {
+		return req, fmt.Errorf("this link needs a password: %w", err)
 	}
 	return req, nil
 }
