@@ -89,6 +89,7 @@ type Inbox struct {
 	topics   map[string]*pubsub.Topic // recipients' topics joined
 	recent   map[string][]time.Time   // strangers' deliveries in the last hour
 	received map[cid.Cid]bool
+	strays   int // envelopes kept from accounts that were not contacts
 	notify   []chan struct{}
 	devices  map[string][]peer.ID // recipients' devices, from their roots
 	slots    chan struct{}        // pushes served at once
@@ -119,6 +120,9 @@ func StartInbox(ctx context.Context, cfg InboxConfig) (*Inbox, error) {
 	}
 	for _, r := range list {
 		in.received[r.CID] = true
+		if !r.Contact {
+			in.strays++
+		}
 	}
 	name := InboxTopic(in.self)
 	if err := cfg.PubSub.RegisterTopicValidator(name, in.validate); err != nil {
@@ -255,6 +259,11 @@ func (in *Inbox) keep(ctx context.Context, e vault.Envelope) error {
 	contact := in.cfg.Contact(e.From)
 	now := time.Now()
 	if !contact {
+		// The total first, so that what recent holds stays bounded by it.
+		if in.strays >= MaxStrangers {
+			in.cfg.Log.Info("dropped a share from an account not in the contacts: the inbox holds the most it keeps from strangers", "from", e.From)
+			return nil
+		}
 		times := slices.DeleteFunc(in.recent[e.From], func(t time.Time) bool { return now.Sub(t) > time.Hour })
 		if len(times) >= StrangerRate {
 			in.recent[e.From] = times
@@ -262,12 +271,6 @@ func (in *Inbox) keep(ctx context.Context, e vault.Envelope) error {
 			return nil
 		}
 		in.recent[e.From] = append(times, now)
-		if n, err := in.strangers(ctx); err != nil {
-			return err
-		} else if n >= MaxStrangers {
-			in.cfg.Log.Info("dropped a share from an account not in the contacts: the inbox holds the most it keeps from strangers", "from", e.From)
-			return nil
-		}
 	}
 	b, err := cbor.Marshal(storedReceived{Env: e.CID.Bytes(), From: e.From, Version: e.Version.Bytes(), Key: e.Key[:], Name: e.Name, Size: e.Size, Mtime: e.Mtime, Mode: e.Mode, Time: e.Time, At: now.UnixNano(), Contact: contact})
 	if err != nil {
@@ -277,6 +280,9 @@ func (in *Inbox) keep(ctx context.Context, e vault.Envelope) error {
 		return fmt.Errorf("failed to keep a share: %w", err)
 	}
 	in.received[e.CID] = true
+	if !contact {
+		in.strays++
+	}
 	in.cfg.Log.Debug("kept a share", "from", e.From, "contact", contact, "envelope", e.CID)
 	for _, ch := range in.notify {
 		select {
@@ -285,20 +291,6 @@ func (in *Inbox) keep(ctx context.Context, e vault.Envelope) error {
 		}
 	}
 	return nil
-}
-
-func (in *Inbox) strangers(ctx context.Context) (int, error) {
-	list, err := in.List(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, r := range list {
-		if !r.Contact {
-			n++
-		}
-	}
-	return n, nil
 }
 
 // List returns the envelopes that came, newest first.
