@@ -93,6 +93,7 @@ func (c *Client) ContactRm(ctx context.Context, account string) (Contact, error)
 type LinkRequest struct {
 	Link     string `json:"link"`
 	Password string `json:"password,omitempty"`
+	Path     string `json:"path,omitempty"` // inside a link to a folder: "/a/b.txt" ("" or "/": the folder)
 	Offset   int64  `json:"offset,omitempty"`
 	Length   int64  `json:"length,omitempty"` // 0: to the end
 }
@@ -158,6 +159,24 @@ func (c *Client) LinkCat(ctx context.Context, req LinkRequest) (*http.Response, 
 	return c.Do(ctx, http.MethodPost, "/links/cat", nil, "application/json", bytes.NewReader(b))
 }
 
+// LinkLs lists the folder a link opens, at req.Path inside it (a link to
+// a file lists that file).
+func (c *Client) LinkLs(ctx context.Context, req LinkRequest) ([]Entry, error) {
+	var out []Entry
+	return out, c.postJSON(ctx, "/links/ls", req, &out)
+}
+
+// LinkGet returns a response whose body is the file a link opens (at
+// req.Path inside a folder) or, for a folder, a tar stream of it
+// (Content-Type ContentTar).
+func (c *Client) LinkGet(ctx context.Context, req LinkRequest) (*http.Response, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	return c.Do(ctx, http.MethodPost, "/links/get", nil, "application/json", bytes.NewReader(b))
+}
+
 // PublishRequest puts a file into the account's public index (POST
 // /publish): the vault file at Path, or, with Account, the file Path
 // ("/NAME") of that account's public index (a re-share).
@@ -191,4 +210,11 @@ func (c *Client) Unpublish(ctx context.Context, name string) error {
 // account's public index.
 func (c *Client) PublicCat(ctx context.Context, account, p string) (*http.Response, error) {
 	return c.Do(ctx, http.MethodGet, "/name/cat/"+url.PathEscape(account), url.Values{"path": {p}}, "", nil)
+}
+
+// PublicGet returns a response whose body is the file p ("/NAME/...") of
+// an account's public index or, for a folder, a tar stream of it
+// (Content-Type ContentTar).
+func (c *Client) PublicGet(ctx context.Context, account, p string) (*http.Response, error) {
+	return c.Do(ctx, http.MethodGet, "/name/get/"+url.PathEscape(account), url.Values{"path": {p}}, "", nil)
 }

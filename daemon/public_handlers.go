@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
+	ipld "github.com/ipfs/go-ipld-format"
 
 	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/ipfsfile"
@@ -37,11 +39,12 @@ func (d *Daemon) publicIndex(ctx context.Context, r *http.Request) (cid.Cid, err
 	return root.Public, nil
 }
 
-// publicEntry finds the name p ("/NAME") in a public index.
+// publicEntry finds the name p ("/NAME") in a public index: the DAG it
+// names and its cumulative size.
 func (d *Daemon) publicEntry(ctx context.Context, index cid.Cid, p string) (cid.Cid, uint64, error) {
 	name := strings.Trim(p, "/")
 	if name == "" || strings.Contains(name, "/") {
-		return cid.Undef, 0, badRequest(fmt.Errorf("%q is not a name of the public index (it holds files, /NAME)", p))
+		return cid.Undef, 0, badRequest(fmt.Errorf("%q is not a name of the public index (it holds /NAME)", p))
 	}
 	if !index.Defined() {
 		return cid.Undef, 0, notFound(fmt.Errorf("the account publishes nothing"))
@@ -58,8 +61,38 @@ func (d *Daemon) publicEntry(ctx context.Context, index cid.Cid, p string) (cid.
 	return cid.Undef, 0, notFound(fmt.Errorf("%s is not in the account's public index", name))
 }
 
-// handlePublicLs lists an account's public index: each name with the
-// file's size.
+// publicAt finds the path p ("/NAME" or "/NAME/a/b", inside a published
+// folder) in a public index.
+func (d *Daemon) publicAt(ctx context.Context, index cid.Cid, p string) (ipfsfile.Info, ipld.Node, error) {
+	names := strings.FieldsFunc(p, func(r rune) bool { return r == '/' })
+	if len(names) == 0 {
+		return ipfsfile.Info{}, nil, badRequest(fmt.Errorf("%q names nothing in the public index: give /NAME[/PATH]", p))
+	}
+	c, _, err := d.publicEntry(ctx, index, "/"+names[0])
+	if err != nil {
+		return ipfsfile.Info{}, nil, err
+	}
+	nd, err := ipfsfile.Resolve(ctx, d.node.DAG(), c, names[1:])
+	if errors.Is(err, ipfsfile.ErrNoEntry) {
+		return ipfsfile.Info{}, nil, notFound(fmt.Errorf("%s: %w", names[0], err))
+	}
+	if err != nil {
+		return ipfsfile.Info{}, nil, err
+	}
+	info, err := ipfsfile.Describe(nd)
+	return info, nd, err
+}
+
+func publicJSON(p, name string, c cid.Cid, kind ipfsfile.Kind, size uint64) api.Entry {
+	e := api.Entry{Name: name, Path: p, Type: string(vault.KindFile), Size: size, ID: c.String()}
+	if kind == ipfsfile.KindDir {
+		e.Type, e.Size = string(vault.KindDir), 0
+	}
+	return e
+}
+
+// handlePublicLs lists an account's public index, or a folder in it: each
+// name with the file's size.
 func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
 	defer cancel()
@@ -71,27 +104,28 @@ func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
 	if !index.Defined() {
 		return writeJSON(w, http.StatusOK, out)
 	}
-	if p := strings.Trim(r.URL.Query().Get("path"), "/"); p != "" {
-		c, _, err := d.publicEntry(ctx, index, "/"+p)
+	p := "/" + strings.Trim(r.URL.Query().Get("path"), "/")
+	var nd ipld.Node
+	if p == "/" {
+		if nd, err = d.node.DAG().Get(ctx, index); err != nil {
+			return fmt.Errorf("failed to read the public index: %w", err)
+		}
+	} else {
+		info, n, err := d.publicAt(ctx, index, p)
 		if err != nil {
 			return err
 		}
-		info, _, err := ipfsfile.Stat(ctx, d.node.DAG(), c)
-		if err != nil {
-			return err
+		if info.Kind != ipfsfile.KindDir {
+			return writeJSON(w, http.StatusOK, []api.Entry{publicJSON(p, path.Base(p), n.Cid(), info.Kind, info.Size)})
 		}
-		return writeJSON(w, http.StatusOK, []api.Entry{{Name: p, Path: "/" + p, Type: string(vault.KindFile), Size: info.Size, ID: c.String()}})
+		nd = n
 	}
-	nd, err := d.node.DAG().Get(ctx, index)
+	es, err := ipfsfile.List(ctx, d.node.DAG(), nd)
 	if err != nil {
-		return fmt.Errorf("failed to read the public index: %w", err)
+		return err
 	}
-	for _, l := range nd.Links() {
-		e := api.Entry{Name: l.Name, Path: "/" + l.Name, Type: string(vault.KindFile), ID: l.Cid.String()}
-		if info, _, err := ipfsfile.Stat(ctx, d.node.DAG(), l.Cid); err == nil {
-			e.Size = info.Size
-		}
-		out = append(out, e)
+	for _, e := range es {
+		out = append(out, publicJSON(path.Join(p, e.Name), e.Name, e.CID, e.Kind, e.Size))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -104,20 +138,41 @@ func (d *Daemon) handlePublicCat(w http.ResponseWriter, r *http.Request) error {
 		cancel()
 		return err
 	}
-	c, _, err := d.publicEntry(ctx, index, r.URL.Query().Get("path"))
-	if err != nil {
-		cancel()
-		return err
-	}
-	info, nd, err := ipfsfile.Stat(ctx, d.node.DAG(), c)
+	info, nd, err := d.publicAt(ctx, index, r.URL.Query().Get("path"))
 	cancel()
 	if err != nil {
 		return err
 	}
 	if info.Kind != ipfsfile.KindFile {
-		return badRequest(fmt.Errorf("%s is a %s, not a file", c, info.Kind))
+		return badRequest(fmt.Errorf("%s is a %s, not a file: 'peer ls ACCOUNT:/PATH' lists it, 'peer get' saves it", r.URL.Query().Get("path"), info.Kind))
 	}
 	return d.writeUnixFSFile(w, r, info, nd)
+}
+
+// handlePublicGet writes a file of an account's public index, or a tar
+// stream of a folder in it.
+func (d *Daemon) handlePublicGet(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
+	index, err := d.publicIndex(ctx, r)
+	if err != nil {
+		cancel()
+		return err
+	}
+	p := r.URL.Query().Get("path")
+	info, nd, err := d.publicAt(ctx, index, p)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if info.Kind == ipfsfile.KindFile {
+		return d.writeUnixFSFile(w, r, info, nd)
+	}
+	w.Header().Set("Content-Type", api.ContentTar)
+	tw := tar.NewWriter(w)
+	if err := ipfsfile.WriteTar(r.Context(), d.node, nd.Cid(), path.Base("/"+strings.Trim(p, "/")), tw); err != nil {
+		return err
+	}
+	return tw.Close()
 }
 
 // handlePublish puts a vault file, unencrypted, or another account's
@@ -169,29 +224,51 @@ func (d *Daemon) publishFile(ctx context.Context, req api.PublishRequest) (vault
 	if err != nil {
 		return vault.Published{}, vaultErr(err)
 	}
-	if e.Kind != vault.KindFile {
-		return vault.Published{}, badRequest(fmt.Errorf("%s is a folder: this version publishes files", req.Path))
-	}
 	name, err := publicName(req.As, path.Base(req.Path))
 	if err != nil {
 		return vault.Published{}, err
 	}
-	fv, err := d.acct.Vault().OpenFileWithKey(ctx, e.CID, e.Key, req.Path)
-	if err != nil {
-		return vault.Published{}, vaultErr(err)
-	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(d.acct.Vault().ReadRange(ctx, fv, pw, 0, -1)) }()
-	nd, err := ipfsfile.Add(ctx, d.store.DAG(), pr)
-	pr.Close()
-	if err != nil {
-		return vault.Published{}, fmt.Errorf("failed to copy %s into the public index: %w", req.Path, err)
+	var nd ipld.Node
+	var size uint64
+	if e.Kind == vault.KindDir {
+		// The folder goes through the same tar stream 'peer get' writes,
+		// into plain UnixFS folders.
+		pr, pw := io.Pipe()
+		go func() {
+			tw := tar.NewWriter(pw)
+			err := d.writeTree(ctx, d.acct.Vault(), t, req.Path, name, tw)
+			if err == nil {
+				err = tw.Close()
+			}
+			pw.CloseWithError(err)
+		}()
+		nd, err = ipfsfile.AddTar(ctx, d.store.DAG(), tar.NewReader(pr))
+		pr.Close()
+		if err != nil {
+			return vault.Published{}, fmt.Errorf("failed to copy %s into the public index: %w", req.Path, err)
+		}
+	} else {
+		fv, err := d.acct.Vault().OpenFileWithKey(ctx, e.CID, e.Key, req.Path)
+		if err != nil {
+			return vault.Published{}, vaultErr(err)
+		}
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(d.acct.Vault().ReadRange(ctx, fv, pw, 0, -1)) }()
+		nd, err = ipfsfile.Add(ctx, d.store.DAG(), pr)
+		pr.Close()
+		if err != nil {
+			return vault.Published{}, fmt.Errorf("failed to copy %s into the public index: %w", req.Path, err)
+		}
+		size = fv.Size
 	}
 	tsize, err := nd.Size()
 	if err != nil {
 		return vault.Published{}, err
 	}
-	return vault.Published{Name: name, CID: nd.Cid(), Tsize: tsize, Size: fv.Size}, nil
+	if e.Kind == vault.KindDir {
+		size = tsize
+	}
+	return vault.Published{Name: name, CID: nd.Cid(), Tsize: tsize, Size: size}, nil
 }
 
 // reshare fetches another account's published file and keeps it.
@@ -217,18 +294,19 @@ func (d *Daemon) reshare(ctx context.Context, req api.PublishRequest) (vault.Pub
 	if err != nil {
 		return vault.Published{}, err
 	}
-	c, tsize, err := d.publicEntry(rctx, root.Public, req.Path)
+	info, nd, err := d.publicAt(rctx, root.Public, req.Path)
 	if err != nil {
 		return vault.Published{}, err
 	}
-	name, err := publicName(req.As, strings.Trim(req.Path, "/"))
+	name, err := publicName(req.As, path.Base("/"+strings.Trim(req.Path, "/")))
 	if err != nil {
 		return vault.Published{}, err
 	}
+	c := nd.Cid()
 	if err := d.node.FetchDAG(ctx, c, nil); err != nil {
 		return vault.Published{}, fmt.Errorf("failed to fetch %s to keep it: %w", c, err)
 	}
-	info, _, err := ipfsfile.Stat(ctx, d.store.DAG(), c)
+	tsize, err := nd.Size()
 	if err != nil {
 		return vault.Published{}, err
 	}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +17,6 @@ import (
 	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/share"
-	peersync "github.com/peer-cloud/peer/sync"
 	"github.com/peer-cloud/peer/vault"
 )
 
@@ -30,7 +29,7 @@ const linkTimeout = 30 * time.Second
 func (d *Daemon) startShares(ctx context.Context) error {
 	d.bg, d.bgStop = context.WithCancel(context.WithoutCancel(ctx))
 	d.fetchSlots = make(chan struct{}, 2)
-	st, err := share.Open(ctx, d.store.Namespace("shares"), share.WithLogger(d.log.With("part", "share")), share.WithPublished(d.keepPublished))
+	st, err := share.Open(ctx, d.store.Namespace("shares"), share.WithLogger(d.log.With("part", "share")), share.WithPublished(d.keepPublished), share.WithVersionShared(d.keepFolderCopy))
 	if err != nil {
 		return err
 	}
@@ -48,17 +47,7 @@ func (d *Daemon) startShares(ctx context.Context) error {
 // here too (the same block, from the same entries), so that this device
 // serves the account's public files while that one is away.
 func (d *Daemon) keepPublished(p vault.Published) {
-	d.bgWG.Add(1)
-	go func() {
-		defer d.bgWG.Done()
-		select {
-		case d.fetchSlots <- struct{}{}:
-		case <-d.bg.Done():
-			return
-		}
-		defer func() { <-d.fetchSlots }()
-		ctx, cancel := context.WithTimeout(d.bg, 10*time.Minute)
-		defer cancel()
+	d.inBackground(func(ctx context.Context) {
 		if p.CID.Defined() {
 			if err := d.node.FetchDAG(ctx, p.CID, nil); err != nil {
 				d.log.Warn("failed to fetch a file the account published", "name", p.Name, "err", err)
@@ -72,6 +61,44 @@ func (d *Daemon) keepPublished(p vault.Published) {
 		if p.CID.Defined() {
 			d.log.Info("holds a file the account published", "name", p.Name, "dag", p.CID)
 		}
+	})
+}
+
+// keepFolderCopy fetches, in the background, the copy of a folder that
+// another device of the account made for a version link (its folder
+// nodes: the files in it are the account's own), so that this device
+// serves the link while that one is away.
+func (d *Daemon) keepFolderCopy(f vault.FollowShare) {
+	d.inBackground(func(ctx context.Context) {
+		err := d.node.FetchDAGLimited(ctx, f.Version, p2p.DAGLimits{Links: func(b blocks.Block) ([]cid.Cid, error) {
+			if kind, _ := vault.BlockKind(b.Cid(), b.RawData()); kind != "dir" {
+				return nil, nil // a file version, held with the account's DAG
+			}
+			return vault.LinksWithin(b.Cid(), b.RawData(), "dir")
+		}})
+		if err != nil {
+			d.log.Warn("failed to fetch a folder the account shared", "path", f.Path, "err", err)
+			return
+		}
+		d.log.Info("holds a folder the account shared", "path", f.Path, "copy", f.Version)
+	})
+}
+
+// inBackground runs fn, two at a time, until the daemon stops (at most
+// ten minutes each).
+func (d *Daemon) inBackground(fn func(context.Context)) {
+	d.bgWG.Add(1)
+	go func() {
+		defer d.bgWG.Done()
+		select {
+		case d.fetchSlots <- struct{}{}:
+		case <-d.bg.Done():
+			return
+		}
+		defer func() { <-d.fetchSlots }()
+		ctx, cancel := context.WithTimeout(d.bg, 10*time.Minute)
+		defer cancel()
+		fn(ctx)
 	}()
 }
 
@@ -96,7 +123,10 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 func shareJSON(f vault.FollowShare) api.Share {
-	out := api.Share{ID: share.ShareID(f.Secret), Path: f.Path, Follows: true, Made: time.Unix(0, f.Made).UTC()}
+	out := api.Share{ID: share.ShareID(f.Secret), Path: f.Path, Follows: !f.Version.Defined(), Made: time.Unix(0, f.Made).UTC()}
+	if f.Version.Defined() {
+		out.Version = f.Version.String()
+	}
 	if f.Expires != 0 {
 		t := time.Unix(0, f.Expires).UTC()
 		out.Expires = &t
@@ -127,10 +157,10 @@ func (d *Daemon) handleShare(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return vaultErr(err)
 	}
-	if e.Kind != vault.KindFile {
-		return badRequest(fmt.Errorf("%s is a folder: this version shares files only; share the files in it (peer share %s/NAME)", p, strings.TrimRight(p, "/")))
-	}
 	if len(req.With) > 0 {
+		if e.Kind != vault.KindFile {
+			return badRequest(fmt.Errorf("%s is a folder: --with shares files in this version; share the files in it (peer share %s/NAME --with ...), or give a link to the folder (peer share %s)", p, strings.TrimRight(p, "/"), p))
+		}
 		if req.Follow || req.Password != "" || req.Expires != 0 {
 			return badRequest(errors.New("--with shares the version there now with chosen accounts: --follow, --expires and --password are for links"))
 		}
@@ -153,6 +183,24 @@ func (d *Daemon) handleShare(w http.ResponseWriter, r *http.Request) error {
 		l = share.Link{Account: d.acct.Keys().PeerID(), Key: f.Secret}
 		out = shareJSON(f)
 		d.armExpiry()
+		d.acct.SchedulePublish()
+	} else if e.Kind == vault.KindDir {
+		// A link carries the key of a copy of the folder, never the
+		// folder's own key: that would open every later version of it.
+		secret, err := share.NewSecret(nil)
+		if err != nil {
+			return err
+		}
+		cp, err := d.acct.Vault().CopyFolder(ctx, secret, e.CID, e.Key, p, map[cid.Cid]vault.Entry{})
+		if err != nil {
+			return vaultErr(err)
+		}
+		f, err := d.shares.AddVersion(ctx, secret, p, cp)
+		if err != nil {
+			return err
+		}
+		l = share.Link{Target: cp.CID, Key: cp.Key}
+		out = shareJSON(f)
 		d.acct.SchedulePublish()
 	} else {
 		l = share.Link{Target: e.CID, Key: e.Key}
@@ -186,7 +234,13 @@ func (d *Daemon) handleUnshare(w http.ResponseWriter, r *http.Request) error {
 			return badRequest(err)
 		}
 		if !l.Follows() {
-			return badRequest(errors.New("this link names one version: it cannot be ended, and what it opens stays readable to whoever holds it"))
+			// A link to a folder's version is a share this account lists
+			// (the copy it opens); a link to a file's version is not.
+			match = func(f vault.FollowShare) bool { return f.Version.Defined() && f.Version == l.Target }
+			if !slices.ContainsFunc(d.shares.List(), match) {
+				return badRequest(errors.New("this link names one version of a file (or another account's folder): it cannot be ended, and what it opens stays readable to whoever holds it"))
+			}
+			break
 		}
 		if l.Account != d.acct.Keys().PeerID() {
 			return badRequest(errors.New("this link is another account's share: only its owner can end it"))
@@ -225,88 +279,4 @@ func (d *Daemon) handleShares(w http.ResponseWriter, r *http.Request) error {
 		out[i] = shareJSON(f)
 	}
 	return writeJSON(w, http.StatusOK, out)
-}
-
-// openLink opens the file version a link gives.
-func (d *Daemon) openLink(ctx context.Context, req api.LinkRequest) (*vault.FileVersion, share.Link, error) {
-	l, err := share.Parse(req.Link)
-	if err != nil {
-		return nil, l, badRequest(err)
-	}
-	if err := l.Unlock(req.Password); err != nil {
-		return nil, l, &httpError{http.StatusForbidden, err}
-	}
-	ctx, cancel := context.WithTimeout(ctx, linkTimeout)
-	defer cancel()
-	target, key := l.Target, l.Key
-	if l.Follows() {
-		rec, err := d.names.Resolve(ctx, l.Account, 10*time.Second)
-		if err != nil {
-			return nil, l, notFound(fmt.Errorf("failed to find the link's account %s (is a device of it, or a donor, on this LAN?): %w", vault.AccountID(l.Account), err))
-		}
-		c, err := peersync.RootCID(rec)
-		if err != nil {
-			return nil, l, err
-		}
-		root, err := d.sync.Root(ctx, c)
-		if err != nil {
-			return nil, l, err
-		}
-		f, err := share.Followed(ctx, d.links.Blocks(), root, l.Key, time.Now())
-		if err != nil {
-			return nil, l, notFound(err)
-		}
-		target, key = f.CID, f.Key
-	}
-	fv, err := share.OpenFile(ctx, d.links, target, key)
-	if errors.Is(err, share.ErrWrongKey) {
-		return nil, l, &httpError{http.StatusForbidden, err}
-	}
-	return fv, l, err
-}
-
-func (d *Daemon) handleLinkStat(w http.ResponseWriter, r *http.Request) error {
-	var req api.LinkRequest
-	if err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	fv, l, err := d.openLink(r.Context(), req)
-	if err != nil {
-		return err
-	}
-	out := api.LinkInfo{Entry: api.Entry{Name: fv.Name, Path: "/" + fv.Name, Type: string(vault.KindFile), Size: fv.Size, Mtime: time.Unix(0, fv.Mtime).UTC(), Mode: fv.Mode, ID: fv.CID.String()}, Follows: l.Follows()}
-	if l.Follows() {
-		out.Account = vault.AccountID(l.Account)
-	}
-	return writeJSON(w, http.StatusOK, out)
-}
-
-func (d *Daemon) handleLinkCat(w http.ResponseWriter, r *http.Request) error {
-	var req api.LinkRequest
-	if err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	fv, _, err := d.openLink(r.Context(), req)
-	if err != nil {
-		return err
-	}
-	if req.Offset < 0 || uint64(req.Offset) > fv.Size || req.Length < 0 {
-		return badRequest(fmt.Errorf("range %d+%d is not within the file's %d bytes", req.Offset, req.Length, fv.Size))
-	}
-	size := int64(fv.Size) - req.Offset
-	if req.Length > 0 && req.Length < size {
-		size = req.Length
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	w.Header().Set("X-Peer-Name", fv.Name)
-	// Fetch the whole version's blocks, a window at once, while the read
-	// takes them in order: one block at a time, each a Bitswap round
-	// trip, a 1 MiB file took twice as long.
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go d.node.FetchDAGLimited(ctx, fv.CID, p2p.DAGLimits{Links: func(b blocks.Block) ([]cid.Cid, error) {
-		return vault.LinksWithin(b.Cid(), b.RawData(), "file", "part")
-	}})
-	return d.links.ReadRange(ctx, fv, w, req.Offset, size)
 }

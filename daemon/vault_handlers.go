@@ -275,7 +275,7 @@ func (d *Daemon) handleVaultGet(w http.ResponseWriter, r *http.Request) error {
 			if p == "/" {
 				name = "vault"
 			}
-			if err := d.writeTree(ctx, t, p, name, tw); err != nil {
+			if err := d.writeTree(ctx, d.acct.Vault(), t, p, name, tw); err != nil {
 				return err
 			}
 			return tw.Close()
@@ -284,8 +284,9 @@ func (d *Daemon) handleVaultGet(w http.ResponseWriter, r *http.Request) error {
 	return d.handleVaultCat(w, r)
 }
 
-// writeTree writes the folder p of t into tw under name.
-func (d *Daemon) writeTree(ctx context.Context, t *vault.Tree, p, name string, tw *tar.Writer) error {
+// writeTree writes the folder p of t into tw under name, reading files
+// through v.
+func (d *Daemon) writeTree(ctx context.Context, v *vault.Vault, t *vault.Tree, p, name string, tw *tar.Writer) error {
 	es, err := t.List(ctx, p)
 	if err != nil {
 		return err
@@ -296,12 +297,12 @@ func (d *Daemon) writeTree(ctx context.Context, t *vault.Tree, p, name string, t
 	for _, e := range es {
 		cp, cn := path.Join(p, e.Name), name+"/"+e.Name
 		if e.Kind == vault.KindDir {
-			if err := d.writeTree(ctx, t, cp, cn, tw); err != nil {
+			if err := d.writeTree(ctx, v, t, cp, cn, tw); err != nil {
 				return err
 			}
 			continue
 		}
-		fv, err := d.acct.Vault().OpenFileWithKey(ctx, e.CID, e.Key, cp)
+		fv, err := v.OpenFileWithKey(ctx, e.CID, e.Key, cp)
 		if err != nil {
 			return err
 		}
@@ -313,7 +314,7 @@ func (d *Daemon) writeTree(ctx context.Context, t *vault.Tree, p, name string, t
 		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
-		if err := d.acct.Vault().ReadRange(ctx, fv, tw, 0, -1); err != nil {
+		if err := v.ReadRange(ctx, fv, tw, 0, -1); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"time"
 
@@ -235,4 +236,70 @@ func WriteTar(ctx context.Context, f Fetcher, c cid.Cid, name string, tw *tar.Wr
 		}
 	}
 	return nil
+}
+
+// ErrNoEntry is wrapped by errors about a name a UnixFS folder does not
+// hold.
+var ErrNoEntry = errors.New("no such file or folder")
+
+// Resolve follows names down the UnixFS folders from c and returns the
+// node they lead to (c's own with no names).
+func Resolve(ctx context.Context, dag ipld.DAGService, c cid.Cid, names []string) (ipld.Node, error) {
+	nd, err := dag.Get(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("failed to get %s: %w", c, err)
+	}
+	for i, name := range names {
+		info, err := Describe(nd)
+		if err != nil {
+			return nil, err
+		}
+		if info.Kind != KindDir {
+			return nil, fmt.Errorf("/%s is a %s, it holds no %s: %w", path.Join(names[:i]...), info.Kind, name, ErrNoEntry)
+		}
+		dir, err := uio.NewDirectoryFromNode(dag, nd)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read folder %s: %w", nd.Cid(), err)
+		}
+		if nd, err = dir.Find(ctx, name); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("/%s: %w", path.Join(names[:i+1]...), ErrNoEntry)
+			}
+			return nil, fmt.Errorf("failed to find /%s: %w", path.Join(names[:i+1]...), err)
+		}
+	}
+	return nd, nil
+}
+
+// List lists the UnixFS folder nd: each entry's name, CID and what it
+// holds (a file's size; a folder's, 0).
+func List(ctx context.Context, dag ipld.DAGService, nd ipld.Node) ([]Entry, error) {
+	dir, err := uio.NewDirectoryFromNode(dag, nd)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read folder %s: %w", nd.Cid(), err)
+	}
+	links, err := dir.Links(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("failed to list folder %s: %w", nd.Cid(), err)
+	}
+	out := make([]Entry, 0, len(links))
+	for _, l := range links {
+		e := Entry{Name: l.Name, CID: l.Cid, Kind: KindFile}
+		if info, _, err := Stat(ctx, dag, l.Cid); err == nil {
+			e.Kind = info.Kind
+			if info.Kind == KindFile {
+				e.Size = info.Size
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Entry is a name in a UnixFS folder.
+type Entry struct {
+	Name string
+	CID  cid.Cid
+	Kind Kind
+	Size uint64
 }

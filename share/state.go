@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"sync"
 	"time"
 
@@ -48,7 +49,11 @@ type State struct {
 	pubs   map[string]vault.Published // the public index by name; CID undefined: unpublished
 
 	onPublished func(vault.Published)
+	onVersion   func(vault.FollowShare)
 	lastIndex   cid.Cid // the public index folder written last
+
+	copyMu sync.Mutex
+	copies map[[16]byte]map[cid.Cid]vault.Entry // folders' shared copies made, by share and original
 }
 
 // Option configures a State.
@@ -65,6 +70,11 @@ func WithLogger(l *slog.Logger) Option { return func(s *State) { s.log = l } }
 // CID), so that this device fetches and keeps its DAG too and writes the
 // index folder the account's roots name.
 func WithPublished(f func(vault.Published)) Option { return func(s *State) { s.onPublished = f } }
+
+// WithVersionShared sets what is called, outside the state's lock, for
+// each version link to a folder learnt from another device's root, so
+// that this device fetches and keeps the folder's copy too.
+func WithVersionShared(f func(vault.FollowShare)) Option { return func(s *State) { s.onVersion = f } }
 
 // Open loads the state kept in d.
 func Open(ctx context.Context, d ds.Datastore, opts ...Option) (*State, error) {
@@ -90,12 +100,9 @@ func Open(ctx context.Context, d ds.Datastore, opts ...Option) (*State, error) {
 		return nil, fmt.Errorf("failed to read the shares (the datastore entry is damaged; links still open once another device of the account publishes): %w", err)
 	}
 	for _, e := range list {
-		if len(e.Secret) != 32 {
-			continue
+		if f, ok := e.share(); ok {
+			s.shares[vault.ShareTag(f.Secret)] = f
 		}
-		f := vault.FollowShare{Path: e.Path, Made: e.Made, Expires: e.Expires, Ended: e.Ended}
-		copy(f.Secret[:], e.Secret)
-		s.shares[vault.ShareTag(f.Secret)] = f
 	}
 	return s, nil
 }
@@ -118,8 +125,7 @@ func (s *State) save(ctx context.Context) error {
 	}
 	list := make([]storedShare, 0, len(s.shares))
 	for _, t := range s.sortedTags() {
-		f := s.shares[t]
-		list = append(list, storedShare{Secret: f.Secret[:], Path: f.Path, Made: f.Made, Expires: f.Expires, Ended: f.Ended})
+		list = append(list, stored(s.shares[t]))
 	}
 	b, err := cbor.Marshal(list)
 	if err != nil {
@@ -273,6 +279,19 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 			lacks = true
 		}
 	}
+	if s.onVersion != nil {
+		var learnt []vault.FollowShare
+		for t, was := range old {
+			if f := s.shares[t]; f.Version.Defined() && !was.Version.Defined() && f.Ended == 0 {
+				learnt = append(learnt, f)
+			}
+		}
+		s.mu.Unlock()
+		for _, f := range learnt {
+			s.onVersion(f)
+		}
+		s.mu.Lock()
+	}
 	if s.onPublished != nil {
 		var learnt []vault.Published
 		for name := range oldPub {
@@ -305,18 +324,28 @@ func (s *State) RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) (
 	out := make([]cid.Cid, 0, len(list))
 	for _, f := range list {
 		var file *vault.Entry
-		if f.Ended == 0 && (f.Expires == 0 || now < f.Expires) && t != nil {
+		live := f.Ended == 0 && (f.Expires == 0 || now < f.Expires)
+		switch {
+		case live && f.Version.Defined():
+			file = &vault.Entry{Name: path.Base(f.Path), Kind: vault.KindDir, CID: f.Version, Key: f.VersionKey, Mode: 0o755}
+		case live && t != nil:
 			e, err := t.Stat(ctx, f.Path)
 			var me *vault.MissingError
 			var de *vault.DamagedError
 			switch {
 			case err == nil && e.Kind == vault.KindFile:
 				file = &e
+			case err == nil && e.Kind == vault.KindDir:
+				cp, err := s.copyFolder(ctx, v, f, e)
+				if err != nil {
+					return nil, err
+				}
+				file = &cp
 			case errors.As(err, &me) || errors.As(err, &de):
 				return nil, err // the tree cannot be read: no root is better than one without the share
 			}
-			// Otherwise the path holds no file now (none there, a folder,
-			// or a file on the way to it): the share gives none.
+			// Otherwise the path holds nothing now (or a file is on the
+			// way to it): the share gives none.
 		}
 		c, err := v.WriteShare(ctx, f, file)
 		if err != nil {
@@ -343,4 +372,31 @@ func (s *State) RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) (
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// maxCopies bounds the folder copies a State remembers for one share;
+// past it, the next root copies the folder afresh (the same blocks).
+const maxCopies = 4096
+
+// copyFolder gives the copy of the folder e that share f follows now
+// (vault.CopyFolder), remembering the copies of its folders so that the
+// next root copies only what changed.
+func (s *State) copyFolder(ctx context.Context, v *vault.Vault, f vault.FollowShare, e vault.Entry) (vault.Entry, error) {
+	s.copyMu.Lock()
+	defer s.copyMu.Unlock()
+	tag := vault.ShareTag(f.Secret)
+	memo := s.copies[tag]
+	if memo == nil || len(memo) > maxCopies {
+		if s.copies == nil {
+			s.copies = map[[16]byte]map[cid.Cid]vault.Entry{}
+		}
+		memo = map[cid.Cid]vault.Entry{}
+		s.copies[tag] = memo
+	}
+	cp, err := v.CopyFolder(ctx, f.Secret, e.CID, e.Key, f.Path, memo)
+	if err != nil {
+		return vault.Entry{}, err
+	}
+	cp.Name, cp.Mtime, cp.Mode = e.Name, e.Mtime, e.Mode
+	return cp, nil
 }

@@ -6,10 +6,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
+
+	"github.com/ipfs/go-cid"
 
 	"github.com/peer-cloud/peer/vault"
 )
@@ -20,6 +23,33 @@ type storedShare struct {
 	Made    int64  `cbor:"made"`
 	Expires int64  `cbor:"expires"`
 	Ended   int64  `cbor:"ended"`
+	Version []byte `cbor:"version,omitempty"`
+	VKey    []byte `cbor:"vkey,omitempty"`
+}
+
+func (e storedShare) share() (vault.FollowShare, bool) {
+	if len(e.Secret) != 32 {
+		return vault.FollowShare{}, false
+	}
+	f := vault.FollowShare{Path: e.Path, Made: e.Made, Expires: e.Expires, Ended: e.Ended}
+	copy(f.Secret[:], e.Secret)
+	if e.Version != nil {
+		c, err := cid.Cast(e.Version)
+		if err != nil || len(e.VKey) != 32 {
+			return vault.FollowShare{}, false
+		}
+		f.Version = c
+		copy(f.VersionKey[:], e.VKey)
+	}
+	return f, true
+}
+
+func stored(f vault.FollowShare) storedShare {
+	e := storedShare{Secret: f.Secret[:], Path: f.Path, Made: f.Made, Expires: f.Expires, Ended: f.Ended}
+	if f.Version.Defined() {
+		e.Version, e.VKey = f.Version.Bytes(), f.VersionKey[:]
+	}
+	return e
 }
 
 func (s *State) sortedTags() [][16]byte {
@@ -43,30 +73,57 @@ func ShareID(secret [32]byte) string {
 	return hex.EncodeToString(t[:])
 }
 
-// Add makes a following share of path, expiring after expires (0:
-// never), and returns it. r is crypto/rand's Reader when nil.
-func (s *State) Add(ctx context.Context, r io.Reader, path string, expires time.Duration) (vault.FollowShare, error) {
+// NewSecret makes a share's secret, from r (crypto/rand's Reader when
+// nil).
+func NewSecret(r io.Reader) (secret [32]byte, err error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	f := vault.FollowShare{Path: path, Made: s.now().UnixNano()}
+	if _, err := io.ReadFull(r, secret[:]); err != nil {
+		return secret, fmt.Errorf("failed to make a share secret: %w", err)
+	}
+	return secret, nil
+}
+
+// Add makes a following share of path, expiring after expires (0:
+// never), and returns it. r is crypto/rand's Reader when nil.
+func (s *State) Add(ctx context.Context, r io.Reader, path string, expires time.Duration) (vault.FollowShare, error) {
+	secret, err := NewSecret(r)
+	if err != nil {
+		return vault.FollowShare{}, err
+	}
+	f := vault.FollowShare{Secret: secret, Path: path, Made: s.now().UnixNano()}
 	if expires > 0 {
 		f.Expires = f.Made + int64(expires)
 	}
-	if _, err := io.ReadFull(r, f.Secret[:]); err != nil {
-		return f, fmt.Errorf("failed to make a share secret: %w", err)
-	}
+	return f, s.insert(ctx, f)
+}
+
+// AddVersion keeps the share behind a version link to a folder: copy is
+// the folder at path as vault.CopyFolder wrote it with secret. The
+// account root lists it until it ends, so the owner's devices keep and
+// serve the copy.
+func (s *State) AddVersion(ctx context.Context, secret [32]byte, path string, copy vault.Entry) (vault.FollowShare, error) {
+	f := vault.FollowShare{Secret: secret, Path: path, Made: s.now().UnixNano(), Version: copy.CID, VersionKey: copy.Key}
+	return f, s.insert(ctx, f)
+}
+
+func (s *State) insert(ctx context.Context, f vault.FollowShare) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.listed() >= MaxShares {
-		return f, fmt.Errorf("this account lists %d shares and envelopes, the most a root holds (an ended share stays listed 90 days): end some with 'peer unshare'", MaxShares)
+		return fmt.Errorf("this account lists %d shares and envelopes, the most a root holds (an ended share stays listed 90 days): end some with 'peer unshare'", MaxShares)
 	}
-	s.shares[vault.ShareTag(f.Secret)] = f
+	tag := vault.ShareTag(f.Secret)
+	if _, ok := s.shares[tag]; ok {
+		return errors.New("a share with this secret exists already")
+	}
+	s.shares[tag] = f
 	if err := s.save(ctx); err != nil {
-		delete(s.shares, vault.ShareTag(f.Secret))
-		return f, err
+		delete(s.shares, tag)
+		return err
 	}
-	return f, nil
+	return nil
 }
 
 // End ends the shares match picks that have not ended, and returns them.
@@ -127,6 +184,9 @@ func join(a, b vault.FollowShare) vault.FollowShare {
 	a.Made = min(a.Made, b.Made)
 	if a.Path != b.Path && b.Path < a.Path {
 		a.Path = b.Path // never differs between devices; any fixed pick converges
+	}
+	if !a.Version.Defined() && b.Version.Defined() {
+		a.Version, a.VersionKey = b.Version, b.VersionKey // never differs either
 	}
 	return a
 }

@@ -26,6 +26,12 @@ type FollowShare struct {
 	Made    int64
 	Expires int64
 	Ended   int64
+	// Version, when defined, makes the share a version link to a folder:
+	// the folder's copy made when it was shared (CopyFolder), opened by
+	// VersionKey, and listed until the share ends (the root keeps it, so
+	// the owner's devices keep and serve it). Path is where it was.
+	Version    cid.Cid
+	VersionKey [32]byte
 }
 
 // ShareTag is what a share node shows in clear so that a link finds its node:
@@ -42,7 +48,8 @@ func shareKey(secret [32]byte) (k [32]byte) {
 
 // SharedFile is what a share node gives a link's holder.
 type SharedFile struct {
-	CID   cid.Cid // the file version; undefined when the share gives none
+	Kind  Kind    // KindFile or KindDir
+	CID   cid.Cid // the file version or the folder's copy; undefined when the share gives none
 	Key   [32]byte
 	Name  string
 	Size  uint64
@@ -72,9 +79,12 @@ type shareOwner struct {
 	Made    int64  `cbor:"made"`
 	Expires int64  `cbor:"expires"`
 	Ended   int64  `cbor:"ended"`
+	Version []byte `cbor:"version,omitempty"`
+	VKey    []byte `cbor:"vkey,omitempty"`
 }
 
 type shareBody struct {
+	Kind    string `cbor:"kind,omitempty"`
 	Key     []byte `cbor:"key,omitempty"`
 	Name    string `cbor:"name"`
 	Size    uint64 `cbor:"size"`
@@ -87,12 +97,17 @@ type shareBody struct {
 func ownerAD(tag []byte) []byte { return append([]byte(adShareOwner+"\x00"), tag...) }
 
 // WriteShare stores the node of share s giving file (nil: none, for a
-// share that ended, expired or whose path holds no file now) and returns
-// its CID. Sealing is deterministic: every device of the account writes
-// the same node for the same share and file.
+// share that ended, expired or whose path holds nothing now) and returns
+// its CID: a file version, or a folder's copy (CopyFolder). Sealing is
+// deterministic: every device of the account writes the same node for
+// the same share and file.
 func (v *Vault) WriteShare(ctx context.Context, s FollowShare, file *Entry) (cid.Cid, error) {
 	tag := ShareTag(s.Secret)
-	owner, err := marshal(shareOwner{Secret: s.Secret[:], Path: s.Path, Made: s.Made, Expires: s.Expires, Ended: s.Ended})
+	o := shareOwner{Secret: s.Secret[:], Path: s.Path, Made: s.Made, Expires: s.Expires, Ended: s.Ended}
+	if s.Version.Defined() {
+		o.Version, o.VKey = s.Version.Bytes(), s.VersionKey[:]
+	}
+	owner, err := marshal(o)
 	if err != nil {
 		return cid.Undef, err
 	}
@@ -104,6 +119,9 @@ func (v *Vault) WriteShare(ctx context.Context, s FollowShare, file *Entry) (cid
 	links := []Link{}
 	if file != nil && s.Ended == 0 {
 		body.Key, body.Name, body.Size, body.Mtime, body.Mode = file.Key[:], file.Name, file.Size, file.Mtime, file.Mode
+		if file.Kind == KindDir {
+			body.Kind, body.Size = string(KindDir), 0
+		}
 		links = append(links, Link{file.CID})
 	}
 	key := shareKey(s.Secret)
@@ -149,6 +167,14 @@ func (v *Vault) ShareOwner(ctx context.Context, c cid.Cid) (FollowShare, error) 
 	}
 	s := FollowShare{Path: o.Path, Made: o.Made, Expires: o.Expires, Ended: o.Ended}
 	copy(s.Secret[:], o.Secret)
+	if o.Version != nil {
+		vc, err := cid.Cast(o.Version)
+		if err != nil || vc.Prefix().Codec != cid.DagCBOR || len(o.VKey) != 32 {
+			return FollowShare{}, &DamagedError{CID: c, What: "share", Err: fmt.Errorf("owner part: bad version (%v) or key of %d bytes", err, len(o.VKey))}
+		}
+		s.Version = vc
+		copy(s.VersionKey[:], o.VKey)
+	}
 	if t := ShareTag(s.Secret); string(t[:]) != string(n.Tag) {
 		return FollowShare{}, &DamagedError{CID: c, What: "share", Err: errors.New("the tag is not the secret's")}
 	}
@@ -180,7 +206,14 @@ func ReadShare(ctx context.Context, bs Blocks, c cid.Cid, secret [32]byte) (Shar
 	if err := openNode(*n, adShare, &key, &b); err != nil {
 		return SharedFile{}, &DamagedError{CID: c, What: "share", Err: err}
 	}
-	out := SharedFile{Name: b.Name, Size: b.Size, Mtime: b.Mtime, Mode: b.Mode, Ended: b.Ended, Expires: b.Expires}
+	out := SharedFile{Kind: KindFile, Name: b.Name, Size: b.Size, Mtime: b.Mtime, Mode: b.Mode, Ended: b.Ended, Expires: b.Expires}
+	switch b.Kind {
+	case "":
+	case string(KindDir):
+		out.Kind = KindDir
+	default:
+		return SharedFile{}, &DamagedError{CID: c, What: "share", Err: fmt.Errorf("it gives a %q, neither a file nor a folder", b.Kind)}
+	}
 	if len(n.Links) == 1 {
 		if len(b.Key) != 32 {
 			return SharedFile{}, &DamagedError{CID: c, What: "share", Err: errors.New("the file key is not 32 bytes")}

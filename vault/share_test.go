@@ -72,7 +72,7 @@ func TestShareRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := SharedFile{CID: fx.file.CID, Key: fx.file.Key, Name: "report.pdf", Size: fx.file.Size, Mtime: fx.file.Mtime, Mode: 0o640, Expires: fx.share.Expires}
+	want := SharedFile{Kind: KindFile, CID: fx.file.CID, Key: fx.file.Key, Name: "report.pdf", Size: fx.file.Size, Mtime: fx.file.Mtime, Mode: 0o640, Expires: fx.share.Expires}
 	if !got.CID.Equals(want.CID) || got != want {
 		t.Fatalf("ReadShare = %+v, want %+v", got, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path"
@@ -27,15 +28,19 @@ func newShareCommand(g *globals) *cobra.Command {
 	var expires time.Duration
 	cmd := &cobra.Command{
 		Use:   "share PATH [--follow [--expires DUR]] [--password] | PATH --with ACCOUNT...",
-		Short: "Make a link that opens a vault file, from any account",
-		Long: `Make a link to the file at PATH and print it alone on the last line. Anyone
-holding the link can read the file with 'peer cat LINK' or 'peer get LINK'
-on any node, of any account, that reaches the blocks (this account's
-devices, or a donor that mirrors it). The link's key is in the part after
-'#', which a web browser never sends.
+		Short: "Make a link that opens a vault file or folder, from any account",
+		Long: `Make a link to the file or folder at PATH and print it alone on the last
+line. Anyone holding the link can read it with 'peer cat LINK', 'peer ls
+LINK [PATH]' or 'peer get LINK [PATH]' on any node, of any account, that
+reaches the blocks (this account's devices, or a donor that mirrors it).
+The link's key is in the part after '#', which a web browser never sends.
 
 Without --follow the link opens the version at PATH now, and only it: it
-cannot be taken back, since whoever holds it may have saved the file.
+cannot be taken back, since whoever holds it may have saved the file. A
+link to a folder opens a copy of the folder's listing made for the link
+(the files in it are not copied): 'peer unshare LINK' stops this account
+listing that copy, so its devices no longer keep it, but whoever read it
+keeps what they read.
 
 With --follow it opens the newest version at PATH for as long as the share
 stands. 'peer unshare' ends it: the link then sees nothing written after,
@@ -53,9 +58,8 @@ the version at PATH now with those accounts instead: its key is sealed for
 each (an envelope in this account's root) and sent to their inboxes at
 once; one that is away gets it when a device of it comes back while one of
 this account's is online. Recipients list it with 'peer shared'. Nothing
-is re-encrypted; the recipients can read that version, and keep it.
-
-This version shares files; folders come later.`,
+is re-encrypted; the recipients can read that version, and keep it. --with
+shares files; give a folder's files, or a link to the folder.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
@@ -86,6 +90,8 @@ This version shares files; folders come later.`,
 				fmt.Fprintf(g.stderr, "this link follows %s until %s, or until 'peer unshare %s'\n", escape(s.Path), s.Expires.Local().Format(time.DateTime), s.ID)
 			case s.Follows:
 				fmt.Fprintf(g.stderr, "this link follows %s until 'peer unshare %s'\n", escape(s.Path), s.ID)
+			case s.ID != "":
+				fmt.Fprintf(g.stderr, "this link opens the folder %s as it is now; 'peer unshare %s' stops this account keeping it\n", escape(s.Path), s.ID)
 			default:
 				fmt.Fprintf(g.stderr, "this link opens the version of %s there now; it cannot be taken back\n", escape(s.Path))
 			}
@@ -291,6 +297,9 @@ func newSharesCommand(g *globals) *cobra.Command {
 			fmt.Fprintln(tw, "ID\tPATH\tMADE\tSTATE")
 			for _, s := range list {
 				state := "standing"
+				if !s.Follows {
+					state = "one version"
+				}
 				switch {
 				case s.Ended != nil:
 					state = "ended " + s.Ended.Local().Format(time.DateTime)
@@ -308,12 +317,15 @@ func newSharesCommand(g *globals) *cobra.Command {
 
 // linkRequest parses a link the user gave and, when it is locked, asks
 // for its password (on a terminal, else one line of stdin).
-func (g *globals) linkRequest(text string) (api.LinkRequest, error) {
+func (g *globals) linkRequest(text, sub string) (api.LinkRequest, error) {
 	l, err := share.Parse(text)
 	if err != nil {
 		return api.LinkRequest{}, err
 	}
 	req := api.LinkRequest{Link: strings.TrimSpace(text)}
+	if sub != "" {
+		req.Path = vaultPath(sub)
+	}
 	if !l.Locked() {
 		return req, nil
 	}
@@ -325,54 +337,68 @@ func (g *globals) linkRequest(text string) (api.LinkRequest, error) {
 
 // linkResponse asks the daemon for the file a link opens; its body is
 // the bytes, its X-Peer-Name header the file's name.
-func (g *globals) linkResponse(cmd *cobra.Command, text string) (*http.Response, error) {
+func (g *globals) linkResponse(cmd *cobra.Command, text, sub string) (*http.Response, error) {
 	c, err := g.client()
 	if err != nil {
 		return nil, err
 	}
-	req, err := g.linkRequest(text)
+	req, err := g.linkRequest(text, sub)
 	if err != nil {
 		return nil, err
 	}
 	return c.LinkCat(cmd.Context(), req)
 }
 
-// lsLink describes the file a link opens.
-func (g *globals) lsLink(cmd *cobra.Command, text string, long bool) error {
+// lsLink lists what a link opens: the file, or the folder at sub inside
+// it.
+func (g *globals) lsLink(cmd *cobra.Command, text, sub string, long bool) error {
 	c, err := g.client()
 	if err != nil {
 		return err
 	}
-	req, err := g.linkRequest(text)
+	req, err := g.linkRequest(text, sub)
 	if err != nil {
 		return err
 	}
-	info, err := c.LinkStat(cmd.Context(), req)
+	es, err := c.LinkLs(cmd.Context(), req)
 	if err != nil {
 		return err
 	}
 	if g.json {
-		return g.printJSON([]api.LinkInfo{info})
+		return g.printJSON(es)
 	}
-	return printEntries(g, []api.Entry{info.Entry}, long)
+	return printEntries(g, es, long)
 }
 
-// getLink saves the file a link opens as out (default: its name, in the
-// current folder).
-func (g *globals) getLink(cmd *cobra.Command, text, out string) error {
-	resp, err := g.linkResponse(cmd, text)
+// getLink saves what a link opens (at sub inside a folder) as out
+// (default: its name, in the current folder).
+func (g *globals) getLink(cmd *cobra.Command, text, sub, out string) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	req, err := g.linkRequest(text, sub)
+	if err != nil {
+		return err
+	}
+	resp, err := c.LinkGet(cmd.Context(), req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	bar := g.newProgress(resp.ContentLength, "getting")
+	count := func(r io.Reader) io.Reader { return withProgress(r, bar) }
 	if out == "" {
 		out = filepath.Base(resp.Header.Get("X-Peer-Name"))
 		if out == "" || out == "." || out == "/" || out == ".." {
-			out = "shared-file"
+			out = "shared"
 		}
 	}
-	bar := g.newProgress(resp.ContentLength, "getting")
-	err = saveFile(out, withProgress(resp.Body, bar), resp.ContentLength)
+	if resp.Header.Get("Content-Type") == api.ContentTar {
+		err = extractTar(resp.Body, out, count)
+	} else {
+		err = saveFile(out, count(resp.Body), resp.ContentLength)
+	}
 	finish(bar)
 	if err != nil {
 		return err
@@ -380,7 +406,7 @@ func (g *globals) getLink(cmd *cobra.Command, text, out string) error {
 	if g.json {
 		return g.printJSON(map[string]string{"output": out})
 	}
-	fmt.Fprintf(g.stdout, "saved the shared file to %s\n", escape(out))
+	fmt.Fprintf(g.stdout, "saved what the link opens to %s\n", escape(out))
 	return nil
 }
 
@@ -391,7 +417,7 @@ func (g *globals) getPublic(cmd *cobra.Command, account, p, out string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.PublicCat(cmd.Context(), account, p)
+	resp, err := c.PublicGet(cmd.Context(), account, p)
 	if err != nil {
 		return err
 	}
@@ -400,7 +426,12 @@ func (g *globals) getPublic(cmd *cobra.Command, account, p, out string) error {
 		out = path.Base(p)
 	}
 	bar := g.newProgress(resp.ContentLength, "getting")
-	err = saveFile(out, withProgress(resp.Body, bar), resp.ContentLength)
+	count := func(r io.Reader) io.Reader { return withProgress(r, bar) }
+	if resp.Header.Get("Content-Type") == api.ContentTar {
+		err = extractTar(resp.Body, out, count)
+	} else {
+		err = saveFile(out, count(resp.Body), resp.ContentLength)
+	}
 	finish(bar)
 	if err != nil {
 		return err

@@ -93,12 +93,31 @@ The daemon reads the files itself, so it must be able to read them.`,
 	return cmd
 }
 
+// linkArgs takes min to max arguments, and one more after a link: a path
+// inside the folder it opens.
+func linkArgs(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 && share.IsLink(args[0]) {
+			return cobra.RangeArgs(1, 2)(cmd, args)
+		}
+		return cobra.RangeArgs(min, max)(cmd, args)
+	}
+}
+
+// linkPath is the path inside a link's folder that args give after it.
+func linkPath(args []string) string {
+	if len(args) == 2 {
+		return args[1]
+	}
+	return ""
+}
+
 func newLsCommand(g *globals) *cobra.Command {
 	var long bool
 	cmd := &cobra.Command{
-		Use:   "ls [DIR | ACCOUNT:/DIR | LINK] [-l]",
-		Short: "List a vault folder, or a folder of an account's public index",
-		Args:  cobra.MaximumNArgs(1),
+		Use:   "ls [DIR | ACCOUNT:/DIR | LINK [PATH]] [-l]",
+		Short: "List a vault folder, a folder of an account's public index, or what a link opens",
+		Args:  linkArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
 			if err != nil {
@@ -106,9 +125,9 @@ func newLsCommand(g *globals) *cobra.Command {
 			}
 			p := "/"
 			var es []api.Entry
-			if len(args) == 1 {
+			if len(args) > 0 {
 				if share.IsLink(args[0]) {
-					return g.lsLink(cmd, args[0], long)
+					return g.lsLink(cmd, args[0], linkPath(args), long)
 				}
 				if acct, ap, ok := splitAccountPath(args[0]); ok {
 					es, err = c.PublicLs(cmd.Context(), acct, ap)
@@ -132,12 +151,12 @@ func newLsCommand(g *globals) *cobra.Command {
 
 func newCatCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "cat PATH | LINK | ACCOUNT:/NAME",
-		Short: "Write a vault file, the file a link opens, or a published file, to stdout",
-		Args:  cobra.ExactArgs(1),
+		Use:   "cat PATH | LINK [PATH] | ACCOUNT:/PATH",
+		Short: "Write a vault file, the file a link opens (or one in its folder), or a published file, to stdout",
+		Args:  linkArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if share.IsLink(args[0]) {
-				resp, err := g.linkResponse(cmd, args[0])
+				resp, err := g.linkResponse(cmd, args[0], linkPath(args))
 				if err != nil {
 					return err
 				}
@@ -186,12 +205,12 @@ func copyAll(w io.Writer, r io.Reader, want int64, what string) error {
 func newGetCommand(g *globals) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
-		Use:   "get PATH | LINK | ACCOUNT:/NAME [-o OUT]",
-		Short: "Save a vault file or folder (its newest version), the file a link opens, or a published file",
-		Args:  cobra.ExactArgs(1),
+		Use:   "get PATH | LINK [PATH] | ACCOUNT:/PATH [-o OUT]",
+		Short: "Save a vault file or folder (its newest version), what a link opens, or a published file or folder",
+		Args:  linkArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if share.IsLink(args[0]) {
-				return g.getLink(cmd, args[0], out)
+				return g.getLink(cmd, args[0], linkPath(args), out)
 			}
 			if acct, ap, ok := splitAccountPath(args[0]); ok {
 				return g.getPublic(cmd, acct, ap, out)
