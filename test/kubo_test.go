@@ -103,6 +103,26 @@ func kuboInterop(t *testing.T, pubsub bool) {
 		out, err := cmd.Output()
 		return err == nil && string(out) == "published"
 	})
+	// And a file in a published folder.
+	folder := filepath.Join(t.TempDir(), "site")
+	os.MkdirAll(filepath.Join(folder, "css"), 0o755)
+	os.WriteFile(filepath.Join(folder, "css", "a.css"), []byte("body{}"), 0o644)
+	a.MustRun("add", folder)
+	a.MustRun("publish", "/site", "--yes")
+	// (Kubo keeps the name's last resolution for the record's TTL: resolve
+	// it afresh, then read the path under that root.)
+	waitFor(t, 30*time.Second, "Kubo reading a published folder", func() bool {
+		cmd := k.h.Command(context.Background(), bin, "name", "resolve", "--nocache", "/ipns/"+account)
+		cmd.Env = append(os.Environ(), "IPFS_PATH="+k.repo)
+		out, err := cmd.Output()
+		if err != nil {
+			return false
+		}
+		cmd = k.h.Command(context.Background(), bin, "cat", strings.TrimSpace(string(out))+"/public/site/css/a.css")
+		cmd.Env = append(os.Environ(), "IPFS_PATH="+k.repo)
+		out, err = cmd.Output()
+		return err == nil && string(out) == "body{}"
+	})
 
 	// The other way: Kubo publishes its own name; peer resolves it.
 	kid := k.run("id", "-f", "<id>")
