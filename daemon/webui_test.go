@@ -377,6 +377,27 @@ func TestWebUIBrowser(t *testing.T) {
 	do("shared view", chromedp.Navigate(base+"/#/shared"), wait(`document.querySelector('main') && document.querySelector('main').textContent.includes('Nothing yet')`))
 	do("back to files", chromedp.Navigate(base+"/#/files/"), chromedp.WaitVisible(css(`tr[data-name="report.bin"]`)))
 
+	// Share a folder; the link lists it, and "Open link" downloads it as
+	// one tar file.
+	do("share a folder", chromedp.Click(css(`tr[data-name="Documents"] button.share`)), chromedp.WaitVisible(css("#dialog-ok")), chromedp.Click(css("#dialog-ok")),
+		wait(`document.getElementById('dialog').open && document.getElementById('dialog-input').value.startsWith('peer://s/')`))
+	folderLink, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('dialog-input').value`))
+	must("read the folder link", err)
+	listed, err := c.LinkLs(ctx, api.LinkRequest{Link: folderLink})
+	must("list the folder link", err)
+	if len(listed) == 0 || !slices.ContainsFunc(listed, func(e api.Entry) bool { return e.Name == "notes.txt" }) {
+		t.Fatalf("the folder link lists %+v", listed)
+	}
+	gr, err := c.LinkGet(ctx, api.LinkRequest{Link: folderLink})
+	must("get the folder link", err)
+	folderTar, _ := io.ReadAll(gr.Body)
+	gr.Body.Close()
+	do("close the folder link", chromedp.Click(css("#dialog-cancel")), wait(`!document.getElementById('dialog').open`))
+	progress = chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+	do("open the folder link", chromedp.Click(css("#open-link-button")), chromedp.WaitVisible(css("#dialog-input")), chromedp.SetValue(css("#dialog-input"), folderLink), chromedp.Click(css("#dialog-ok")),
+		wait(`document.getElementById('dialog-title').textContent === 'Shared folder/' && document.getElementById('dialog').open`), chromedp.Click(css("#dialog-ok")))
+	downloaded("folder link's download", progress, folderTar)
+
 	// Rename it in the page's dialog.
 	do("rename", chromedp.Click(css(`tr[data-name="report.bin"] button.rename`)), chromedp.WaitVisible(css("#dialog-input")))
 	shot("rename")

@@ -43,11 +43,32 @@ func TestShareCommands(t *testing.T) {
 	if code, out, stderr := peer("ls", link); code != 0 || !strings.Contains(out, "notes.txt") {
 		t.Fatalf("ls LINK: exit %d, %q, %s", code, out, stderr)
 	}
+	// A link to a folder: listed, and saved whole.
+	code, out, stderr = peer("share", "/dir")
+	dirLink := strings.TrimSpace(out)
+	if code != 0 || !strings.HasPrefix(dirLink, "peer://s/") || !strings.Contains(stderr, "as it is now") {
+		t.Fatalf("share /dir: exit %d, %q, %s", code, out, stderr)
+	}
+	if code, out, stderr := peer("ls", dirLink, "-l"); code != 0 || out != "" {
+		t.Fatalf("ls of an empty folder's link: exit %d, %q, %s", code, out, stderr)
+	}
+	saved := filepath.Join(t.TempDir(), "saved")
+	if code, _, stderr := peer("get", dirLink, "-o", saved); code != 0 {
+		t.Fatalf("get of a folder link: %s", stderr)
+	}
+	if fi, err := os.Stat(saved); err != nil || !fi.IsDir() {
+		t.Fatalf("get of a folder link saved %v, %v", fi, err)
+	}
+	if code, out, _ := peer("shares"); code != 0 || !strings.Contains(out, "one version") {
+		t.Fatalf("shares lists the folder link as %q", out)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"share", "/dir"}, "is a folder"},
+		{[]string{"share", "/dir", "--with", "someone"}, "is a folder"},
+		{[]string{"cat", dirLink}, "opens a folder"},
+		{[]string{"cat", link, "/x"}, "opens a file"},
 		{[]string{"share", "/missing"}, "no such file"},
 		{[]string{"share", "/notes.txt", "--expires", "1h"}, "--expires needs --follow"},
 		{[]string{"unshare", link}, "cannot be ended"},

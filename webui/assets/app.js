@@ -394,8 +394,8 @@ function fileRow(e, dir) {
   if (isDir) {
     a.href = filesHash(p);
     a.firstChild.className = 'ico dir';
-    tdAct.children[3].remove(); // folders are not shared yet
-    tdAct.children[2].remove();
+    tdAct.children[2].remove(); // a folder's history is its files'
+
   } else {
     a.href = fileURL(p);
     a.download = e.name;
@@ -426,17 +426,26 @@ async function openLink() {
       req.password = pw;
     }
     const info = await api('POST', '/links/stat', null, JSON.stringify(req), 'application/json');
+    if (info.type === 'dir') {
+      const list = await api('POST', '/links/ls', null, JSON.stringify(req), 'application/json');
+      const names = list.slice(0, 8).map((e) => e.name + (e.type === 'dir' ? '/' : '')).join(', ') + (list.length > 8 ? ', ...' : '');
+      const ok = await ask((info.name || 'Shared folder') + '/', list.length + ' entries' + (list.length ? ': ' + names : '') + (info.follows ? ' (the newest version the link follows)' : '') + '. Download it all as one .tar file?', undefined, 'Download');
+      if (!ok) return;
+      await downloadLink(req, (info.name || 'shared') + '.tar', '/links/get');
+      return;
+    }
     const ok = await ask(info.name, bytes(info.size) + ', modified ' + when(info.mtime) + (info.follows ? ' (the newest version the link follows)' : ''), undefined, 'Download');
     if (!ok) return;
-    await downloadLink(req, info.name);
+    await downloadLink(req, info.name, '/links/cat');
   } catch (err) {
     toast(err.message, true);
   }
 }
 
-// downloadLink saves the file a link opens (req: {link, password}) as name.
-async function downloadLink(req, name) {
-  const res = await fetch(API + '/links/cat', { method: 'POST', headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: JSON.stringify(req), credentials: 'same-origin' });
+// downloadLink saves what a link opens (req: {link, password}) as name,
+// from endpoint: /links/cat for a file, /links/get for a folder's tar.
+async function downloadLink(req, name, endpoint) {
+  const res = await fetch(API + endpoint, { method: 'POST', headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: JSON.stringify(req), credentials: 'same-origin' });
   if (!res.ok) {
     let msg = res.status + ' ' + res.statusText;
     try { msg = (await res.json()).error || msg; } catch (err) { /* not JSON */ }
@@ -462,7 +471,7 @@ async function viewShared(main, _, gen) {
       el('td', { class: 'num', text: bytes(r.size) }),
       el('td', { text: r.from_name || short(r.from), title: r.from }),
       el('td', { text: when(r.shared) }),
-      el('td', { class: 'actions' }, el('button', { type: 'button', class: 'small download', onclick: () => downloadLink({ link: r.link }, r.name).catch((e) => toast(e.message, true)) }, 'Download'))))));
+      el('td', { class: 'actions' }, el('button', { type: 'button', class: 'small download', onclick: () => downloadLink({ link: r.link }, r.name, '/links/cat').catch((e) => toast(e.message, true)) }, 'Download'))))));
   const known = list.filter((r) => r.contact);
   const strangers = list.filter((r) => !r.contact);
   show(main,
@@ -497,7 +506,10 @@ async function fileAction(act, e, dir, reload) {
         go('/history?path=' + encodeURIComponent(p));
         return;
       case 'share': {
-        const ok = await ask('Share ' + e.name, 'Make a link to the version of ' + p + ' there now. Anyone holding the link can read this version from any node, of any account; it cannot be taken back. (Links that follow the newest version: peer share --follow.)', undefined, 'Make link');
+        const what = isDir
+          ? 'Make a link to the folder ' + p + ' as it is now, with all it holds. Anyone holding the link can read it from any node, of any account; what they read cannot be taken back. (Links that follow the newest version: peer share --follow.)'
+          : 'Make a link to the version of ' + p + ' there now. Anyone holding the link can read this version from any node, of any account; it cannot be taken back. (Links that follow the newest version: peer share --follow.)';
+        const ok = await ask('Share ' + e.name, what, undefined, 'Make link');
         if (!ok) return;
         const s = await api('POST', '/share', null, JSON.stringify({ path: p }), 'application/json');
         await showLink(s.link);
