@@ -25,6 +25,10 @@ type Entry struct {
 // AddRequest asks the daemon to add files it can read itself.
 type AddRequest struct {
 	Paths []string `json:"paths"` // absolute local paths
+	// ShareWith seals each file added for these accounts (IDs or contact
+	// names), as 'peer share --with' does, in the same request: the
+	// accounts are looked up before anything is written.
+	ShareWith []string `json:"share_with,omitempty"`
 }
 
 // AddProgress is a line of an add's streamed answer: progress, or at the
@@ -44,6 +48,9 @@ type AddResult struct {
 	Skipped   []string `json:"skipped,omitempty"` // not regular files or folders
 	Added     []Entry  `json:"added"`
 	Snapshot  string   `json:"snapshot,omitempty"`
+	// SharedWith are the accounts each added file was sealed for (their
+	// IDs), with AddRequest.ShareWith.
+	SharedWith []string `json:"shared_with,omitempty"`
 }
 
 // Snapshot is one state of the account's tree.

@@ -22,7 +22,13 @@ func (c *Client) Account(ctx context.Context) (Account, error) {
 // file system (absolute paths) into the folder to. progress, if not nil,
 // hears the bytes read so far.
 func (c *Client) VaultAdd(ctx context.Context, to string, paths []string, progress func(uint64)) (AddResult, error) {
-	body, err := json.Marshal(AddRequest{Paths: paths})
+	return c.VaultAddRequest(ctx, to, AddRequest{Paths: paths}, progress)
+}
+
+// VaultAddRequest adds what req names into to (and shares it, with
+// req.ShareWith).
+func (c *Client) VaultAddRequest(ctx context.Context, to string, req AddRequest, progress func(uint64)) (AddResult, error) {
+	body, err := json.Marshal(req)
 	if err != nil {
 		return AddResult{}, err
 	}

@@ -71,48 +71,69 @@ func (d *Daemon) findBox(ctx context.Context, account string) ([32]byte, error) 
 	return root.Box, nil
 }
 
-// shareWith seals the file entry e of path p for the accounts with, keeps
-// the envelope for the account root and sends it to their inboxes.
-func (d *Daemon) shareWith(ctx context.Context, p string, e vault.Entry, with []string) (api.Share, error) {
+// recipients are accounts a share is sealed for: their IDs and box keys.
+type recipients struct {
+	ids  []string
+	pubs [][32]byte
+}
+
+// recipientsOf looks up the accounts with names (IDs or contact names)
+// and their box keys, from contacts or from their roots on the LAN.
+func (d *Daemon) recipientsOf(ctx context.Context, with []string) (recipients, error) {
 	if len(with) > vault.MaxRecipients {
-		return api.Share{}, badRequest(fmt.Errorf("at most %d accounts at once", vault.MaxRecipients))
+		return recipients{}, badRequest(fmt.Errorf("at most %d accounts at once", vault.MaxRecipients))
 	}
-	ids := make([]string, 0, len(with))
-	pubs := make([][32]byte, 0, len(with))
+	rs := recipients{ids: make([]string, 0, len(with)), pubs: make([][32]byte, 0, len(with))}
 	rctx, cancel := context.WithTimeout(ctx, linkTimeout)
 	defer cancel()
 	for _, w := range with {
 		id, err := d.contacts.Lookup(w)
 		if err != nil {
-			return api.Share{}, badRequest(err)
+			return recipients{}, badRequest(err)
 		}
 		if id == d.acct.Keys().ID() {
-			return api.Share{}, badRequest(errors.New("this is your own account: its devices read the file already"))
+			return recipients{}, badRequest(errors.New("this is your own account: its devices read the file already"))
 		}
 		box, err := d.boxOf(rctx, id)
 		if err != nil {
-			return api.Share{}, notFound(err)
+			return recipients{}, notFound(err)
 		}
-		ids = append(ids, id)
-		pubs = append(pubs, box)
+		rs.ids = append(rs.ids, id)
+		rs.pubs = append(rs.pubs, box)
 	}
-	now := time.Now()
-	blk, err := d.acct.Vault().WriteEnvelope(ctx, nil, e, pubs, ids, now.UnixNano())
+	return rs, nil
+}
+
+// shareWith seals the file entry e of path p for the accounts with, keeps
+// the envelope for the account root and sends it to their inboxes.
+func (d *Daemon) shareWith(ctx context.Context, p string, e vault.Entry, with []string) (api.Share, error) {
+	rs, err := d.recipientsOf(ctx, with)
 	if err != nil {
 		return api.Share{}, err
 	}
-	if err := d.shares.AddSent(ctx, vault.Sent{CID: blk.Cid(), Recipients: ids, Made: now.UnixNano()}); err != nil {
+	return d.sealFor(ctx, p, e, rs)
+}
+
+// sealFor seals the file entry e of path p for rs (an envelope the
+// account root lists) and sends it to their inboxes.
+func (d *Daemon) sealFor(ctx context.Context, p string, e vault.Entry, rs recipients) (api.Share, error) {
+	now := time.Now()
+	blk, err := d.acct.Vault().WriteEnvelope(ctx, nil, e, rs.pubs, rs.ids, now.UnixNano())
+	if err != nil {
+		return api.Share{}, err
+	}
+	if err := d.shares.AddSent(ctx, vault.Sent{CID: blk.Cid(), Recipients: rs.ids, Made: now.UnixNano()}); err != nil {
 		return api.Share{}, err
 	}
 	d.acct.SchedulePublish()
-	for _, id := range ids {
+	for _, id := range rs.ids {
 		// A recipient away now gets it when a device of it joins its
 		// inbox topic again (or from this account's root).
 		if err := d.inbox.Send(ctx, id, blk); err != nil {
 			d.log.Debug("failed to send a share", "to", id, "err", err)
 		}
 	}
-	return api.Share{Path: p, Version: e.CID.String(), Made: now.UTC(), With: ids}, nil
+	return api.Share{Path: p, Version: e.CID.String(), Made: now.UTC(), With: rs.ids}, nil
 }
 
 func (d *Daemon) handleShared(w http.ResponseWriter, r *http.Request) error {

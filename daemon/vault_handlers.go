@@ -100,6 +100,14 @@ func (d *Daemon) handleVaultAdd(w http.ResponseWriter, r *http.Request) error {
 		return badRequest(fmt.Errorf("unsupported Content-Type %q: send application/json with local paths, or %s", ct, api.ContentTar))
 	}
 	ctx := r.Context()
+	// The accounts to share with are found before anything is added: a
+	// mistyped name changes nothing.
+	var rs recipients
+	if len(req.ShareWith) > 0 {
+		if rs, err = d.recipientsOf(ctx, req.ShareWith); err != nil {
+			return err
+		}
+	}
 	began := time.Now()
 	// Progress lines go out while the tar body is still read: without
 	// full duplex, Go's HTTP/1 server drops what is left of the body at
@@ -162,11 +170,38 @@ func (d *Daemon) handleVaultAdd(w http.ResponseWriter, r *http.Request) error {
 	if s != nil && len(res.Added)+res.Dirs > 0 {
 		res.Snapshot = s.CID.String()
 	}
+	if err == nil && len(rs.ids) > 0 {
+		err = d.shareAdded(ctx, res.Added, rs)
+		if err == nil {
+			res.SharedWith = rs.ids
+		}
+	}
 	if err != nil {
 		send(api.AddProgress{Result: &res, Error: err.Error()})
 		return nil
 	}
 	send(api.AddProgress{Result: &res})
+	return nil
+}
+
+// shareAdded seals each file an add wrote for rs.
+func (d *Daemon) shareAdded(ctx context.Context, added []api.Entry, rs recipients) error {
+	t, err := d.acct.ReadTree()
+	if err != nil {
+		return err
+	}
+	for _, a := range added {
+		if a.Type != string(vault.KindFile) {
+			continue
+		}
+		e, err := t.Stat(ctx, a.Path)
+		if err == nil {
+			_, err = d.sealFor(ctx, a.Path, e, rs)
+		}
+		if err != nil {
+			return fmt.Errorf("added, but failed to share %s: %w", a.Path, err)
+		}
+	}
 	return nil
 }
 

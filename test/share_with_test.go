@@ -96,6 +96,27 @@ func TestShareWithAccounts(t *testing.T) {
 	if list := sharedWith(t, c); len(list) != 0 {
 		t.Fatalf("a third account got %d shares meant for others", len(list))
 	}
+	// Shared as it is added; a mistyped recipient adds nothing.
+	g, sumG := writeNamed(t, dir, "minutes.txt", 2000)
+	a.MustRun("add", g, "--share-with", ids[b])
+	waitFor(t, 30*time.Second, "the file shared as it was added reaches the recipient", func() bool {
+		got = sharedWith(t, b)
+		return len(got) == 2
+	})
+	for _, r := range got {
+		if r.Name == "minutes.txt" {
+			if s, err := catSum(b, r.Link, ""); err != nil || s != sumG {
+				t.Fatalf("the link of the file shared as it was added: %v", err)
+			}
+		}
+	}
+	h, _ := writeNamed(t, dir, "typo.txt", 10)
+	if _, err := a.Run("add", h, "--share-with", "nobody-by-that-name"); err == nil {
+		t.Fatal("add --share-with a name that is no contact nor account succeeded")
+	}
+	if _, err := a.Run("ls", "/typo.txt"); err == nil {
+		t.Fatal("add --share-with a mistyped recipient added the file anyway")
+	}
 
 	// D comes back and gets it from A, which resends when D joins its
 	// inbox topic.

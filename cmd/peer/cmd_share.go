@@ -106,23 +106,6 @@ shares files; give a folder's files, or a link to the folder.`,
 	return cmd
 }
 
-// shareAdded shares the files of an add with accounts.
-func (g *globals) shareAdded(cmd *cobra.Command, c *api.Client, added []api.Entry, with []string) error {
-	for _, e := range added {
-		if e.Type != "file" {
-			continue
-		}
-		s, err := c.Share(cmd.Context(), api.ShareRequest{Path: e.Path, With: with})
-		if err != nil {
-			return fmt.Errorf("added, but failed to share %s: %w", e.Path, err)
-		}
-		if !g.json {
-			fmt.Fprintf(g.stderr, "shared %s with %s\n", escape(s.Path), strings.Join(s.With, ", "))
-		}
-	}
-	return nil
-}
-
 func newSharedCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "shared",

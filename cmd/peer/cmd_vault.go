@@ -55,7 +55,7 @@ The daemon reads the files itself, so it must be able to read them.`,
 				total += n
 			}
 			bar := g.newProgress(total, "adding")
-			res, err := c.VaultAdd(cmd.Context(), vaultPath(to), abs, func(n uint64) {
+			res, err := c.VaultAddRequest(cmd.Context(), vaultPath(to), api.AddRequest{Paths: abs, ShareWith: shareWith}, func(n uint64) {
 				if bar != nil {
 					bar.Set64(int64(n))
 				}
@@ -66,11 +66,6 @@ The daemon reads the files itself, so it must be able to read them.`,
 			}
 			if err != nil {
 				return err
-			}
-			if len(shareWith) > 0 {
-				if err := g.shareAdded(cmd, c, res.Added, shareWith); err != nil {
-					return err
-				}
 			}
 			if g.json {
 				return g.printJSON(res)
@@ -85,6 +80,9 @@ The daemon reads the files itself, so it must be able to read them.`,
 				fmt.Fprintf(g.stdout, ", %d unchanged", res.Unchanged)
 			}
 			fmt.Fprintln(g.stdout)
+			if len(res.SharedWith) > 0 {
+				fmt.Fprintf(g.stderr, "shared each file added with %s\n", strings.Join(res.SharedWith, ", "))
+			}
 			return nil
 		},
 	}
