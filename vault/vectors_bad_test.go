@@ -54,11 +54,12 @@ var badExpects = map[string]string{
 }
 
 var badOpenAs = map[string]string{
-	"file":   "the owner (secret) opens the version by its CID, with the key it derives from kid, and reads it whole",
-	"dir":    "open the folder whose top node this is with key, and list it whole (every node below)",
-	"snap":   "open the snapshot with the owner's index key",
-	"root":   "read the account root (no key)",
-	"device": "decode the certificate and check its signature against the account it names",
+	"file":    "the owner (secret) opens the version by its CID, with the key it derives from kid, and reads it whole",
+	"dir":     "open the folder whose top node this is with key, and list it whole (every node below)",
+	"snap":    "open the snapshot with the owner's index key",
+	"history": "open the snapshot with the owner's index key, then each of its parents, as a walk of history does",
+	"root":    "read the account root (no key)",
+	"device":  "decode the certificate and check its signature against the account it names",
 }
 
 // asMap decodes a canonical node into a generic map, which encodes back
@@ -363,6 +364,11 @@ func makeBad(t *testing.T, sc *scenario) badVectors {
 	}
 	{
 		b := fb
+		b.Parts = []partEntry{{Size: fb.Parts[0].Size, Key: fb.Parts[0].Key[:31]}}
+		add("invalid", "file", "a chunk key of 31 bytes", file(fn, b), nil)
+	}
+	{
+		b := fb
 		b.Depth = 9
 		add("invalid", "file", "depth 9: the part tree is at most 8 deep", file(fn, b), nil)
 	}
@@ -385,6 +391,39 @@ func makeBad(t *testing.T, sc *scenario) badVectors {
 		pb := goodPart
 		pb.Depth = 1
 		add("invalid", "file", "a part node whose depth is its parent's (1), not one less", withPart(pb, false), nil, partBlk(pb, false), chunkBlk)
+	}
+	{
+		// The file node's entry says one byte more than its part node's
+		// entries hold (the file node's own sizes add up).
+		n, b := fn, fb
+		pblk := partBlk(goodPart, false)
+		n.Links = []Link{{pblk.Cid()}}
+		b.Depth, b.Size, b.Parts = 1, fb.Size+1, []partEntry{{Size: fb.Size + 1}}
+		add("invalid", "file", "a version of depth 1 whose entry says one byte more than its part node holds", file(n, b), nil, pblk, chunkBlk)
+	}
+	{
+		// Above depth 0 a part entry has no chunk key.
+		n, b := fn, fb
+		pblk := partBlk(goodPart, false)
+		n.Links = []Link{{pblk.Cid()}}
+		b.Depth, b.Parts = 1, []partEntry{{Size: fb.Size, Key: fb.Parts[0].Key}}
+		add("invalid", "file", "a version of depth 1 whose part entry has a chunk key (entries above depth 0 have none)", file(n, b), nil, pblk, chunkBlk)
+	}
+	{
+		n, b := fn, fb
+		b.Depth, b.Parts = 1, []partEntry{{Size: fb.Size}}
+		add("invalid", "file", "a version of depth 1 whose link is the raw chunk, not a part node", file(n, b), nil, chunkBlk)
+	}
+	{
+		// The entry says one byte less than the chunk holds; the content
+		// hash, kid and key are made over what the entry says, so only
+		// the read finds it.
+		l := leaf{fn.Links[0].Cid, fb.Parts[0].Size - 1, [32]byte(fb.Parts[0].Key)}
+		hash := contentHash([]leaf{l})
+		n, b := fn, fb
+		n.Kid = sc.acct.fileID(hash)
+		b.Hash, b.Size, b.Parts = hash[:], l.size, []partEntry{{Size: l.size, Key: fb.Parts[0].Key}}
+		add("invalid", "file", fmt.Sprintf("a chunk of %d bytes whose entry says %d, the content hash, kid and key made over %d (refused when read)", l.size+1, l.size, l.size), seal(sc.acct.fileKey(n.Kid), adFile, b, n), nil, chunkBlk)
 	}
 	{
 		n, b := cloneDir()
@@ -417,6 +456,29 @@ func makeBad(t *testing.T, sc *scenario) badVectors {
 		b.Slots = []int{1}
 		add("invalid", "dir", "a node with both entries and slots", dir(rootKey, n, b), &rootKey)
 	}
+	{
+		n, b := cloneDir()
+		b.Depth = 1
+		add("invalid", "dir", "a folder's top node whose depth is 1, not 0", dir(rootKey, n, b), &rootKey)
+	}
+	{
+		n, b := cloneDir()
+		n.Links = n.Links[:len(n.Links)-1]
+		add("invalid", "dir", fmt.Sprintf("a leaf of %d entries and %d links", len(b.Entries), len(n.Links)), dir(rootKey, n, b), &rootKey)
+	}
+	{
+		// 1001 entries in one leaf, each a good entry of /hello.txt's
+		// version: the count is all that is wrong.
+		var n dirNode
+		var b dirBody
+		n.Type, n.V = "dir", 1
+		for i := range leafMax + 1 {
+			n.Links = append(n.Links, Link{hello.CID})
+			b.Entries = append(b.Entries, dirEntry{Name: fmt.Sprintf("f%04d", i), Kind: "file", Key: fk[:], Size: hello.Size, Mtime: hello.Mtime, Mode: hello.Mode})
+		}
+		b.Count = uint64(len(b.Entries))
+		add("invalid", "dir", "a leaf of 1001 entries (f0000 to f1000): a node of more than 1000 is a shard", dir(rootKey, n, b), &rootKey)
+	}
 	// Shards, under the root folder's key: a leaf at depth 1 holding "a",
 	// put in a slot "a" does not hash to.
 	slotA := int(blake3Keyed(rootKey[:], []byte("a"))[0])
@@ -433,6 +495,7 @@ func makeBad(t *testing.T, sc *scenario) badVectors {
 	add("invalid", "dir", "a shard counting 1000 entries: a node of 1000 or fewer is a leaf", shard(0, 1000, []int{slotA}, leaf.Cid()), &rootKey, leaf)
 	add("invalid", "dir", "a shard's slots out of order (5, 3)", shard(0, 1001, []int{5, 3}, leaf.Cid(), leaf.Cid()), &rootKey, leaf)
 	add("invalid", "dir", "a shard slot 256", shard(0, 1001, []int{256}, leaf.Cid()), &rootKey, leaf)
+	add("invalid", "dir", "a shard of two slots (3, 5) and one link", shard(0, 1001, []int{3, 5}, leaf.Cid()), &rootKey, leaf)
 	{
 		// Shards in slot 0 from depth 0 down to depth 31: the one at
 		// depth 31 is refused (a shard's depth is below 31).
@@ -460,9 +523,30 @@ func makeBad(t *testing.T, sc *scenario) badVectors {
 		n.Tree = Link{chunkBlk.Cid()}
 		add("invalid", "snap", "the tree is a raw link (a chunk)", snap(n, sb), nil)
 	}
+	{
+		// Snapshot 2 sealed again with seq 1, its parent's (snapshot 1).
+		b := sb
+		b.Seq = 1
+		add("invalid", "history", "a snapshot of seq 1 whose parent (snapshot 1) has seq 1: a parent's seq is below its child's", snap(sn, b), nil, mustBlock(cborPrefix, snap1B))
+	}
 	add("invalid", "root", "a box key of 31 bytes", encode(t, with(rm, "box", rm["box"].([]byte)[:31])), nil)
 	add("invalid", "root", "the head is a raw link", encode(t, with(rm, "head", cbor.Tag{Number: linkTag, Content: append([]byte{0}, chunkBlk.Cid().Bytes()...)})), nil)
 	add("decode", "device", "a certificate without sig (a required key, left out only of the bytes signed)", encode(t, without(cm, "sig")), nil)
+	{
+		// Signed by the account as a good certificate is, over a device
+		// that is no peer ID.
+		c, err := ParseDeviceCert(sc.cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Device = "abc"
+		msg, _ := c.signedBytes()
+		if c.Sig, err = sc.acct.SigningKey().Sign(msg); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := c.Marshal()
+		add("invalid", "device", "a certificate, signed by the account, whose device is the 3 bytes \"abc\", not a peer ID", b, nil)
+	}
 
 	// signature
 	{
@@ -608,6 +692,15 @@ func checkBadVectors(t *testing.T, bv badVectors) {
 			_, err = v.storedDir(c, key32(t, bc.Key), "bad").list(ctx)
 		case "snap":
 			_, err = v.OpenSnapshot(ctx, c)
+		case "history":
+			var s *Snapshot
+			if s, err = v.OpenSnapshot(ctx, c); err == nil {
+				for _, p := range s.Parents {
+					if _, err = v.openParent(ctx, s, p); err != nil {
+						break
+					}
+				}
+			}
 		case "root":
 			_, err = ReadRoot(ctx, mem, c)
 		case "device":
