@@ -15,12 +15,9 @@ import (
 	"github.com/peer-cloud/peer/vault"
 )
 
-// startInbox opens the contacts and subscribes to the account's inbox.
+// startInbox subscribes to the account's inbox.
 func (d *Daemon) startInbox(ctx context.Context) error {
 	var err error
-	if d.contacts, err = share.OpenContacts(ctx, d.store.Namespace("contacts")); err != nil {
-		return err
-	}
 	d.inbox, err = share.StartInbox(ctx, share.InboxConfig{
 		Host:    d.node.Host(),
 		PubSub:  d.node.PubSub(),
@@ -182,6 +179,7 @@ func (d *Daemon) handleContactAdd(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return badRequest(err)
 	}
+	d.acct.SchedulePublish() // the account's other devices learn it from the root
 	out := contactJSON(c)
 	out.Reachable = box != nil
 	return writeJSON(w, http.StatusOK, out)
@@ -196,5 +194,6 @@ func (d *Daemon) handleContactRm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFound(err)
 	}
+	d.acct.SchedulePublish()
 	return writeJSON(w, http.StatusOK, contactJSON(c))
 }

@@ -29,7 +29,12 @@ const linkTimeout = 30 * time.Second
 func (d *Daemon) startShares(ctx context.Context) error {
 	d.bg, d.bgStop = context.WithCancel(context.WithoutCancel(ctx))
 	d.fetchSlots = make(chan struct{}, 2)
-	st, err := share.Open(ctx, d.store.Namespace("shares"), share.WithLogger(d.log.With("part", "share")), share.WithPublished(d.keepPublished), share.WithVersionShared(d.keepFolderCopy))
+	var err error
+	if d.contacts, err = share.OpenContacts(ctx, d.store.Namespace("contacts")); err != nil {
+		return err
+	}
+	st, err := share.Open(ctx, d.store.Namespace("shares"), share.WithLogger(d.log.With("part", "share")), share.WithPublished(d.keepPublished),
+		share.WithVersionShared(d.keepFolderCopy), share.WithContacts(d.contacts))
 	if err != nil {
 		return err
 	}

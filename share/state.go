@@ -50,6 +50,7 @@ type State struct {
 
 	onPublished func(vault.Published)
 	onVersion   func(vault.FollowShare)
+	contacts    *Contacts // carried in the root too; nil: not
 	lastIndex   cid.Cid // the public index folder written last
 
 	copyMu sync.Mutex
@@ -75,6 +76,10 @@ func WithPublished(f func(vault.Published)) Option { return func(s *State) { s.o
 // each version link to a folder learnt from another device's root, so
 // that this device fetches and keeps the folder's copy too.
 func WithVersionShared(f func(vault.FollowShare)) Option { return func(s *State) { s.onVersion = f } }
+
+// WithContacts has the account root carry the address book c to the
+// account's other devices, and takes theirs in.
+func WithContacts(c *Contacts) Option { return func(s *State) { s.contacts = c } }
 
 // Open loads the state kept in d.
 func Open(ctx context.Context, d ds.Datastore, opts ...Option) (*State, error) {
@@ -144,6 +149,9 @@ func (s *State) save(ctx context.Context) error {
 // envelopes sent; the caller holds mu.
 func (s *State) listed() int {
 	n := len(s.sent)
+	if s.contacts != nil {
+		n++ // the contacts node, when there are contacts
+	}
 	for _, p := range s.pubs {
 		if !s.pubForgotten(p) {
 			n++
@@ -168,6 +176,7 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 	seen := map[[16]byte]vault.FollowShare{}
 	seenSent := map[cid.Cid]vault.Sent{}
 	seenPub := map[string]vault.Published{}
+	var seenContacts []vault.ContactEntry
 	var errs []error
 	for _, c := range shares {
 		data, err := v.Blocks().Get(ctx, c)
@@ -176,6 +185,11 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 			continue
 		}
 		switch kind, _ := vault.BlockKind(c, data); kind {
+		case "contacts":
+			if seenContacts, err = v.ReadContacts(ctx, c); err != nil {
+				errs = append(errs, err)
+			}
+			continue
 		case "pub":
 			p, err := v.ReadPublished(ctx, c)
 			if err != nil {
@@ -201,6 +215,13 @@ func (s *State) Learn(ctx context.Context, v *vault.Vault, r *vault.Root) (lacks
 			continue
 		}
 		seen[vault.ShareTag(f.Secret)] = f
+	}
+	if s.contacts != nil {
+		l, err := s.contacts.Join(ctx, seenContacts)
+		if err != nil {
+			return false, err
+		}
+		lacks = l
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -370,6 +391,15 @@ func (s *State) RootShares(ctx context.Context, v *vault.Vault, t *vault.Tree) (
 			return nil, err
 		}
 		out = append(out, c)
+	}
+	if s.contacts != nil {
+		if es := s.contacts.Entries(); len(es) > 0 {
+			c, err := v.WriteContacts(ctx, es)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+		}
 	}
 	return out, nil
 }

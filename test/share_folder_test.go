@@ -16,7 +16,8 @@ import (
 // folder as it was; a following link to a folder sees what is added, and
 // after unshare nothing; a published folder is listed and read as plain
 // UnixFS; the account's second device keeps the folder's copy, so a
-// fresh node reads the link with the first device (and the reader) gone.
+// fresh node reads the link with the first device (and the reader) gone;
+// a contact added on one device reaches the other.
 func TestShareFolders(t *testing.T) {
 	lan := lantest.New(t, 4)
 	a1, a2 := devicePair(t, lan)
@@ -26,6 +27,8 @@ func TestShareFolders(t *testing.T) {
 	c.Start()
 	a1.MustRun("peers", "--wait", "3", "--timeout", "60s")
 	ida := accountOf(t, a1)
+	// A contact added on one device reaches the other.
+	a1.MustRun("contacts", "add", accountOf(t, b), "--name", "bee")
 
 	dir := filepath.Join(t.TempDir(), "proj")
 	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
@@ -101,6 +104,10 @@ func TestShareFolders(t *testing.T) {
 
 	// The second device keeps the folder link's copy; with the first gone,
 	// a node that never read the link reads it.
+	waitFor(t, time.Minute, "the second device has the first's contact", func() bool {
+		out, err := a2.Run("contacts")
+		return err == nil && strings.Contains(out, "bee")
+	})
 	waitFor(t, time.Minute, "the second device holds the shared folder", func() bool {
 		return strings.Contains(a2.Logs(), "holds a folder the account shared")
 	})

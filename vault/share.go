@@ -191,7 +191,7 @@ func ReadShare(ctx context.Context, bs Blocks, c cid.Cid, secret [32]byte) (Shar
 	if err != nil {
 		return SharedFile{}, err
 	}
-	if kind, _ := BlockKind(c, data); kind == "envelope" || kind == "pub" {
+	if kind, _ := BlockKind(c, data); kind == "envelope" || kind == "pub" || kind == "contacts" {
 		return SharedFile{}, ErrOtherShare // the root lists these among its shares too
 	}
 	n, err := readShareNode(ctx, bs, c)

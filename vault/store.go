@@ -96,7 +96,7 @@ func getBlock(ctx context.Context, bs Blocks, c cid.Cid, what string) ([]byte, e
 }
 
 // kindNames say what each node type is, for errors.
-var kindNames = map[string]string{"file": "a file version", "part": "part of a file", "dir": "a folder", "snap": "a snapshot", "device": "a device certificate", "root": "an account root", "share": "a share", "envelope": "a share envelope", "pub": "a public index entry"}
+var kindNames = map[string]string{"file": "a file version", "part": "part of a file", "dir": "a folder", "snap": "a snapshot", "device": "a device certificate", "root": "an account root", "share": "a share", "envelope": "a share envelope", "pub": "a public index entry", "contacts": "the contacts"}
 
 // errType is wrapped by the error about a node of another kind than its
 // place wants.
