@@ -51,7 +51,7 @@ type State struct {
 	onPublished func(vault.Published)
 	onVersion   func(vault.FollowShare)
 	contacts    *Contacts // carried in the root too; nil: not
-	lastIndex   cid.Cid // the public index folder written last
+	lastIndex   cid.Cid   // the public index folder written last
 
 	copyMu sync.Mutex
 	copies map[[16]byte]map[cid.Cid]vault.Entry // folders' shared copies made, by share and original

@@ -154,9 +154,10 @@ func newContactsCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "contacts",
 		Short: "List, add and remove contacts (accounts you know by name)",
-		Long: `List this device's contacts. Shares from contacts are listed before others'
-and not bounded as strangers' are; 'peer share --with NAME' takes a
-contact's name. Contacts are kept on this device.`,
+		Long: `List the account's contacts. Shares from contacts are listed before
+others' and not bounded as strangers' are; 'peer share --with NAME' takes
+a contact's name. Contacts added or removed on one device reach the
+account's other devices (sealed in the account root).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
