@@ -101,6 +101,16 @@ func (d *Daemon) openLink(ctx context.Context, req api.LinkRequest) (*linked, er
 	return out, nil
 }
 
+// linkOfRequest opens what the link a request's body names gives.
+func (d *Daemon) linkOfRequest(r *http.Request) (*linked, api.LinkRequest, error) {
+	var req api.LinkRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, req, err
+	}
+	lk, err := d.openLink(r.Context(), req)
+	return lk, req, err
+}
+
 // info is what a link opens, as 'peer ls LINK' shows it.
 func (lk *linked) info() api.LinkInfo {
 	out := api.LinkInfo{Follows: lk.link.Follows()}
@@ -120,11 +130,7 @@ func (lk *linked) info() api.LinkInfo {
 }
 
 func (d *Daemon) handleLinkStat(w http.ResponseWriter, r *http.Request) error {
-	var req api.LinkRequest
-	if err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	lk, err := d.openLink(r.Context(), req)
+	lk, _, err := d.linkOfRequest(r)
 	if err != nil {
 		return err
 	}
@@ -133,11 +139,7 @@ func (d *Daemon) handleLinkStat(w http.ResponseWriter, r *http.Request) error {
 
 // handleLinkLs lists the folder a link opens (at the request's path).
 func (d *Daemon) handleLinkLs(w http.ResponseWriter, r *http.Request) error {
-	var req api.LinkRequest
-	if err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	lk, err := d.openLink(r.Context(), req)
+	lk, _, err := d.linkOfRequest(r)
 	if err != nil {
 		return err
 	}
@@ -156,11 +158,7 @@ func (d *Daemon) handleLinkLs(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleLinkCat(w http.ResponseWriter, r *http.Request) error {
-	var req api.LinkRequest
-	if err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	lk, err := d.openLink(r.Context(), req)
+	lk, req, err := d.linkOfRequest(r)
 	if err != nil {
 		return err
 	}
@@ -173,11 +171,7 @@ func (d *Daemon) handleLinkCat(w http.ResponseWriter, r *http.Request) error {
 // handleLinkGet writes the file a link opens, or a tar stream of its
 // folder (at the request's path).
 func (d *Daemon) handleLinkGet(w http.ResponseWriter, r *http.Request) error {
-	var req api.LinkRequest
-	if err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	lk, err := d.openLink(r.Context(), req)
+	lk, req, err := d.linkOfRequest(r)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 )
 
@@ -53,18 +52,7 @@ func (v *Vault) WriteContacts(ctx context.Context, es []ContactEntry) (cid.Cid, 
 	if err != nil {
 		return cid.Undef, err
 	}
-	data, err := marshal(contactsNode{Type: "contacts", V: 1, Owner: owner})
-	if err != nil {
-		return cid.Undef, err
-	}
-	blk, err := newBlock(cborPrefix, data)
-	if err != nil {
-		return cid.Undef, err
-	}
-	if err := v.blocks.Put(context.WithoutCancel(ctx), []blocks.Block{blk}); err != nil {
-		return cid.Undef, fmt.Errorf("failed to store the contacts: %w", err)
-	}
-	return blk.Cid(), nil
+	return v.storeNode(ctx, contactsNode{Type: "contacts", V: 1, Owner: owner}, "the contacts")
 }
 
 // ReadContacts opens the address book node c this account wrote.

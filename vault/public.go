@@ -61,7 +61,13 @@ func (v *Vault) WritePublished(ctx context.Context, p Published) (cid.Cid, error
 	if err != nil {
 		return cid.Undef, err
 	}
-	data, err := marshal(pubNode{Type: "pub", V: 1, Links: links, Owner: owner})
+	return v.storeNode(ctx, pubNode{Type: "pub", V: 1, Links: links, Owner: owner}, "a public index entry")
+}
+
+// storeNode encodes the clear node n, stores it and returns its CID;
+// what names it for errors.
+func (v *Vault) storeNode(ctx context.Context, n any, what string) (cid.Cid, error) {
+	data, err := marshal(n)
 	if err != nil {
 		return cid.Undef, err
 	}
@@ -70,7 +76,7 @@ func (v *Vault) WritePublished(ctx context.Context, p Published) (cid.Cid, error
 		return cid.Undef, err
 	}
 	if err := v.blocks.Put(context.WithoutCancel(ctx), []blocks.Block{blk}); err != nil {
-		return cid.Undef, fmt.Errorf("failed to store a public index entry: %w", err)
+		return cid.Undef, fmt.Errorf("failed to store %s: %w", what, err)
 	}
 	return blk.Cid(), nil
 }

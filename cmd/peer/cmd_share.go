@@ -322,25 +322,28 @@ func (g *globals) linkRequest(text, sub string) (api.LinkRequest, error) {
 // linkResponse asks the daemon for the file a link opens; its body is
 // the bytes, its X-Peer-Name header the file's name.
 func (g *globals) linkResponse(cmd *cobra.Command, text, sub string) (*http.Response, error) {
-	c, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	req, err := g.linkRequest(text, sub)
+	c, req, err := g.linkClient(text, sub)
 	if err != nil {
 		return nil, err
 	}
 	return c.LinkCat(cmd.Context(), req)
 }
 
+// linkClient is the daemon's client and the request for a link (sub:
+// a path inside the folder it opens).
+func (g *globals) linkClient(text, sub string) (*api.Client, api.LinkRequest, error) {
+	c, err := g.client()
+	if err != nil {
+		return nil, api.LinkRequest{}, err
+	}
+	req, err := g.linkRequest(text, sub)
+	return c, req, err
+}
+
 // lsLink lists what a link opens: the file, or the folder at sub inside
 // it.
 func (g *globals) lsLink(cmd *cobra.Command, text, sub string, long bool) error {
-	c, err := g.client()
-	if err != nil {
-		return err
-	}
-	req, err := g.linkRequest(text, sub)
+	c, req, err := g.linkClient(text, sub)
 	if err != nil {
 		return err
 	}
@@ -357,11 +360,7 @@ func (g *globals) lsLink(cmd *cobra.Command, text, sub string, long bool) error 
 // getLink saves what a link opens (at sub inside a folder) as out
 // (default: its name, in the current folder).
 func (g *globals) getLink(cmd *cobra.Command, text, sub, out string) error {
-	c, err := g.client()
-	if err != nil {
-		return err
-	}
-	req, err := g.linkRequest(text, sub)
+	c, req, err := g.linkClient(text, sub)
 	if err != nil {
 		return err
 	}
