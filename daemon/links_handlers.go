@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipfs/boxo/blockservice"
 	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 
@@ -59,6 +60,8 @@ func (d *Daemon) openLink(ctx context.Context, req api.LinkRequest) (*linked, er
 		if err != nil {
 			return nil, err
 		}
+		// The share nodes in one request, not one round trip each.
+		prefetch(ctx, d.node.BlockService(), root.Shares[:min(len(root.Shares), share.MaxShares)])
 		f, err := share.Followed(ctx, d.links.Blocks(), root, l.Key, time.Now())
 		if err != nil {
 			return nil, notFound(err)
@@ -101,14 +104,37 @@ func (d *Daemon) openLink(ctx context.Context, req api.LinkRequest) (*linked, er
 	return out, nil
 }
 
-// linkOfRequest opens what the link a request's body names gives.
-func (d *Daemon) linkOfRequest(r *http.Request) (*linked, api.LinkRequest, error) {
+// linkOfRequest opens what the link a request's body names gives. The
+// request's context carries one Bitswap session for all it reads: the
+// session learns from the first block who holds the link's blocks and
+// asks that peer for the rest at once (a fresh session first asks every
+// peer whether it has each block, a round trip more, and Bitswap sends a
+// peer one message per 20 ms at most).
+func (d *Daemon) linkOfRequest(r *http.Request) (*linked, api.LinkRequest, *http.Request, error) {
 	var req api.LinkRequest
 	if err := decodeBody(r, &req); err != nil {
-		return nil, req, err
+		return nil, req, r, err
 	}
+	r = d.withSession(r)
 	lk, err := d.openLink(r.Context(), req)
-	return lk, req, err
+	return lk, req, r, err
+}
+
+// withSession gives r a context that carries one Bitswap session for all
+// the request reads from other nodes (see linkOfRequest).
+func (d *Daemon) withSession(r *http.Request) *http.Request {
+	return r.WithContext(blockservice.ContextWithSession(r.Context(), d.node.BlockService()))
+}
+
+// prefetch asks for the blocks cs (those not held) in one Bitswap
+// request, in the background until ctx ends, so that reading them one by
+// one waits one round trip in all rather than one each.
+func prefetch(ctx context.Context, bs blockservice.BlockService, cs []cid.Cid) {
+	ch := bs.GetBlocks(ctx, cs)
+	go func() {
+		for range ch {
+		}
+	}()
 }
 
 // info is what a link opens, as 'peer ls LINK' shows it.
@@ -130,7 +156,7 @@ func (lk *linked) info() api.LinkInfo {
 }
 
 func (d *Daemon) handleLinkStat(w http.ResponseWriter, r *http.Request) error {
-	lk, _, err := d.linkOfRequest(r)
+	lk, _, r, err := d.linkOfRequest(r)
 	if err != nil {
 		return err
 	}
@@ -139,7 +165,7 @@ func (d *Daemon) handleLinkStat(w http.ResponseWriter, r *http.Request) error {
 
 // handleLinkLs lists the folder a link opens (at the request's path).
 func (d *Daemon) handleLinkLs(w http.ResponseWriter, r *http.Request) error {
-	lk, _, err := d.linkOfRequest(r)
+	lk, _, r, err := d.linkOfRequest(r)
 	if err != nil {
 		return err
 	}
@@ -158,7 +184,7 @@ func (d *Daemon) handleLinkLs(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (d *Daemon) handleLinkCat(w http.ResponseWriter, r *http.Request) error {
-	lk, req, err := d.linkOfRequest(r)
+	lk, req, r, err := d.linkOfRequest(r)
 	if err != nil {
 		return err
 	}
@@ -171,7 +197,7 @@ func (d *Daemon) handleLinkCat(w http.ResponseWriter, r *http.Request) error {
 // handleLinkGet writes the file a link opens, or a tar stream of its
 // folder (at the request's path).
 func (d *Daemon) handleLinkGet(w http.ResponseWriter, r *http.Request) error {
-	lk, req, err := d.linkOfRequest(r)
+	lk, req, r, err := d.linkOfRequest(r)
 	if err != nil {
 		return err
 	}

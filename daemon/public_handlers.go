@@ -94,6 +94,7 @@ func publicJSON(p, name string, c cid.Cid, kind ipfsfile.Kind, size uint64) api.
 // handlePublicLs lists an account's public index, or a folder in it: each
 // name with the file's size.
 func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
+	r = d.withSession(r)
 	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
 	defer cancel()
 	index, err := d.publicIndex(ctx, r)
@@ -132,6 +133,7 @@ func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
 
 // handlePublicCat writes a file of an account's public index.
 func (d *Daemon) handlePublicCat(w http.ResponseWriter, r *http.Request) error {
+	r = d.withSession(r)
 	ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
 	index, err := d.publicIndex(ctx, r)
 	if err != nil {
@@ -152,6 +154,7 @@ func (d *Daemon) handlePublicCat(w http.ResponseWriter, r *http.Request) error {
 // handlePublicGet writes a file of an account's public index, or a tar
 // stream of a folder in it.
 func (d *Daemon) handlePublicGet(w http.ResponseWriter, r *http.Request) error {
+	r = d.withSession(r)
 	ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
 	index, err := d.publicIndex(ctx, r)
 	if err != nil {

@@ -272,7 +272,8 @@ func Resolve(ctx context.Context, dag ipld.DAGService, c cid.Cid, names []string
 }
 
 // List lists the UnixFS folder nd: each entry's name, CID and what it
-// holds (a file's size; a folder's, 0).
+// holds (a file's size; a folder's, 0). An entry whose node cannot be
+// fetched is listed as a file of size 0.
 func List(ctx context.Context, dag ipld.DAGService, nd ipld.Node) ([]Entry, error) {
 	dir, err := uio.NewDirectoryFromNode(dag, nd)
 	if err != nil {
@@ -282,10 +283,24 @@ func List(ctx context.Context, dag ipld.DAGService, nd ipld.Node) ([]Entry, erro
 	if err != nil {
 		return nil, fmt.Errorf("failed to list folder %s: %w", nd.Cid(), err)
 	}
+	// The entries' nodes in one request (GetMany), not a round trip each.
+	cs := make([]cid.Cid, len(links))
+	for i, l := range links {
+		cs[i] = l.Cid
+	}
+	infos := map[cid.Cid]Info{}
+	for o := range dag.GetMany(ctx, cs) {
+		if o.Err != nil {
+			continue
+		}
+		if info, err := Describe(o.Node); err == nil {
+			infos[o.Node.Cid()] = info
+		}
+	}
 	out := make([]Entry, 0, len(links))
 	for _, l := range links {
 		e := Entry{Name: l.Name, CID: l.Cid, Kind: KindFile}
-		if info, _, err := Stat(ctx, dag, l.Cid); err == nil {
+		if info, ok := infos[l.Cid]; ok {
 			e.Kind = info.Kind
 			if info.Kind == KindFile {
 				e.Size = info.Size

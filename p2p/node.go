@@ -231,6 +231,12 @@ func bitswapOptions(p blockstore.Profile) []bitswap.Option {
 		// tens of MB/s.
 		bitswap.MaxOutstandingBytesPerPeer(32 << 20),
 		bitswap.WithTargetMessageSize(1 << 20),
+		// Answer a want-have of a small block (a root, share, folder or
+		// file node) with the block: a reader of a link or of a new root
+		// then needs a round trip less for each (and Bitswap sends a peer
+		// at most one message per 20 ms). Several holders may each send
+		// it; small blocks only, so that costs little.
+		bitswap.WithWantHaveReplaceSize(16 << 10),
 		bitswap.EngineBlockstoreWorkerCount(64),
 		bitswap.EngineTaskWorkerCount(16),
 		bitswap.TaskWorkerCount(16),
