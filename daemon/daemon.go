@@ -47,6 +47,7 @@ type Daemon struct {
 	dav     *dav.Handler
 	lan     *http.Server
 	lanAddr string
+	apiMux  http.Handler // the API routes, without the token check (behind a web UI session)
 
 	closeOnce sync.Once
 	closeErr  error

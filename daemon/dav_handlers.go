@@ -14,6 +14,7 @@ import (
 	"github.com/peer-cloud/peer/dav"
 	"github.com/peer-cloud/peer/internal/passwd"
 	"github.com/peer-cloud/peer/repo"
+	"github.com/peer-cloud/peer/webui"
 )
 
 // davPrefix is where WebDAV is served.
@@ -55,9 +56,10 @@ func (d *Daemon) withDAV(next http.Handler) http.Handler {
 	})
 }
 
-// startLAN serves /dav/ on lan.listen, when set, over TLS with the node's
-// certificate and to the 'peer passwd' password only: the API token, which
-// opens the whole API, is not taken there.
+// startLAN serves /dav/ and the web UI on lan.listen, when set, over TLS
+// with the node's certificate and to the 'peer passwd' password only: the
+// API token is not taken there, and the API only behind a web UI session
+// (which that password opened).
 func (d *Daemon) startLAN() error {
 	addr := d.repo.Config.LAN.Listen
 	if addr == "" {
@@ -79,14 +81,21 @@ func (d *Daemon) startLAN() error {
 		return fmt.Errorf("failed to listen for WebDAV on the LAN at %s (change lan.listen in %s): %w", addr, repo.ConfigFile, err)
 	}
 	served := (&dav.Auth{Dir: d.repo.Dir}).Wrap(d.davHandler())
+	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isDAV(r) {
+			http.Error(w, "only WebDAV (at /dav/) and the web UI (at /) are served here", http.StatusNotFound)
+			return
+		}
+		served.ServeHTTP(w, r)
+	})
+	check := &passwd.Checker{Dir: d.repo.Dir} // the password only, not the token
+	if ui, err := webui.New(webui.Config{Check: check.Check, API: d.apiMux, Log: d.log.With("part", "webui", "on", "lan")}); err != nil {
+		d.log.Warn("no web UI on the LAN", "err", err)
+	} else {
+		handler = serveUI(ui, handler)
+	}
 	d.lan = &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !isDAV(r) {
-				http.Error(w, "only WebDAV is served here, at /dav/", http.StatusNotFound)
-				return
-			}
-			served.ServeHTTP(w, r)
-		}),
+		Handler:           handler,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
@@ -97,7 +106,7 @@ func (d *Daemon) startLAN() error {
 			d.log.Warn("WebDAV on the LAN stopped", "err", err)
 		}
 	}()
-	d.log.Info("serving WebDAV to the LAN", "url", d.LANURL(), "fingerprint", repo.Fingerprint(cert.Certificate[0]))
+	d.log.Info("serving WebDAV and the web UI to the LAN", "url", d.LANURL(), "ui", "https://"+d.lanAddr+"/", "fingerprint", repo.Fingerprint(cert.Certificate[0]))
 	return nil
 }
 

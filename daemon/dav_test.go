@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -274,10 +276,10 @@ func TestDAVPutChunkedAndRange(t *testing.T) {
 	}
 }
 
-// TestDAVLAN: with lan.listen set, /dav/ is served over TLS with the
-// node's certificate (the fingerprint 'peer status' shows), to the
-// 'peer passwd' password only; without a password the daemon refuses to
-// start. The listener is on 127.0.0.1, as every test's.
+// TestDAVLAN: with lan.listen set, /dav/ and the web UI are served over
+// TLS with the node's certificate (the fingerprint 'peer status' shows),
+// to the 'peer passwd' password only; without a password the daemon
+// refuses to start. The listener is on 127.0.0.1, as every test's.
 func TestDAVLAN(t *testing.T) {
 	cfg := repo.DefaultConfig()
 	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
@@ -338,6 +340,39 @@ func TestDAVLAN(t *testing.T) {
 	base := strings.TrimSuffix(st.LAN, "/dav/")
 	if got := do("GET", base+api.Version+"/id", func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+r.Token) }); got != http.StatusNotFound {
 		t.Fatalf("the API on the LAN listener: %d; want 404", got)
+	}
+	// The web UI on the LAN: the password logs in (the token does not),
+	// the session cookie is Secure, and it opens the API there.
+	jar, _ := cookiejar.New(nil)
+	client.Jar = jar
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	login := func(pass string) *http.Response {
+		t.Helper()
+		resp, err := client.PostForm(base+"/login", url.Values{"password": {pass}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := login(r.Token); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("web UI login on the LAN with the API token: %d; want 401", resp.StatusCode)
+	}
+	if got := do("GET", base+api.Version+"/vault/ls?path=/", nil); got != http.StatusNotFound {
+		t.Fatalf("the API on the LAN without a session: %d; want 404", got)
+	}
+	resp := login("lan password")
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 || !resp.Cookies()[0].Secure {
+		t.Fatalf("web UI login on the LAN: %d, cookies %v; want 303 and a Secure cookie", resp.StatusCode, resp.Cookies())
+	}
+	if got := do("GET", base+api.Version+"/vault/ls?path=/", nil); got != http.StatusOK {
+		t.Fatalf("the API on the LAN with a session: %d; want 200", got)
+	}
+	if got := do("POST", base+api.Version+"/vault/mkdir?path=/x", nil); got != http.StatusForbidden {
+		t.Fatalf("a change on the LAN without the session's CSRF token: %d; want 403", got)
+	}
+	if got := do("GET", base+"/", nil); got != http.StatusOK {
+		t.Fatalf("the web UI page on the LAN: %d", got)
 	}
 	plain := strings.Replace(st.LAN, "https://", "http://", 1)
 	if resp, err := http.Get(plain); err == nil {

@@ -90,6 +90,7 @@ func (d *Daemon) routes() http.Handler {
 	handle("POST /donor/serve", d.handleDonorServe)
 	handle("POST /donor/stop", d.handleDonorStop)
 	mux.Handle("GET /metrics", d.metricsHandler())
+	d.apiMux = mux
 	return d.checkHost(d.withGateway(d.withDAV(d.withWebUI(mux, d.auth(mux)))))
 }
 

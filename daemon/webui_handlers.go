@@ -23,6 +23,13 @@ func (d *Daemon) withWebUI(api, authed http.Handler) http.Handler {
 		d.log.Warn("no web UI", "err", err)
 		return authed
 	}
+	return serveUI(ui, authed)
+}
+
+// serveUI sends the web UI's paths to ui, API requests that carry a
+// session cookie and no Authorization header to its session checks, and
+// the rest to next.
+func serveUI(ui *webui.Handler, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case webui.Serves(r.URL.Path):
@@ -30,7 +37,7 @@ func (d *Daemon) withWebUI(api, authed http.Handler) http.Handler {
 		case strings.HasPrefix(r.URL.Path, "/api/") && r.Header.Get("Authorization") == "" && webui.HasCookie(r):
 			ui.ServeAPI(w, r)
 		default:
-			authed.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 		}
 	})
 }

@@ -28,8 +28,9 @@ type Config struct {
 
 // LAN configures serving WebDAV to other machines of the LAN.
 type LAN struct {
-	// Listen is the host:port to serve /dav/ on over TLS, with the node's
-	// certificate and to the 'peer passwd' password only; "" is off.
+	// Listen is the host:port to serve /dav/ and the web UI on over TLS,
+	// with the node's certificate and to the 'peer passwd' password only;
+	// "" is off.
 	Listen string `toml:"listen"`
 }
 
@@ -147,7 +148,7 @@ pubsub = %t
 catch_up_interval = %q
 
 [lan]
-# Serve WebDAV (/dav/) to other machines at this host:port, e.g.
+# Serve WebDAV (/dav/) and the web UI (/) to other machines at this host:port, e.g.
 # "0.0.0.0:5443": over TLS with the node's certificate (tls.crt; 'peer status'
 # shows its fingerprint) and to the password set with 'peer passwd' only.
 # Empty: off.
