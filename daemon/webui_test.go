@@ -398,6 +398,29 @@ func TestWebUIBrowser(t *testing.T) {
 		wait(`document.getElementById('dialog-title').textContent === 'Shared folder/' && document.getElementById('dialog').open`), chromedp.Click(css("#dialog-ok")))
 	downloaded("folder link's download", progress, folderTar)
 
+	// The Shared page lists the folder's share; ending it there ends it.
+	do("your shares", chromedp.Navigate(base+"/#/shared"), wait(`document.querySelector('table.shares .end-share')`), chromedp.Click(css(`table.shares .end-share`)),
+		chromedp.WaitVisible(css("#dialog-ok")), chromedp.Click(css("#dialog-ok")),
+		wait(`document.querySelector('table.shares') && document.querySelector('table.shares').textContent.includes('ended')`))
+	shot("shares")
+	if list, err := c.Shares(ctx); err != nil || len(list) != 1 || list[0].Ended == nil {
+		t.Fatalf("after ending the share in the page, the API lists %+v, %v", list, err)
+	}
+
+	// A folder upload (as a dropped folder gives it): the files land at
+	// their paths below the folder.
+	do("files for a folder upload", chromedp.Navigate(base+"/#/files/"), chromedp.WaitVisible(css("#upload-folder-button")))
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`upload([Object.assign(new File(['folder bytes'], 'c.txt'), {relPath: 'Up/sub/c.txt'}), Object.assign(new File(['top'], 'd.txt'), {relPath: 'Up/d.txt'})], '/', document.getElementById('upload-box')).then(() => route()), true`))
+	must("start a folder upload", err)
+	do("upload a folder", chromedp.WaitVisible(css(`tr[data-name="Up"]`)))
+	fr, err := c.VaultCat(ctx, "/Up/sub/c.txt", "", 0, -1)
+	must("read the uploaded folder's file", err)
+	got, _ = io.ReadAll(fr.Body)
+	fr.Body.Close()
+	if string(got) != "folder bytes" {
+		t.Fatalf("the folder upload stored %q at /Up/sub/c.txt", got)
+	}
+
 	// Rename it in the page's dialog.
 	do("rename", chromedp.Click(css(`tr[data-name="report.bin"] button.rename`)), chromedp.WaitVisible(css("#dialog-input")))
 	shot("rename")

@@ -179,15 +179,20 @@ function pad(n) {
   return r === 0 ? null : new Uint8Array(512 - r);
 }
 
-// tarOf returns a Blob holding files as a tar stream, under their names.
+// relPath is where a file goes below the upload's folder: its path in a
+// dropped or chosen folder ("photos/2024/a.jpg"), else its name.
+function relPath(f) { return f.relPath || f.webkitRelativePath || f.name; }
+
+// tarOf returns a Blob holding files as a tar stream, under their paths.
 function tarOf(files) {
   const parts = [];
   for (const f of files) {
     const mtime = (f.lastModified || Date.now()) / 1000;
-    const name = enc.encode(f.name);
-    let hdrName = f.name;
+    const path = relPath(f);
+    const name = enc.encode(path);
+    let hdrName = path;
     if (name.length > 100 || f.size >= 8 * 1024 * 1024 * 1024) {
-      const pax = paxRecord('path', f.name) + (f.size >= 8 * 1024 * 1024 * 1024 ? paxRecord('size', String(f.size)) : '');
+      const pax = paxRecord('path', path) + (f.size >= 8 * 1024 * 1024 * 1024 ? paxRecord('size', String(f.size)) : '');
       const body = enc.encode(pax);
       parts.push(tarHeader('PaxHeader', body.length, mtime, 'x'), body);
       const p = pad(body.length);
@@ -202,6 +207,30 @@ function tarOf(files) {
   return new Blob(parts, { type: 'application/x-tar' });
 }
 
+// droppedFiles gives the files of a drop, the files in dropped folders
+// too, each with its path below the drop (relPath).
+async function droppedFiles(dt) {
+  const entries = Array.from(dt.items || []).map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+  if (!entries.length) return Array.from(dt.files || []);
+  const out = [];
+  const walk = async (entry, prefix) => {
+    if (entry.isFile) {
+      const f = await new Promise((ok, fail) => entry.file(ok, fail));
+      f.relPath = prefix + f.name;
+      out.push(f);
+      return;
+    }
+    const reader = entry.createReader();
+    for (;;) {
+      const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
+      if (!batch.length) break;
+      for (const e of batch) await walk(e, prefix + entry.name + '/');
+    }
+  };
+  for (const e of entries) await walk(e, '');
+  return out;
+}
+
 // The last upload's line stays shown in its folder across re-renders.
 let uploads = 0;
 let lastUpload = null; // { dir, item }
@@ -211,7 +240,7 @@ function upload(files, dir, box) {
   files = Array.from(files);
   if (files.length === 0) return Promise.resolve();
   const total = files.reduce((s, f) => s + f.size, 0);
-  const label = files.length === 1 ? files[0].name : files.length + ' files';
+  const label = files.length === 1 ? relPath(files[0]) : files.length + ' files';
   const bar = el('progress', { max: 100, value: 0 });
   const txt = el('div', { class: 'muted', text: 'Uploading ' + label + '…' });
   const item = el('div', { class: 'progress', id: 'upload-progress' }, txt, bar);
@@ -316,16 +345,21 @@ async function viewFiles(main, dir, gen) {
   entries.sort((a, b) => (a.type === b.type ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.type === 'dir' ? -1 : 1));
   const progress = el('div', { id: 'upload-box' }, lastUpload && lastUpload.dir === dir ? lastUpload.item : null);
   const input = el('input', { type: 'file', id: 'upload-input', multiple: true });
+  const folderInput = el('input', { type: 'file', id: 'upload-folder-input', multiple: true, webkitdirectory: true });
   const reload = () => { if (gen === viewGen) route(); };
-  input.addEventListener('change', async () => {
-    const fs = Array.from(input.files);
-    input.value = '';
-    await upload(fs, dir, progress);
-    reload();
-  });
+  for (const inp of [input, folderInput]) {
+    inp.addEventListener('change', async () => {
+      const fs = Array.from(inp.files);
+      inp.value = '';
+      await upload(fs, dir, progress);
+      reload();
+    });
+  }
   const toolbar = el('div', { class: 'toolbar' },
     el('label', { class: 'button primary', for: 'upload-input', id: 'upload-button' }, 'Upload'),
     input,
+    el('label', { class: 'button', for: 'upload-folder-input', id: 'upload-folder-button' }, 'Upload folder'),
+    folderInput,
     el('button', { type: 'button', id: 'mkdir-button', onclick: async () => {
       const name = await ask('New folder', 'In ' + dir, '', 'Make folder');
       if (!name) return;
@@ -350,8 +384,8 @@ async function viewFiles(main, dir, gen) {
   } },
     el('thead', {}, el('tr', {}, el('th', { text: 'Name' }), el('th', { class: 'num', text: 'Size' }), el('th', { text: 'Modified' }), el('th', {}))),
     el('tbody', {}, rows));
-  const empty = entries.length ? null : el('p', { class: 'muted card', text: 'This folder is empty. Drop files here, or use Upload.' });
-  show(main, crumbs(dir), toolbar, progress, empty || table, el('div', { class: 'drop', text: 'Drop files to upload them to ' + dir }));
+  const empty = entries.length ? null : el('p', { class: 'muted card', text: 'This folder is empty. Drop files or folders here, or use Upload.' });
+  show(main, crumbs(dir), toolbar, progress, empty || table, el('div', { class: 'drop', text: 'Drop files or folders to upload them to ' + dir }));
   main.dataset.renderedAt = Math.round(performance.now()); // for the page-load figure
 
   // Drag and drop anywhere on the page.
@@ -364,7 +398,8 @@ async function viewFiles(main, dir, gen) {
     ev.preventDefault();
     depth = 0;
     body.classList.remove('dragging');
-    const fs = Array.from(ev.dataTransfer.files || []);
+    let fs;
+    try { fs = await droppedFiles(ev.dataTransfer); } catch (err) { toast('Could not read what was dropped: ' + err.message, true); return; }
     if (fs.length) { await upload(fs, dir, progress); reload(); }
   };
   main.ondragenter = enter; main.ondragleave = leave; main.ondragover = over; main.ondrop = drop;
@@ -474,7 +509,24 @@ async function viewShared(main, _, gen) {
       el('td', { class: 'actions' }, el('button', { type: 'button', class: 'small download', onclick: () => downloadLink({ link: r.link }, r.name, '/links/cat').catch((e) => toast(e.message, true)) }, 'Download'))))));
   const known = list.filter((r) => r.contact);
   const strangers = list.filter((r) => !r.contact);
+  const mine = await api('GET', '/shares');
+  if (gen !== viewGen) return;
+  const state = (s) => s.ended ? 'ended ' + when(s.ended) : s.expires && new Date(s.expires) < new Date() ? 'expired ' + when(s.expires) : s.expires ? 'until ' + when(s.expires) : 'standing';
+  const yours = el('table', { class: 'list shares' },
+    el('thead', {}, el('tr', {}, el('th', { text: 'Path' }), el('th', { text: 'Link' }), el('th', { text: 'Made' }), el('th', { text: 'State' }), el('th', {}))),
+    el('tbody', {}, ...mine.map((s) => el('tr', { dataset: { id: s.id } },
+      el('td', { class: 'name', text: s.path }),
+      el('td', { text: s.follows ? 'follows the path' : 'the folder as it was' }),
+      el('td', { text: when(s.made) }),
+      el('td', { text: state(s) }),
+      el('td', { class: 'actions' }, s.ended ? null : el('button', { type: 'button', class: 'small danger end-share', onclick: async () => {
+        const ok = await ask('End this share?', s.path + ': the link then opens nothing written after now. What it opened before stays readable to whoever kept it.', undefined, 'End share');
+        if (!ok) return;
+        try { await api('POST', '/unshare', null, JSON.stringify({ what: s.id }), 'application/json'); toast('Ended the share of ' + s.path); route(); } catch (err) { toast(err.message, true); }
+      } }, 'End'))))));
   show(main,
+    mine.length ? el('h2', { text: 'Your shares' }) : null,
+    mine.length ? yours : null,
     el('h2', { text: 'Shared with you' }),
     list.length ? null : el('p', { class: 'muted card', text: 'Nothing yet. Others share files with you with peer share PATH --with and your account ID (the Node page shows it).' }),
     known.length ? table(known) : null,
@@ -506,11 +558,21 @@ async function fileAction(act, e, dir, reload) {
         go('/history?path=' + encodeURIComponent(p));
         return;
       case 'share': {
-        const what = isDir
-          ? 'Make a link to the folder ' + p + ' as it is now, with all it holds. Anyone holding the link can read it from any node, of any account; what they read cannot be taken back. (Links that follow the newest version: peer share --follow.)'
-          : 'Make a link to the version of ' + p + ' there now. Anyone holding the link can read this version from any node, of any account; it cannot be taken back. (Links that follow the newest version: peer share --follow.)';
-        const ok = await ask('Share ' + e.name, what, undefined, 'Make link');
-        if (!ok) return;
+        if (isDir) {
+          const ok = await ask('Share ' + e.name, 'Make a link to the folder ' + p + ' as it is now, with all it holds. Anyone holding the link can read it from any node, of any account; what they read cannot be taken back (ending the share in Shared stops your devices keeping it). (Links that follow the newest version: peer share --follow.)', undefined, 'Make link');
+          if (!ok) return;
+          const s = await api('POST', '/share', null, JSON.stringify({ path: p }), 'application/json');
+          await showLink(s.link);
+          return;
+        }
+        const with_ = await ask('Share ' + e.name, 'Leave this empty to make a link to the version of ' + p + ' there now: anyone holding it can read this version from any node, of any account, and it cannot be taken back. Or give accounts (IDs or contact names, comma-separated) to seal this version for them and send it to their inboxes.', '', 'Share');
+        if (with_ === null) return;
+        const accounts = with_.split(',').map((a) => a.trim()).filter(Boolean);
+        if (accounts.length) {
+          const s = await api('POST', '/share', null, JSON.stringify({ path: p, with: accounts }), 'application/json');
+          toast('Shared ' + e.name + ' with ' + s.with.map(short).join(', '));
+          return;
+        }
         const s = await api('POST', '/share', null, JSON.stringify({ path: p }), 'application/json');
         await showLink(s.link);
         return;
