@@ -12,6 +12,9 @@ type ID struct {
 	ID      string   `json:"id"`
 	Addrs   []string `json:"addrs"`
 	Profile string   `json:"profile"`
+	// DonorOnly: the node has no account of its own (donor.only); it
+	// serves the donor's and the node's routes only.
+	DonorOnly bool `json:"donor_only,omitempty"`
 }
 
 // Peer is a connected peer.

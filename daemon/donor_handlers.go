@@ -152,5 +152,7 @@ func (d *Daemon) donorRoutes() http.Handler {
 	mux.Handle("/", d.serve(func(http.ResponseWriter, *http.Request) error {
 		return &httpError{http.StatusConflict, errors.New("this node is a donor with no account of its own (donor.only in config.toml): it serves only 'peer donate', 'peer id', 'peer peers' and 'peer repo'")}
 	}))
-	return d.checkHost(d.auth(mux))
+	// The web UI too, with its Donor and Node pages (a headless board is
+	// looked after from a browser through an SSH tunnel to the API's port).
+	return d.checkHost(d.withWebUI(mux, d.auth(mux)))
 }

@@ -12,7 +12,7 @@ import (
 
 func (d *Daemon) handleID(w http.ResponseWriter, r *http.Request) error {
 	h := d.node.Host()
-	out := api.ID{ID: h.ID().String(), Profile: string(d.store.Profile()), Addrs: []string{}}
+	out := api.ID{ID: h.ID().String(), Profile: string(d.store.Profile()), Addrs: []string{}, DonorOnly: d.repo.Config.Donor.Only}
 	for _, a := range h.Addrs() {
 		out.Addrs = append(out.Addrs, a.String()+"/p2p/"+h.ID().String())
 	}

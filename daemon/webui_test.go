@@ -598,3 +598,40 @@ func startWeb(tb testing.TB) (*daemon.Daemon, *api.Client, *repo.Repo) {
 	})
 	return d, &api.Client{Base: d.APIURL(), Token: r.Token}, r
 }
+
+// TestWebUIDonorOnly: a donor with no account of its own serves the web
+// UI too; its API says so (the page then shows the Donor and Node pages
+// only), and the donor's routes answer a session.
+func TestWebUIDonorOnly(t *testing.T) {
+	cfg := repo.DefaultConfig()
+	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Network.MDNS = false
+	cfg.API.Listen = "127.0.0.1:0"
+	cfg.Donor.Only = true
+	r, err := repo.Init(t.TempDir(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.Start(t.Context(), r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	w := newWebClient(t, d)
+	if lr := w.login(r.Token); lr.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login on a donor: %d", lr.StatusCode)
+	}
+	if resp, b := w.do("GET", "/", nil); resp.StatusCode != 200 || !bytes.Contains(b, []byte("/assets/app.js")) {
+		t.Fatalf("GET / on a donor: %d", resp.StatusCode)
+	}
+	var id api.ID
+	if resp, b := w.do("GET", api.Version+"/id", nil); resp.StatusCode != 200 || json.Unmarshal(b, &id) != nil || !id.DonorOnly {
+		t.Fatalf("GET /id on a donor with a session: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := w.do("GET", api.Version+"/donor", nil); resp.StatusCode != 200 {
+		t.Fatalf("GET /donor on a donor with a session: %d %s", resp.StatusCode, b)
+	}
+	if resp, _ := w.do("GET", api.Version+"/vault/ls", nil); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("GET /vault/ls on a donor: %d; want 409", resp.StatusCode)
+	}
+}

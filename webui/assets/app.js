@@ -302,7 +302,8 @@ function route() {
   const pathPart = decodeURIComponent(qi < 0 ? raw : raw.slice(0, qi));
   const params = new URLSearchParams(qi < 0 ? '' : raw.slice(qi + 1));
   const m = pathPart.match(/^\/([a-z]+)(\/.*)?$/);
-  const view = m ? m[1] : 'files';
+  let view = m ? m[1] : 'files';
+  if (donorOnly && view !== 'node') view = 'donor';
   setActive(view);
   const views = { files: viewFiles, history: viewHistory, shared: viewShared, devices: viewDevices, sync: viewSync, donor: viewDonor, node: viewNode };
   const fn = views[view] || viewFiles;
@@ -784,14 +785,14 @@ async function viewDonor(main, _, gen) {
 }
 
 async function viewNode(main, _, gen) {
-  const [id, status, peers, bw] = await Promise.all([api('GET', '/id'), api('GET', '/status'), api('GET', '/peers'), api('GET', '/stats/bitswap')]);
+  const [id, status, peers, bw] = await Promise.all([api('GET', '/id'), donorOnly ? {} : api('GET', '/status'), api('GET', '/peers'), api('GET', '/stats/bitswap')]);
   if (gen !== viewGen) return;
   const storage = el('div', { class: 'card', id: 'storage' }, el('h2', { text: 'Storage' }), el('p', { class: 'muted', text: 'Counting…' }));
   const pub = status.last_publish;
   show(main, el('h1', { text: 'This node' }),
     el('div', { class: 'grid' },
       el('div', { class: 'card', id: 'node' }, el('h2', { text: 'Account and device' }), facts([
-        ['Account', el('code', { text: status.account })],
+        ['Account', status.account ? el('code', { text: status.account }) : 'none: this node only lends disk (donor.only)'],
         ['Device', el('code', { text: id.id })],
         ['Profile', id.profile],
         ['Head', status.head ? el('code', { text: short(status.head) }) : '—'],
@@ -831,6 +832,9 @@ async function viewNode(main, _, gen) {
 // the page opens on a folder.
 let firstListing = null;
 
+// donorOnly: the node has no account (donor.only): only Donor and Node.
+let donorOnly = false;
+
 async function start() {
   const m = location.hash.match(/^#\/files(\/[^?]*)?$/);
   if (m || !location.hash) {
@@ -838,9 +842,21 @@ async function start() {
     firstListing = { dir, entries: api('GET', '/vault/ls', { path: dir }) };
     firstListing.entries.catch(() => {});
   }
+  // Asked beside the session: a donor with no account of its own has the
+  // Donor and Node pages only.
+  const idAsked = api('GET', '/id');
+  idAsked.catch(() => {});
   const res = await fetch('/ui/session', { credentials: 'same-origin' });
   if (res.status === 401) { location.href = '/login'; return; }
   csrf = (await res.json()).csrf;
+  try {
+    const id = await idAsked;
+    if (id.donor_only) {
+      donorOnly = true;
+      for (const a of document.querySelectorAll('#nav a')) a.hidden = a.dataset.view !== 'donor' && a.dataset.view !== 'node';
+      firstListing = null;
+    }
+  } catch (err) { /* the pages say what fails */ }
   document.getElementById('logout').addEventListener('click', async () => {
     await fetch('/logout', { method: 'POST', headers: { 'X-CSRF-Token': csrf } });
     location.href = '/login';
