@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -27,6 +28,53 @@ type asset struct {
 	plain []byte
 	gz    []byte
 	etag  string
+	csp   string // the page's Content-Security-Policy; "": securityHeaders'
+	// inlined: the file is also written into index.html, so a browser
+	// does not fetch it.
+	inlined bool
+}
+
+func newAsset(name string, b []byte) (*asset, error) {
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(b)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	return &asset{name: name, ctype: ctype, plain: b, gz: gz.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+}
+
+// inline writes the style sheet and the script into index.html, so that
+// the page needs no more requests before it runs (two round trips the
+// browser made one after the other), and allows exactly those two by
+// their hashes in its Content-Security-Policy.
+func inline(out map[string]*asset) error {
+	page, css, js := out["index.html"], out["app.css"], out["app.js"]
+	if css == nil || js == nil {
+		return nil
+	}
+	const link, script = `<link rel="stylesheet" href="/assets/app.css">`, `<script src="/assets/app.js" defer></script>`
+	html := string(page.plain)
+	if !strings.Contains(html, link) || !strings.Contains(html, script) || !strings.Contains(html, "</body>") {
+		return fmt.Errorf("webui: index.html does not load app.css and app.js as inline expects")
+	}
+	html = strings.Replace(html, link, "<style>"+string(css.plain)+"</style>", 1)
+	html = strings.Replace(html, script, "", 1)
+	html = strings.Replace(html, "</body>", "<script>"+string(js.plain)+"</script>\n</body>", 1)
+	a, err := newAsset("index.html", []byte(html))
+	if err != nil {
+		return err
+	}
+	hash := func(b []byte) string { s := sha256.Sum256(b); return "'sha256-" + base64.StdEncoding.EncodeToString(s[:]) + "'" }
+	a.csp = "default-src 'self'; script-src 'self' " + hash(js.plain) + "; style-src 'self' " + hash(css.plain) + "; " + cspRest
+	out["index.html"] = a
+	css.inlined, js.inlined = true, true
+	return nil
 }
 
 // loadAssets reads the embedded files and gzips them, once.
@@ -44,19 +92,8 @@ func loadAssets() (map[string]*asset, error) {
 		if err != nil {
 			return err
 		}
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		zw.Write(b)
-		if err := zw.Close(); err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		ctype := mime.TypeByExtension(path.Ext(p))
-		if ctype == "" {
-			ctype = "application/octet-stream"
-		}
-		out[p] = &asset{name: p, ctype: ctype, plain: b, gz: gz.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
-		return nil
+		out[p], err = newAsset(p, b)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webui: failed to read the embedded files: %w", err)
@@ -64,11 +101,14 @@ func loadAssets() (map[string]*asset, error) {
 	if out["index.html"] == nil {
 		return nil, fmt.Errorf("webui: no index.html among the embedded files")
 	}
+	if err := inline(out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
-// GzippedSize is the sum of the embedded files' gzipped sizes, what a
-// browser loading every one of them transfers.
+// GzippedSize is the sum of the gzipped sizes of the files a browser
+// loads (index.html with the script and style sheet in it, the icon).
 func GzippedSize() (int, error) {
 	as, err := loadAssets()
 	if err != nil {
@@ -76,7 +116,9 @@ func GzippedSize() (int, error) {
 	}
 	n := 0
 	for _, a := range as {
-		n += len(a.gz)
+		if !a.inlined {
+			n += len(a.gz)
+		}
 	}
 	return n, nil
 }
@@ -104,6 +146,9 @@ func acceptsGzip(r *http.Request) bool {
 func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
 	hd := w.Header()
 	securityHeaders(w)
+	if a.csp != "" {
+		hd.Set("Content-Security-Policy", a.csp)
+	}
 	hd.Set("Content-Type", a.ctype)
 	hd.Set("ETag", a.etag)
 	hd.Set("Cache-Control", "no-cache")

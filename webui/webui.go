@@ -110,11 +110,15 @@ func HasCookie(r *http.Request) bool {
 	return err == nil
 }
 
+// cspRest is the Content-Security-Policy of every page after its
+// default-src (and, for index.html, the hashes of its script and style).
+const cspRest = "img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 // securityHeaders are set on every page: nothing from elsewhere, no
-// inline script, no framing.
+// inline script but index.html's own (by its hash), no framing.
 func securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'self'; "+cspRest)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")

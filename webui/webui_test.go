@@ -3,6 +3,8 @@ package webui
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -152,7 +154,7 @@ func TestSessionAuth(t *testing.T) {
 	if len(cs) != 1 || cs[0].Name != cookieName || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode || cs[0].Path != "/" || cs[0].Secure {
 		t.Fatalf("session cookie %+v; want HttpOnly, SameSite=Strict, Path=/, not Secure over plain HTTP", cs)
 	}
-	if r, body := do("GET", "/", nil); r.StatusCode != 200 || !strings.Contains(body, "/assets/app.js") || !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+	if r, body := do("GET", "/", nil); r.StatusCode != 200 || !strings.Contains(body, "function route()") || !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'self'") {
 		t.Fatalf("GET / with a session: %d %v", r.StatusCode, r.Header)
 	}
 	if r, _ := do("GET", "/login", nil); r.StatusCode != http.StatusSeeOther {
@@ -188,6 +190,26 @@ func TestSessionAuth(t *testing.T) {
 	}
 	if r, _ := do("GET", "/api/v1/x", nil); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("API after logout: %d", r.StatusCode)
+	}
+}
+
+// The page carries its script and style sheet, and its policy allows
+// exactly those by hash: no other inline script or style runs.
+func TestIndexInlinesByHash(t *testing.T) {
+	as, err := loadAssets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := as["index.html"]
+	for _, name := range []string{"app.js", "app.css"} {
+		a := as[name]
+		sum := sha256.Sum256(a.plain)
+		if !bytes.Contains(page.plain, a.plain) || !strings.Contains(page.csp, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") || !a.inlined {
+			t.Fatalf("index.html does not carry %s, or its policy does not allow it by hash", name)
+		}
+	}
+	if strings.Contains(page.csp, "unsafe-inline") || !strings.HasPrefix(page.csp, "default-src 'self'; ") || !strings.Contains(page.csp, "frame-ancestors 'none'") {
+		t.Fatalf("index.html's policy %q", page.csp)
 	}
 }
 
