@@ -75,3 +75,14 @@ func (c *Client) DonateStop(ctx context.Context, account string) (DonorStatus, e
 	var out DonorStatus
 	return out, c.JSON(ctx, http.MethodPost, "/donor/stop", url.Values{"account": {account}}, &out)
 }
+
+// Replicas asks who holds the account's head, or the version at p ("":
+// the head), and how it was proved.
+func (c *Client) Replicas(ctx context.Context, p string) (Replicas, error) {
+	var out Replicas
+	var q url.Values
+	if p != "" {
+		q = url.Values{"path": {p}}
+	}
+	return out, c.JSON(ctx, http.MethodGet, "/replicas", q, &out)
+}

@@ -4,6 +4,8 @@
 // Errors come back as {"error": "..."} with a 4xx or 5xx status.
 package api
 
+import "time"
+
 // Version is the API's path prefix.
 const Version = "/api/v1"
 
@@ -102,4 +104,30 @@ type BitswapStat struct {
 	DataSent       uint64 `json:"data_sent"`
 	Wantlist       int    `json:"wantlist"`
 	Peers          int    `json:"peers"`
+}
+
+// Replicas is who holds the account's head, or a path's version
+// (GET /replicas).
+type Replicas struct {
+	Account string    `json:"account"`
+	Head    string    `json:"head"`
+	Path    string    `json:"path,omitempty"`
+	Version string    `json:"version,omitempty"` // the path's version (or folder node) probed
+	Probes  int       `json:"probes"`            // blocks each holder was asked to prove
+	Holders []Replica `json:"holders"`
+}
+
+// Replica is one holder: a device of the account or a donor that answered
+// with a signed receipt, proving Proved of the probes, or a provider the
+// DHT names.
+type Replica struct {
+	Peer    string    `json:"peer"`
+	Role    string    `json:"role"` // "device", "donor", "provider", or "" (it answered, holding nothing it said)
+	Head    string    `json:"head,omitempty"`
+	Current bool      `json:"current"` // it holds this device's head
+	Seq     uint64    `json:"seq,omitempty"`
+	Claimed int       `json:"claimed"` // probes it answered with a proof
+	Proved  int       `json:"proved"`  // of those, the proofs that hold
+	Time    time.Time `json:"time,omitzero"`
+	Error   string    `json:"error,omitempty"`
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/peer-cloud/peer/metrics"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
+	"github.com/peer-cloud/peer/replica"
 	"github.com/peer-cloud/peer/repo"
 	"github.com/peer-cloud/peer/share"
 	peersync "github.com/peer-cloud/peer/sync"
@@ -54,7 +55,8 @@ type Daemon struct {
 
 	folders *folder.Service // the synced folders
 
-	donor *donor.Service // the accounts this node mirrors (donor_handlers.go)
+	donor    *donor.Service  // the accounts this node mirrors (donor_handlers.go)
+	replicas *replica.Server // answers who holds what (replica_handlers.go)
 
 	metrics *prometheus.Registry // what /metrics serves (metrics_handlers.go)
 
@@ -165,6 +167,7 @@ func (d *Daemon) start(ctx context.Context) error {
 		return err
 	}
 	d.startLink()
+	d.startReplicas()
 	d.folders = folder.New(d.acct, d.store.Namespace("folders"), log.With("part", "folders"), folder.Options{})
 	if err := d.folders.Start(ctx); err != nil {
 		return err
@@ -229,6 +232,9 @@ func (d *Daemon) close() error {
 	}
 	if d.folders != nil {
 		d.folders.Close()
+	}
+	if d.replicas != nil {
+		d.replicas.Close()
 	}
 	if d.donor != nil {
 		d.donor.Close()

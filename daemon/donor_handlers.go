@@ -117,6 +117,7 @@ func (d *Daemon) startDonorOnly(ctx context.Context) error {
 	if err := d.startDonor(ctx); err != nil {
 		return err
 	}
+	d.startReplicas()
 	var err error
 	if d.ln, err = net.Listen("tcp", d.repo.Config.API.Listen); err != nil {
 		return fmt.Errorf("failed to listen for the API on %s (is another daemon running? change api.listen in %s): %w", d.repo.Config.API.Listen, repo.ConfigFile, err)

@@ -4,6 +4,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/peer-cloud/peer/vault"
 )
 
@@ -59,4 +62,19 @@ func (s *Service) Status() Status {
 	}
 	sort.Slice(out.Accounts, func(i, j int) bool { return out.Accounts[i].Account < out.Accounts[j].Account })
 	return out
+}
+
+// Held reports the account root and head the donor holds of account id,
+// and the record's sequence that named them (ok false: it does not serve
+// the account, or holds nothing of it yet).
+func (s *Service) Held(id peer.ID) (root, head cid.Cid, seq uint64, ok bool) {
+	for _, m := range s.mirrorList() {
+		if m.id != id {
+			continue
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.h.Root, m.h.Head, m.h.RootSeq, m.h.Root.Defined()
+	}
+	return cid.Undef, cid.Undef, 0, false
 }
