@@ -70,7 +70,10 @@ func inline(out map[string]*asset) error {
 	if err != nil {
 		return err
 	}
-	hash := func(b []byte) string { s := sha256.Sum256(b); return "'sha256-" + base64.StdEncoding.EncodeToString(s[:]) + "'" }
+	hash := func(b []byte) string {
+		s := sha256.Sum256(b)
+		return "'sha256-" + base64.StdEncoding.EncodeToString(s[:]) + "'"
+	}
 	a.csp = "default-src 'self'; script-src 'self' " + hash(js.plain) + "; style-src 'self' " + hash(css.plain) + "; " + cspRest
 	out["index.html"] = a
 	css.inlined, js.inlined = true, true
