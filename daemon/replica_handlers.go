@@ -69,7 +69,7 @@ func (d *Daemon) handleReplicas(w http.ResponseWriter, r *http.Request) error {
 	if head == nil {
 		return notFound(fmt.Errorf("the vault holds nothing yet: add a file first"))
 	}
-	out := api.Replicas{Account: d.acct.Keys().ID(), Head: head.CID.String()}
+	out := api.Replicas{Account: d.acct.Keys().ID(), Head: head.CID.String(), Holders: []api.Replica{}}
 	local := replicaHolder{d}.LocalBlock
 	var probes []cid.Cid
 	top := head.Tree

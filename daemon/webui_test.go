@@ -475,7 +475,8 @@ func TestWebUIBrowser(t *testing.T) {
 	shot("sync")
 	do("donor", chromedp.Navigate(base+"/#/donor"), chromedp.WaitVisible(css("#donor")))
 	shot("donor")
-	do("node", chromedp.Navigate(base+"/#/node"), chromedp.WaitVisible(css("#bitswap")), wait(`document.querySelector('#storage dl')`))
+	do("node", chromedp.Navigate(base+"/#/node"), chromedp.WaitVisible(css("#bitswap")), wait(`document.querySelector('#storage dl')`),
+		chromedp.Click(css("#replicas-button")), wait(`document.querySelector('#replicas .result p') && document.querySelector('#replicas .result p').textContent.includes('0 other nodes proved')`))
 	shot("node")
 
 	// The first load of a folder of 1 000 entries, cache off: HTML, script,

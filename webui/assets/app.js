@@ -806,6 +806,9 @@ async function viewNode(main, _, gen) {
         ['Sent', bw.blocks_sent + ' blocks, ' + bytes(bw.data_sent)],
         ['Wanted now', bw.wantlist + ' blocks'],
         ['Partners', bw.peers]]))),
+    donorOnly ? null : el('div', { class: 'card', id: 'replicas' }, el('h2', { text: 'Replicas' }),
+      el('p', { class: 'muted', text: 'Who holds this account\'s files: its other devices and the donors that mirror it, each proving it holds the head.' }),
+      el('button', { type: 'button', id: 'replicas-button', onclick: () => checkReplicas(document.getElementById('replicas')) }, 'Check')),
     el('h2', { text: 'Peers (' + peers.length + ')' }),
     peers.length ? el('table', { id: 'peers' }, el('thead', {}, el('tr', {}, el('th', { text: 'Peer' }), el('th', { text: 'Address' }), el('th', { text: 'Direction' }))),
       el('tbody', {}, peers.map((p) => el('tr', {}, el('td', { 'data-label': 'Peer', class: 'mono', title: p.id, text: short(p.id) }), el('td', { 'data-label': 'Address', class: 'mono', text: p.addr }), el('td', { 'data-label': 'Direction', text: p.direction })))))
@@ -823,6 +826,26 @@ async function viewNode(main, _, gen) {
       ['DHT records', st.dht_records + ' of ' + st.dht_max_records]]));
   } catch (err) {
     storage.replaceChildren(el('h2', { text: 'Storage' }), el('p', { class: 'error', text: err.message }));
+  }
+}
+
+// checkReplicas asks who holds the account's head and shows it in card.
+async function checkReplicas(card) {
+  const out = card.querySelector('.result') || el('div', { class: 'result' });
+  card.append(out);
+  out.replaceChildren(el('p', { class: 'muted', text: 'Asking the peers…' }));
+  try {
+    const rs = await api('GET', '/replicas');
+    const rows = rs.holders.map((h) => el('tr', { dataset: { peer: h.peer } },
+      el('td', { 'data-label': 'Peer', class: 'mono', title: h.peer, text: short(h.peer) }),
+      el('td', { 'data-label': 'Role', text: h.role || '—' }),
+      el('td', { 'data-label': 'Head', text: h.error ? h.error : h.current ? 'current' : h.head ? 'other (' + short(h.head) + ')' : '—' }),
+      el('td', { class: 'num', 'data-label': 'Proved', text: h.role === 'provider' ? '—' : h.proved + ' of ' + rs.probes })));
+    const proved = rs.holders.filter((h) => !h.error && h.proved === rs.probes).length;
+    out.replaceChildren(el('p', { text: proved + (proved === 1 ? ' other node proved it holds' : ' other nodes proved they hold') + ' the head.' }),
+      rows.length ? el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Peer' }), el('th', { text: 'Role' }), el('th', { text: 'Head' }), el('th', { class: 'num', text: 'Proved' }))), el('tbody', {}, rows)) : null);
+  } catch (err) {
+    out.replaceChildren(el('p', { class: 'error', text: err.message }));
   }
 }
 
