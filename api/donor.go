@@ -16,6 +16,8 @@ type DonorStatus struct {
 	Quota      int64 `json:"quota"`
 	PerAccount int64 `json:"per_account"`
 	Used       int64 `json:"used"`
+	// Open: it takes accounts whose devices ask (donor.open).
+	Open bool `json:"open"`
 	// KeepSnapshots and KeepFor are the history policy (0: all, any age).
 	KeepSnapshots int           `json:"keep_snapshots"`
 	KeepFor       time.Duration `json:"keep_for_ns"`

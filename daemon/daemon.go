@@ -168,6 +168,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	}
 	d.startLink()
 	d.startReplicas()
+	if err := d.askOpenDonors(ctx); err != nil {
+		return err
+	}
 	d.folders = folder.New(d.acct, d.store.Namespace("folders"), log.With("part", "folders"), folder.Options{})
 	if err := d.folders.Start(ctx); err != nil {
 		return err

@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/donor"
@@ -35,6 +38,7 @@ func (d *Daemon) startDonor(ctx context.Context) error {
 		Accounts:   ids,
 		Quota:      int64(cfg.Donor.Quota),
 		PerAccount: int64(cfg.Donor.PerAccount),
+		Open:       cfg.Donor.Open,
 		Keep:       donor.Keep{Snapshots: cfg.Donor.KeepSnapshots, For: cfg.Donor.KeepFor.Duration},
 		CatchUp:    cfg.Names.CatchUp.Duration,
 		Republish:  cfg.Donor.RepublishInterval.Duration,
@@ -44,7 +48,7 @@ func (d *Daemon) startDonor(ctx context.Context) error {
 }
 
 func donorStatus(st donor.Status) api.DonorStatus {
-	out := api.DonorStatus{Quota: st.Quota, PerAccount: st.PerAccount, Used: st.Used, KeepSnapshots: st.Keep.Snapshots,
+	out := api.DonorStatus{Quota: st.Quota, PerAccount: st.PerAccount, Used: st.Used, Open: st.Open, KeepSnapshots: st.Keep.Snapshots,
 		KeepFor: st.Keep.For, Fetched: st.Fetched, Accounts: []api.DonorAccount{}}
 	for _, a := range st.Accounts {
 		out.Accounts = append(out.Accounts, api.DonorAccount{Account: a.Account, Root: a.Root, Head: a.Head, RootSeq: a.RootSeq,
@@ -156,4 +160,57 @@ func (d *Daemon) donorRoutes() http.Handler {
 	// The web UI too, with its Donor and Node pages (a headless board is
 	// looked after from a browser through an SSH tunnel to the API's port).
 	return d.checkHost(d.withWebUI(mux, d.auth(mux)))
+}
+
+// askOpenDonors asks each open donor that connects (one that speaks
+// donor.AskProtocol) to serve this account, once per donor while the
+// daemon runs: a donor holds only encrypted blocks, so any on the LAN may
+// keep the account's files and name alive.
+func (d *Daemon) askOpenDonors(ctx context.Context) error {
+	h := d.node.Host()
+	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		return fmt.Errorf("failed to watch for donors: %w", err)
+	}
+	asked := map[peer.ID]bool{}
+	ask := func(p peer.ID) {
+		if asked[p] {
+			return
+		}
+		asked[p] = true
+		d.bgWG.Add(1)
+		go func() {
+			defer d.bgWG.Done()
+			if ok, err := donor.Ask(d.bg, h, p, d.acct.Keys().SigningKey()); ok {
+				d.log.Info("an open donor serves the account", "donor", p)
+			} else {
+				d.log.Info("an open donor does not serve the account", "donor", p, "why", err)
+			}
+		}()
+	}
+	d.bgWG.Add(1)
+	go func() {
+		defer d.bgWG.Done()
+		defer sub.Close()
+		// Peers identified before the subscription, then each one after.
+		for _, p := range h.Network().Peers() {
+			if ps, err := h.Peerstore().SupportsProtocols(p, donor.AskProtocol); err == nil && len(ps) > 0 {
+				ask(p)
+			}
+		}
+		for {
+			select {
+			case <-d.bg.Done():
+				return
+			case e, ok := <-sub.Out():
+				if !ok {
+					return
+				}
+				if ev := e.(event.EvtPeerIdentificationCompleted); slices.Contains(ev.Protocols, protocol.ID(donor.AskProtocol)) {
+					ask(ev.Peer)
+				}
+			}
+		}
+	}()
+	return nil
 }

@@ -49,7 +49,10 @@ type Config struct {
 	Quota int64
 	// PerAccount bounds the bytes of each account; 0: none.
 	PerAccount int64
-	Keep       Keep
+	// Open takes any account that asks (on AskProtocol), within the
+	// quota: as many as it holds at PerAccount each.
+	Open bool
+	Keep Keep
 	// CatchUp is how often the DHT is asked for each account's record.
 	CatchUp time.Duration
 	// Republish is how often each account's newest record is put again.

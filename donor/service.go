@@ -62,11 +62,17 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.wg.Add(1)
 	go s.republishLoop()
+	if cfg.Open {
+		cfg.Node.Host().SetStreamHandler(AskProtocol, s.serveAsk)
+	}
 	return s, nil
 }
 
 // Close stops every mirror and waits for them.
 func (s *Service) Close() {
+	if s.cfg.Open {
+		s.cfg.Node.Host().RemoveStreamHandler(AskProtocol)
+	}
 	s.cancel()
 	s.wg.Wait()
 }
@@ -138,7 +144,9 @@ func (s *Service) Stop(ctx context.Context, id peer.ID) error {
 	m := s.mirrors[id]
 	delete(s.mirrors, id)
 	s.settings.Added = slices.DeleteFunc(s.settings.Added, func(a string) bool { return a == id.String() })
-	if slices.Contains(s.cfg.Accounts, id) && !slices.Contains(s.settings.Stopped, id.String()) {
+	// Kept for accounts of the config, and for one that asked an open
+	// donor, so that it is not taken back on its next request.
+	if !slices.Contains(s.settings.Stopped, id.String()) {
 		s.settings.Stopped = append(s.settings.Stopped, id.String())
 	}
 	err := s.saveSettings(ctx)

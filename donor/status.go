@@ -32,6 +32,7 @@ type AccountStatus struct {
 // Status is what the donor serves.
 type Status struct {
 	Quota, PerAccount int64 // 0: no bound
+	Open              bool  // it takes accounts that ask
 	Used              int64
 	Keep              Keep
 	Fetched           int64 // bytes fetched since start
@@ -41,7 +42,7 @@ type Status struct {
 // Status reports what the donor serves and holds.
 func (s *Service) Status() Status {
 	quota, per := s.limits()
-	out := Status{Quota: quota, PerAccount: per, Keep: s.cfg.Keep, Fetched: s.Fetched()}
+	out := Status{Quota: quota, PerAccount: per, Open: s.cfg.Open, Keep: s.cfg.Keep, Fetched: s.Fetched()}
 	for _, m := range s.mirrorList() {
 		m.mu.Lock()
 		h := m.h

@@ -26,6 +26,9 @@ type Donor struct {
 	// but the disk); PerAccount the bytes of each.
 	Quota      Size `toml:"quota"`
 	PerAccount Size `toml:"per_account"`
+	// Open takes any account whose device asks, while the quota holds
+	// another at per_account (which open needs).
+	Open bool `toml:"open"`
 	// KeepSnapshots keeps at most this many snapshots of each account, the
 	// newest first (0: all); KeepFor those taken in within this long
 	// ("0s": any age). The newest snapshot is always kept.
@@ -85,6 +88,9 @@ func (c Config) validateDonor() error {
 	if d.Quota > 0 && d.PerAccount > d.Quota {
 		return fmt.Errorf("donor.per_account (%s) is over donor.quota (%s): lower it, or raise the quota", d.PerAccount, d.Quota)
 	}
+	if d.Open && d.PerAccount == 0 {
+		return fmt.Errorf("donor.open needs donor.per_account (e.g. \"10GiB\"): an open donor takes accounts that ask, each up to that bound")
+	}
 	if d.KeepSnapshots < 0 {
 		return fmt.Errorf("donor.keep_snapshots must be 0 (all) or more")
 	}
@@ -112,6 +118,9 @@ accounts = %s
 # snapshot and as much of its history as fits.
 quota = %q
 per_account = %q
+# open = true: take any account whose device on the LAN asks, while the
+# quota holds another at per_account (which must be set).
+open = %t
 # History kept of each account: at most keep_snapshots snapshots (0: all),
 # taken in within keep_for ("0s": any age). The newest is always kept.
 keep_snapshots = %d
@@ -121,5 +130,5 @@ republish_interval = %q
 `
 
 func (d Donor) encode(list func([]string) string) string {
-	return fmt.Sprintf(donorTemplate, d.Only, list(d.Accounts), d.Quota.String(), d.PerAccount.String(), d.KeepSnapshots, d.KeepFor.String(), d.RepublishInterval.String())
+	return fmt.Sprintf(donorTemplate, d.Only, list(d.Accounts), d.Quota.String(), d.PerAccount.String(), d.Open, d.KeepSnapshots, d.KeepFor.String(), d.RepublishInterval.String())
 }

@@ -33,7 +33,12 @@ snapshot and as much history as fits; one whose newest snapshot alone is
 over it is not taken further ('peer donate status' says so).
 
 The same settings live in config.toml's [donor] section (read at start);
-what 'peer donate' sets is kept in the repo and goes over it.`,
+what 'peer donate' sets is kept in the repo and goes over it. There,
+open = true (with per_account set) makes an open donor: it takes any
+account whose device on the LAN asks (each device of an account asks
+every open donor it meets, signing with the account's key), while the
+quota holds another at per_account. 'peer donate stop' on an account
+that asked keeps it out.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q, err := parseSizeFlag("--quota", quota)
@@ -133,6 +138,9 @@ func (g *globals) printDonor(st api.DonorStatus) error {
 		keep = fmt.Sprintf("at most %d snapshots, taken in within %s (0: no bound)", st.KeepSnapshots, st.KeepFor)
 	}
 	fmt.Fprintf(g.stdout, "quota %s, per account %s, used %s; keeps %s\n", bound(st.Quota), bound(st.PerAccount), humanize.IBytes(uint64(st.Used)), keep)
+	if st.Open {
+		fmt.Fprintln(g.stdout, "open: takes any account whose device asks, while the quota holds another")
+	}
 	if len(st.Accounts) == 0 {
 		fmt.Fprintln(g.stdout, "serving no account: 'peer donate --accounts ACCOUNT' serves one")
 		return nil
