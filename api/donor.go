@@ -88,3 +88,16 @@ func (c *Client) Replicas(ctx context.Context, p string) (Replicas, error) {
 	}
 	return out, c.JSON(ctx, http.MethodGet, "/replicas", q, &out)
 }
+
+// PinningToken is a token for a client of the node's Pinning Service API
+// and the endpoint it is served at.
+type PinningToken struct {
+	Token    string `json:"token"`
+	Endpoint string `json:"endpoint"`
+}
+
+// DonorPinningToken issues a token for a Pinning Service API client.
+func (c *Client) DonorPinningToken(ctx context.Context) (PinningToken, error) {
+	var out PinningToken
+	return out, c.JSON(ctx, http.MethodPost, "/donor/pinning-token", nil, &out)
+}

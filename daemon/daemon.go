@@ -22,6 +22,7 @@ import (
 	"github.com/peer-cloud/peer/metrics"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
+	"github.com/peer-cloud/peer/pinsvc"
 	"github.com/peer-cloud/peer/replica"
 	"github.com/peer-cloud/peer/repo"
 	"github.com/peer-cloud/peer/share"
@@ -57,6 +58,10 @@ type Daemon struct {
 
 	donor    *donor.Service  // the accounts this node mirrors (donor_handlers.go)
 	replicas *replica.Server // answers who holds what (replica_handlers.go)
+	// The IPFS Pinning Service API, on donor.pinning_listen (pinning_handlers.go).
+	pinsvc    *pinsvc.Service
+	pinServer *http.Server
+	pinAddr   string
 
 	metrics *prometheus.Registry // what /metrics serves (metrics_handlers.go)
 
@@ -239,6 +244,7 @@ func (d *Daemon) close() error {
 	if d.replicas != nil {
 		d.replicas.Close()
 	}
+	d.stopPinning()
 	if d.donor != nil {
 		d.donor.Close()
 	}

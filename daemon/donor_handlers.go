@@ -44,7 +44,10 @@ func (d *Daemon) startDonor(ctx context.Context) error {
 		Republish:  cfg.Donor.RepublishInterval.Duration,
 		Log:        d.log.With("part", "donor"),
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return d.startPinning(ctx)
 }
 
 func donorStatus(st donor.Status) api.DonorStatus {
@@ -153,6 +156,7 @@ func (d *Daemon) donorRoutes() http.Handler {
 	handle("GET /donor", d.handleDonorStatus)
 	handle("POST /donor/serve", d.handleDonorServe)
 	handle("POST /donor/stop", d.handleDonorStop)
+	handle("POST /donor/pinning-token", d.handlePinningToken)
 	mux.Handle("GET /metrics", d.metricsHandler())
 	mux.Handle("/", d.serve(func(http.ResponseWriter, *http.Request) error {
 		return &httpError{http.StatusConflict, errors.New("this node is a donor with no account of its own (donor.only in config.toml): it serves only 'peer donate', 'peer id', 'peer peers' and 'peer repo'")}

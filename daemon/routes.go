@@ -89,6 +89,7 @@ func (d *Daemon) routes() http.Handler {
 	handle("GET /donor", d.handleDonorStatus)
 	handle("POST /donor/serve", d.handleDonorServe)
 	handle("POST /donor/stop", d.handleDonorStop)
+	handle("POST /donor/pinning-token", d.handlePinningToken)
 	handle("GET /replicas", d.handleReplicas)
 	mux.Handle("GET /metrics", d.metricsHandler())
 	d.apiMux = mux

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -29,6 +30,10 @@ type Donor struct {
 	// Open takes any account whose device asks, while the quota holds
 	// another at per_account (which open needs).
 	Open bool `toml:"open"`
+	// PinningListen serves the IPFS Pinning Service API at this
+	// host:port (plain HTTP, bearer tokens from 'peer donate
+	// pinning-token'); "" is off.
+	PinningListen string `toml:"pinning_listen"`
 	// KeepSnapshots keeps at most this many snapshots of each account, the
 	// newest first (0: all); KeepFor those taken in within this long
 	// ("0s": any age). The newest snapshot is always kept.
@@ -91,6 +96,11 @@ func (c Config) validateDonor() error {
 	if d.Open && d.PerAccount == 0 {
 		return fmt.Errorf("donor.open needs donor.per_account (e.g. \"10GiB\"): an open donor takes accounts that ask, each up to that bound")
 	}
+	if d.PinningListen != "" {
+		if _, _, err := net.SplitHostPort(d.PinningListen); err != nil {
+			return fmt.Errorf("donor.pinning_listen %q is not a host:port, e.g. \"0.0.0.0:5011\" (or \"\" for off)", d.PinningListen)
+		}
+	}
 	if d.KeepSnapshots < 0 {
 		return fmt.Errorf("donor.keep_snapshots must be 0 (all) or more")
 	}
@@ -121,6 +131,10 @@ per_account = %q
 # open = true: take any account whose device on the LAN asks, while the
 # quota holds another at per_account (which must be set).
 open = %t
+# Serve the IPFS Pinning Service API (for 'ipfs pin remote' of stock IPFS
+# nodes) at this host:port, e.g. "0.0.0.0:5011": plain HTTP, each client
+# with a token from 'peer donate pinning-token'. Empty: off.
+pinning_listen = %q
 # History kept of each account: at most keep_snapshots snapshots (0: all),
 # taken in within keep_for ("0s": any age). The newest is always kept.
 keep_snapshots = %d
@@ -130,5 +144,5 @@ republish_interval = %q
 `
 
 func (d Donor) encode(list func([]string) string) string {
-	return fmt.Sprintf(donorTemplate, d.Only, list(d.Accounts), d.Quota.String(), d.PerAccount.String(), d.Open, d.KeepSnapshots, d.KeepFor.String(), d.RepublishInterval.String())
+	return fmt.Sprintf(donorTemplate, d.Only, list(d.Accounts), d.Quota.String(), d.PerAccount.String(), d.Open, d.PinningListen, d.KeepSnapshots, d.KeepFor.String(), d.RepublishInterval.String())
 }

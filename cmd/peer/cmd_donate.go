@@ -69,7 +69,7 @@ that asked keeps it out.`,
 	cmd.Flags().StringVar(&accounts, "accounts", "", "accounts to serve, comma-separated (k51... IDs from 'peer status' on their devices)")
 	cmd.Flags().StringVar(&quota, "quota", "", "bytes all served accounts may take together, e.g. 50GiB (0: no bound)")
 	cmd.Flags().StringVar(&perAccount, "per-account", "", "bytes each served account may take, e.g. 10GiB (0: no bound)")
-	cmd.AddCommand(newDonateStatusCommand(g), newDonateStopCommand(g))
+	cmd.AddCommand(newDonateStatusCommand(g), newDonateStopCommand(g), newDonatePinningTokenCommand(g))
 	return cmd
 }
 
@@ -100,6 +100,40 @@ func newDonateStatusCommand(g *globals) *cobra.Command {
 				return err
 			}
 			return g.printDonor(st)
+		},
+	}
+}
+
+func newDonatePinningTokenCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "pinning-token",
+		Short: "Issue a token for a client of this node's IPFS Pinning Service API",
+		Long: `Issue a bearer token for a client of the IPFS Pinning Service API this node
+serves on donor.pinning_listen (set it in config.toml and restart the
+daemon first), and print it with the endpoint. A stock IPFS node (Kubo)
+then pins through this node:
+
+  ipfs pin remote service add NAME ENDPOINT TOKEN
+  ipfs pin remote add --service=NAME CID
+
+The endpoint is plain HTTP: give tokens only to clients on your LAN. The
+node keeps only each token's hash.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			t, err := c.DonorPinningToken(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(t)
+			}
+			fmt.Fprintf(g.stderr, "For Kubo: ipfs pin remote service add NAME %s %s\n(the endpoint's host is what donor.pinning_listen says: use this node's LAN address if it listens on all)\n", t.Endpoint, t.Token)
+			fmt.Fprintln(g.stdout, t.Token)
+			return nil
 		},
 	}
 }

@@ -1,0 +1,78 @@
+package daemon_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/repo"
+)
+
+// TestPinningServiceAPI: with donor.pinning_listen set, a node serves the
+// IPFS Pinning Service API to clients with a token it issued; a pin
+// request makes it fetch the DAG from another node and pin it.
+func TestPinningServiceAPI(t *testing.T) {
+	ctx := t.Context()
+	owner, oc := start(t)
+	data := make([]byte, 600<<10)
+	rand.Read(data)
+	added, err := oc.Add(ctx, api.ContentFile, bytes.NewReader(data), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := repo.DefaultConfig()
+	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Network.MDNS = false
+	cfg.API.Listen = "127.0.0.1:0"
+	cfg.Donor.Only = true
+	cfg.Donor.PinningListen = "127.0.0.1:0"
+	ai := owner.Node().AddrInfo()
+	cfg.Network.Peers = []string{ai.Addrs[0].String() + "/p2p/" + ai.ID.String()}
+	r, err := repo.Init(t.TempDir(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dc := startRepo(t, r)
+	tok, err := dc.DonorPinningToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, path, token string, body []byte) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, tok.Endpoint+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if code, _ := do("GET", "/pins", "wrong", nil); code != http.StatusUnauthorized {
+		t.Fatalf("GET /pins with a wrong token: %d", code)
+	}
+	body, _ := json.Marshal(map[string]any{"cid": added.CID, "name": "file"})
+	code, st := do("POST", "/pins", tok.Token, body)
+	if code != http.StatusAccepted {
+		t.Fatalf("POST /pins: %d %v", code, st)
+	}
+	id := st["requestid"].(string)
+	waitUntil(t, 20*time.Second, "the node pins what was asked", func() bool {
+		_, st := do("GET", "/pins/"+id, tok.Token, nil)
+		if st["status"] == "failed" {
+			t.Fatalf("the pin failed: %v", st)
+		}
+		return st["status"] == "pinned"
+	})
+	pins, err := dc.PinLs(ctx)
+	if err != nil || !slices.ContainsFunc(pins, func(p api.Pin) bool { return p.CID == added.CID }) {
+		t.Fatalf("the node's pins %v (%v) lack %s", pins, err, added.CID)
+	}
+}
