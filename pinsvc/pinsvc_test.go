@@ -51,7 +51,9 @@ func TestPinningService(t *testing.T) {
 	ctx := context.Background()
 	d := dssync.MutexWrap(ds.NewMapDatastore())
 	pn := &setPinner{pinned: map[cid.Cid]bool{}, fail: blocks.NewBlock([]byte("nobody")).Cid()}
-	cfg := Config{Datastore: d, Pinner: pn, Delegates: func() []string { return []string{"/ip4/10.0.0.1/tcp/4010/p2p/12D3KooWGRUVh9HnjUj8KJDyqJ1dCQ8tfn6Ho1RoyAHGVt3U7nVP"} }}
+	cfg := Config{Datastore: d, Pinner: pn, Delegates: func() []string {
+		return []string{"/ip4/10.0.0.1/tcp/4010/p2p/12D3KooWGRUVh9HnjUj8KJDyqJ1dCQ8tfn6Ho1RoyAHGVt3U7nVP"}
+	}}
 	s, err := Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
