@@ -101,3 +101,22 @@ func (c *Client) DonorPinningToken(ctx context.Context) (PinningToken, error) {
 	var out PinningToken
 	return out, c.JSON(ctx, http.MethodPost, "/donor/pinning-token", nil, &out)
 }
+
+// RemotePins lists the Pinning Service API endpoints the account is kept
+// pinned at.
+func (c *Client) RemotePins(ctx context.Context) ([]RemotePin, error) {
+	var out []RemotePin
+	return out, c.JSON(ctx, http.MethodGet, "/replicas/services", nil, &out)
+}
+
+// RemotePinAdd keeps the account pinned at a Pinning Service API endpoint.
+func (c *Client) RemotePinAdd(ctx context.Context, name, endpoint, token string) ([]RemotePin, error) {
+	var out []RemotePin
+	return out, c.postJSON(ctx, "/replicas/services/add", map[string]string{"name": name, "url": endpoint, "token": token}, &out)
+}
+
+// RemotePinRm stops keeping the account pinned at a service.
+func (c *Client) RemotePinRm(ctx context.Context, name string) ([]RemotePin, error) {
+	var out []RemotePin
+	return out, c.postJSON(ctx, "/replicas/services/rm", map[string]string{"name": name}, &out)
+}

@@ -131,3 +131,15 @@ type Replica struct {
 	Time    time.Time `json:"time,omitzero"`
 	Error   string    `json:"error,omitempty"`
 }
+
+// RemotePin is a Pinning Service API endpoint the account is kept pinned
+// at (GET /replicas/services): the request there and how it stands.
+type RemotePin struct {
+	Name      string    `json:"name"`
+	URL       string    `json:"url"`
+	RequestID string    `json:"request_id,omitempty"`
+	Root      string    `json:"root,omitempty"`   // the account root it was asked to pin
+	Status    string    `json:"status,omitempty"` // queued, pinning, pinned, failed
+	Checked   time.Time `json:"checked,omitzero"`
+	Error     string    `json:"error,omitempty"`
+}

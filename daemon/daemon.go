@@ -23,6 +23,7 @@ import (
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/pinsvc"
+	"github.com/peer-cloud/peer/remotepin"
 	"github.com/peer-cloud/peer/replica"
 	"github.com/peer-cloud/peer/repo"
 	"github.com/peer-cloud/peer/share"
@@ -59,9 +60,10 @@ type Daemon struct {
 	donor    *donor.Service  // the accounts this node mirrors (donor_handlers.go)
 	replicas *replica.Server // answers who holds what (replica_handlers.go)
 	// The IPFS Pinning Service API, on donor.pinning_listen (pinning_handlers.go).
-	pinsvc    *pinsvc.Service
-	pinServer *http.Server
-	pinAddr   string
+	pinsvc     *pinsvc.Service
+	remotePins *remotepin.Keeper // the owner's remote pinning services (replica_handlers.go)
+	pinServer  *http.Server
+	pinAddr    string
 
 	metrics *prometheus.Registry // what /metrics serves (metrics_handlers.go)
 
@@ -176,6 +178,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	if err := d.askOpenDonors(ctx); err != nil {
 		return err
 	}
+	if err := d.startRemotePins(ctx); err != nil {
+		return err
+	}
 	d.folders = folder.New(d.acct, d.store.Namespace("folders"), log.With("part", "folders"), folder.Options{})
 	if err := d.folders.Start(ctx); err != nil {
 		return err
@@ -245,6 +250,9 @@ func (d *Daemon) close() error {
 		d.replicas.Close()
 	}
 	d.stopPinning()
+	if d.remotePins != nil {
+		d.remotePins.Close()
+	}
 	if d.donor != nil {
 		d.donor.Close()
 	}

@@ -63,14 +63,7 @@ func (d *Daemon) startPinning(ctx context.Context) error {
 	svc, err := pinsvc.Start(ctx, pinsvc.Config{
 		Datastore: d.store.Namespace("pinsvc"),
 		Pinner:    pinningPinner{d},
-		Delegates: func() []string {
-			h := d.node.Host()
-			var out []string
-			for _, a := range h.Addrs() {
-				out = append(out, a.String()+"/p2p/"+h.ID().String())
-			}
-			return out
-		},
+		Delegates: d.addrsWithID,
 		Log: d.log.With("part", "pinsvc"),
 	})
 	if err != nil {

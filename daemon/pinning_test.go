@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -74,5 +77,85 @@ func TestPinningServiceAPI(t *testing.T) {
 	pins, err := dc.PinLs(ctx)
 	if err != nil || !slices.ContainsFunc(pins, func(p api.Pin) bool { return p.CID == added.CID }) {
 		t.Fatalf("the node's pins %v (%v) lack %s", pins, err, added.CID)
+	}
+}
+
+// TestRemotePinning: an owner keeps its account pinned at a Pinning
+// Service API endpoint (here a donor's): the newest root is asked for,
+// fetched from the owner, pinned, and replaced by the next root.
+func TestRemotePinning(t *testing.T) {
+	ctx := t.Context()
+	_, oc := start(t)
+	cfg := repo.DefaultConfig()
+	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Network.MDNS = false
+	cfg.API.Listen = "127.0.0.1:0"
+	cfg.Donor.Only = true
+	cfg.Donor.PinningListen = "127.0.0.1:0"
+	r, err := repo.Init(t.TempDir(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dc := startRepo(t, r)
+	tok, err := dc.DonorPinningToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oc.RemotePinAdd(ctx, "pi", "ftp://nope", tok.Token); err == nil {
+		t.Fatal("a service of an ftp URL was taken")
+	}
+	if _, err := oc.RemotePinAdd(ctx, "pi", tok.Endpoint, tok.Token); err != nil {
+		t.Fatal(err)
+	}
+	rootPinned := func(what string) string {
+		t.Helper()
+		var root string
+		var last api.RemotePin
+		defer func() {
+			if t.Failed() {
+				t.Logf("last: %+v, root %s", last, root)
+				req, _ := http.NewRequest("GET", tok.Endpoint+"/pins?status=queued,pinning,pinned,failed", nil)
+				req.Header.Set("Authorization", "Bearer "+tok.Token)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					t.Logf("service: %s", b)
+				}
+			}
+		}()
+		waitUntil(t, 30*time.Second, what, func() bool {
+			st, err := oc.Status(ctx)
+			if err != nil || st.LastPublish == nil {
+				return false
+			}
+			list, err := oc.RemotePins(ctx)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("remote pins %v, %v", list, err)
+			}
+			root = st.LastPublish.Root
+			last = list[0]
+			return list[0].Root == root && list[0].Status == "pinned"
+		})
+		pins, err := dc.PinLs(ctx)
+		if err != nil || !slices.ContainsFunc(pins, func(p api.Pin) bool { return p.CID == root }) {
+			t.Fatalf("the service's pins %v (%v) lack the account root %s", pins, err, root)
+		}
+		return root
+	}
+	add := func(name string) {
+		t.Helper()
+		f := filepath.Join(t.TempDir(), name)
+		os.WriteFile(f, []byte("written as "+name), 0o644)
+		if _, err := oc.VaultAdd(ctx, "/", []string{f}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("first.txt")
+	first := rootPinned("the account root is pinned at the service")
+	add("later.txt")
+	if next := rootPinned("the next root replaces the first at the service"); next == first {
+		t.Fatal("the root did not change")
+	}
+	if pins, _ := dc.PinLs(ctx); slices.ContainsFunc(pins, func(p api.Pin) bool { return p.CID == first }) {
+		t.Fatal("the replaced root is still pinned at the service")
 	}
 }

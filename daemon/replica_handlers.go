@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peer-cloud/peer/api"
+	"github.com/peer-cloud/peer/remotepin"
 	"github.com/peer-cloud/peer/replica"
 )
 
@@ -144,4 +145,58 @@ func rank(role string) int {
 		return 3
 	}
 	return 2
+}
+
+// startRemotePins keeps the account's newest root pinned at the Pinning
+// Service API endpoints the owner named ('peer replicas add-service').
+func (d *Daemon) startRemotePins(ctx context.Context) error {
+	var err error
+	d.remotePins, err = remotepin.Start(ctx, remotepin.Config{
+		Datastore: d.store.Namespace("remotepin"),
+		Root:      func() cid.Cid { return d.sync.Status().LastRoot },
+		Name:      "peer account " + d.acct.Keys().ID(),
+		Origins:   d.addrsWithID,
+		Log:       d.log.With("part", "remotepin"),
+	})
+	return err
+}
+
+// addrsWithID are the node's multiaddrs with its /p2p/ID.
+func (d *Daemon) addrsWithID() []string {
+	h := d.node.Host()
+	var out []string
+	for _, a := range h.Addrs() {
+		out = append(out, a.String()+"/p2p/"+h.ID().String())
+	}
+	return out
+}
+
+func (d *Daemon) handleRemotePinAdd(w http.ResponseWriter, r *http.Request) error {
+	var req struct{ Name, URL, Token string }
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := d.remotePins.Add(r.Context(), req.Name, req.URL, req.Token); err != nil {
+		return badRequest(err)
+	}
+	return d.handleRemotePinList(w, r)
+}
+
+func (d *Daemon) handleRemotePinRm(w http.ResponseWriter, r *http.Request) error {
+	var req struct{ Name string }
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := d.remotePins.Remove(r.Context(), req.Name); err != nil {
+		return notFound(err)
+	}
+	return d.handleRemotePinList(w, r)
+}
+
+func (d *Daemon) handleRemotePinList(w http.ResponseWriter, r *http.Request) error {
+	out := []api.RemotePin{}
+	for _, s := range d.remotePins.List() {
+		out = append(out, api.RemotePin{Name: s.Name, URL: s.URL, RequestID: s.RequestID, Root: s.Root, Status: s.Status, Checked: s.Checked, Error: s.Err})
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -91,6 +91,9 @@ func (d *Daemon) routes() http.Handler {
 	handle("POST /donor/stop", d.handleDonorStop)
 	handle("POST /donor/pinning-token", d.handlePinningToken)
 	handle("GET /replicas", d.handleReplicas)
+	handle("GET /replicas/services", d.handleRemotePinList)
+	handle("POST /replicas/services/add", d.handleRemotePinAdd)
+	handle("POST /replicas/services/rm", d.handleRemotePinRm)
 	mux.Handle("GET /metrics", d.metricsHandler())
 	d.apiMux = mux
 	return d.checkHost(d.withGateway(d.withDAV(d.withWebUI(mux, d.auth(mux)))))

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/peer-cloud/peer/api"
 )
 
 func newReplicasCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "replicas [PATH]",
 		Short: "Show who holds this account's files: its other devices, donors, and other providers",
 		Long: `Ask the connected peers what they hold of this account, or of the newest
@@ -74,4 +76,92 @@ A holder whose HEAD is not this device's holds an older or a newer head
 			return nil
 		},
 	}
+	cmd.AddCommand(newReplicasAddServiceCommand(g), newReplicasServicesCommand(g), newReplicasRmServiceCommand(g))
+	return cmd
+}
+
+func newReplicasAddServiceCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "add-service NAME URL TOKEN",
+		Short: "Keep the account pinned at an IPFS Pinning Service API endpoint",
+		Long: `Keep the account's newest root pinned at an IPFS Pinning Service API
+endpoint (a pinning company's, or a donor's: 'peer donate pinning-token'
+there gives a token). The device asks it at once, and again with each
+new root (one request, replaced), so the service holds the account's
+whole encrypted DAG; it can read nothing of it. 'peer replicas services'
+shows how each stands.`,
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			list, err := c.RemotePinAdd(cmd.Context(), args[0], args[1], args[2])
+			if err != nil {
+				return err
+			}
+			return g.printRemotePins(list)
+		},
+	}
+}
+
+func newReplicasServicesCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "services",
+		Short: "List the pinning services the account is kept pinned at",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			list, err := c.RemotePins(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return g.printRemotePins(list)
+		},
+	}
+}
+
+func newReplicasRmServiceCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rm-service NAME",
+		Short: "Stop keeping the account pinned at a service (its request there is deleted)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			list, err := c.RemotePinRm(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return g.printRemotePins(list)
+		},
+	}
+}
+
+func (g *globals) printRemotePins(list []api.RemotePin) error {
+	if g.json {
+		return g.printJSON(list)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tURL\tSTATUS\tROOT\tCHECKED")
+	for _, s := range list {
+		st := s.Status
+		if s.Error != "" {
+			st += " (" + s.Error + ")"
+		}
+		if st == "" {
+			st = "not asked yet"
+		}
+		checked := "-"
+		if !s.Checked.IsZero() {
+			checked = s.Checked.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", escape(s.Name), escape(s.URL), st, short(s.Root), checked)
+	}
+	return tw.Flush()
 }
