@@ -64,7 +64,7 @@ func (d *Daemon) startPinning(ctx context.Context) error {
 		Datastore: d.store.Namespace("pinsvc"),
 		Pinner:    pinningPinner{d},
 		Delegates: d.addrsWithID,
-		Log: d.log.With("part", "pinsvc"),
+		Log:       d.log.With("part", "pinsvc"),
 	})
 	if err != nil {
 		return err
