@@ -28,10 +28,7 @@ func TestPinningServiceAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := repo.DefaultConfig()
-	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	cfg.Network.MDNS = false
-	cfg.API.Listen = "127.0.0.1:0"
+	cfg := loopbackConfig()
 	cfg.Donor.Only = true
 	cfg.Donor.PinningListen = "127.0.0.1:0"
 	ai := owner.Node().AddrInfo()
@@ -86,10 +83,7 @@ func TestPinningServiceAPI(t *testing.T) {
 func TestRemotePinning(t *testing.T) {
 	ctx := t.Context()
 	_, oc := start(t)
-	cfg := repo.DefaultConfig()
-	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	cfg.Network.MDNS = false
-	cfg.API.Listen = "127.0.0.1:0"
+	cfg := loopbackConfig()
 	cfg.Donor.Only = true
 	cfg.Donor.PinningListen = "127.0.0.1:0"
 	r, err := repo.Init(t.TempDir(), cfg, nil)

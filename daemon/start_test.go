@@ -20,15 +20,22 @@ import (
 // off and an account.
 func loopbackRepo(t *testing.T) *repo.Repo {
 	t.Helper()
-	cfg := repo.DefaultConfig()
-	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	cfg.Network.MDNS = false
-	cfg.API.Listen = "127.0.0.1:0"
+	cfg := loopbackConfig()
 	r, err := repo.Init(t.TempDir(), cfg, bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// loopbackConfig is the default config on loopback: no mDNS, the API and
+// libp2p on 127.0.0.1 with ports the kernel picks.
+func loopbackConfig() repo.Config {
+	cfg := repo.DefaultConfig()
+	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Network.MDNS = false
+	cfg.API.Listen = "127.0.0.1:0"
+	return cfg
 }
 
 // startNoPanic runs daemon.Start and turns a panic into an error, so a

@@ -604,10 +604,7 @@ func startWeb(tb testing.TB) (*daemon.Daemon, *api.Client, *repo.Repo) {
 // UI too; its API says so (the page then shows the Donor and Node pages
 // only), and the donor's routes answer a session.
 func TestWebUIDonorOnly(t *testing.T) {
-	cfg := repo.DefaultConfig()
-	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	cfg.Network.MDNS = false
-	cfg.API.Listen = "127.0.0.1:0"
+	cfg := loopbackConfig()
 	cfg.Donor.Only = true
 	r, err := repo.Init(t.TempDir(), cfg, nil)
 	if err != nil {

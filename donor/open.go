@@ -1,12 +1,9 @@
 package donor
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
@@ -16,6 +13,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peer-cloud/peer/internal/frame"
 )
 
 // AskProtocol is the stream protocol on which an open donor takes
@@ -86,7 +85,7 @@ func sizeText(n int64) string { return humanize.IBytes(uint64(n)) }
 // serveAsk answers an account's request on an open donor.
 func (s *Service) serveAsk(st network.Stream) {
 	st.SetDeadline(time.Now().Add(10 * time.Second))
-	data, err := readFrame(st, maxAsk)
+	data, err := frame.Read(st, maxAsk)
 	if err != nil {
 		st.Reset()
 		return
@@ -100,7 +99,7 @@ func (s *Service) serveAsk(st network.Stream) {
 		ans.Admitted = true
 	}
 	b, err := cbor.Marshal(ans)
-	if err != nil || writeFrame(st, b) != nil {
+	if err != nil || frame.Write(st, b) != nil {
 		st.Reset()
 		return
 	}
@@ -165,12 +164,12 @@ func Ask(ctx context.Context, h host.Host, p peer.ID, key crypto.PrivKey) (bool,
 	}
 	defer st.Close()
 	st.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := writeFrame(st, b); err != nil {
+	if err := frame.Write(st, b); err != nil {
 		st.Reset()
 		return false, err
 	}
 	st.CloseWrite()
-	data, err := readFrame(st, maxAsk)
+	data, err := frame.Read(st, maxAsk)
 	if err != nil {
 		return false, err
 	}
@@ -182,25 +181,4 @@ func Ask(ctx context.Context, h host.Host, p peer.ID, key crypto.PrivKey) (bool,
 		return false, errors.New(a.Reason)
 	}
 	return true, nil
-}
-
-func writeFrame(w io.Writer, b []byte) error {
-	_, err := w.Write(append(binary.AppendUvarint(nil, uint64(len(b))), b...))
-	return err
-}
-
-func readFrame(r io.Reader, limit int) ([]byte, error) {
-	br := bufio.NewReader(io.LimitReader(r, int64(limit)+binary.MaxVarintLen64))
-	n, err := binary.ReadUvarint(br)
-	if err != nil {
-		return nil, err
-	}
-	if n > uint64(limit) {
-		return nil, errors.New("message too long")
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(br, b); err != nil {
-		return nil, err
-	}
-	return b, nil
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peer-cloud/peer/internal/frame"
 )
 
 // Answer is one peer's receipt, checked.
@@ -71,12 +73,12 @@ func askOne(ctx context.Context, h host.Host, p peer.ID, msg []byte, req Request
 	}
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(timeout))
-	if err := writeMessage(s, msg); err != nil {
+	if err := frame.Write(s, msg); err != nil {
 		a.Err = fmt.Errorf("failed to ask: %w", err)
 		return a, true
 	}
 	s.CloseWrite()
-	data, err := readMessage(s)
+	data, err := frame.Read(s, maxMessage)
 	if err != nil {
 		a.Err = fmt.Errorf("no receipt: %w", err)
 		return a, true

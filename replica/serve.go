@@ -1,11 +1,7 @@
 package replica
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
-	"errors"
-	"io"
 	"log/slog"
 	"time"
 
@@ -14,6 +10,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peer-cloud/peer/internal/frame"
 )
 
 // Held is what a node holds of one account.
@@ -67,7 +65,7 @@ func (s *Server) serve(st network.Stream) {
 		return
 	}
 	st.SetDeadline(time.Now().Add(timeout))
-	data, err := readMessage(st)
+	data, err := frame.Read(st, maxMessage)
 	if err != nil {
 		st.Reset()
 		return
@@ -99,30 +97,9 @@ func (s *Server) serve(st network.Stream) {
 		st.Reset()
 		return
 	}
-	if err := writeMessage(st, out); err != nil {
+	if err := frame.Write(st, out); err != nil {
 		st.Reset()
 		return
 	}
 	st.Close()
-}
-
-func writeMessage(w io.Writer, b []byte) error {
-	_, err := w.Write(append(binary.AppendUvarint(nil, uint64(len(b))), b...))
-	return err
-}
-
-func readMessage(r io.Reader) ([]byte, error) {
-	br := bufio.NewReader(io.LimitReader(r, maxMessage+binary.MaxVarintLen64))
-	n, err := binary.ReadUvarint(br)
-	if err != nil {
-		return nil, err
-	}
-	if n > maxMessage {
-		return nil, errors.New("message too long")
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(br, b); err != nil {
-		return nil, err
-	}
-	return b, nil
 }

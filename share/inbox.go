@@ -1,10 +1,8 @@
 package share
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +23,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	mh "github.com/multiformats/go-multihash"
 
+	"github.com/peer-cloud/peer/internal/frame"
 	"github.com/peer-cloud/peer/vault"
 )
 
@@ -457,8 +456,7 @@ func (in *Inbox) push(ctx context.Context, p peer.ID, msg []byte) error {
 		return err
 	}
 	s.SetDeadline(time.Now().Add(pushTimeout))
-	buf := binary.AppendUvarint(nil, uint64(len(msg)))
-	if _, err := s.Write(append(buf, msg...)); err != nil {
+	if err := frame.Write(s, msg); err != nil {
 		s.Reset()
 		return err
 	}
@@ -482,14 +480,8 @@ func (in *Inbox) servePush(s network.Stream) {
 		return
 	}
 	s.SetDeadline(time.Now().Add(pushTimeout))
-	r := bufio.NewReader(io.LimitReader(s, MaxInboxMessage+binary.MaxVarintLen64))
-	n, err := binary.ReadUvarint(r)
-	if err != nil || n > MaxInboxMessage {
-		s.Reset()
-		return
-	}
-	data := make([]byte, n)
-	if _, err := io.ReadFull(r, data); err != nil {
+	data, err := frame.Read(s, MaxInboxMessage)
+	if err != nil {
 		s.Reset()
 		return
 	}
