@@ -229,12 +229,13 @@ account's other devices (sealed in the account root).`,
 func newUnshareCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "unshare LINK|ID|PATH",
-		Short: "End following shares: a link, a share ID, or all of a path",
-		Long: `End a following share (made with 'peer share --follow'), named by its link,
-by its ID ('peer shares'), or every one of a vault path. The account's
-devices stop giving it new versions: the link sees nothing written after
-this. What it already opened stays readable to whoever kept it, and a link
-to one version (made without --follow) cannot be ended.`,
+		Short: "End shares: a link, a share ID, or all of a path",
+		Long: `End a following share (made with 'peer share --follow'), or a link to a
+folder as it was, named by its link, by its ID ('peer shares'), or every
+one of a vault path. The account's devices stop giving a following link
+new versions: it sees nothing written after this; they stop keeping a
+folder link's copy. What a link already opened stays readable to whoever
+kept it, and a link to one version of a file cannot be ended.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
@@ -263,7 +264,7 @@ to one version (made without --follow) cannot be ended.`,
 func newSharesCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "shares",
-		Short: "List this account's following shares",
+		Short: "List this account's shares: following links and links to folders",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
@@ -431,8 +432,9 @@ func newPublishCommand(g *globals) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "publish PATH | ACCOUNT:/NAME [--as NAME] [--yes]",
-		Short: "Put a file, UNENCRYPTED, into this account's public index",
-		Long: `Put the vault file at PATH into this account's public index, as NAME (its
+		Short: "Put a file or folder, UNENCRYPTED, into this account's public index",
+		Long: `Put the vault file or folder at PATH (a folder as it is now, with all it
+holds: publish it again to update it) into this account's public index, as NAME (its
 own name by default). The copy there is NOT encrypted: plain UnixFS that
 anyone who reaches this node, or a node holding the blocks, can read and
 keep, with any IPFS tool:

@@ -31,9 +31,10 @@ func newRootCommand(g *globals) *cobra.Command {
 		Long: `peer keeps your files on your own devices, encrypted, and moves them over
 the LAN. 'peer add' puts files into your vault; 'peer ls', 'get', 'history'
 and 'restore' read them back, any version. 'peer share' makes a link to a
-file, or shares it with chosen accounts ('peer shared' lists what others
-shared with you); 'peer publish' puts a file, unencrypted, into your
-public index.
+file or folder, or shares a file with chosen accounts ('peer shared' lists
+what others shared with you); 'peer publish' puts a file or folder,
+unencrypted, into your public index; 'peer replicas' shows who holds your
+files.
 
 Start the node with 'peer daemon' (the first run creates the repo in
 $PEER_PATH, default ~/.peer); the other commands talk to the running daemon.
