@@ -24,6 +24,14 @@ const reconnectCatchUp = time.Second
 // already.
 const revivedCatchUp = 50 * time.Millisecond
 
+// retryCatchUp is when the follower catches up once more after a
+// (re)connection: on a loaded machine the first try can run before the
+// peer's DHT and gossipsub are reachable over the new connection (a
+// carrier flap left the old one half-dead), and then nothing else asks
+// until the next catch-up interval. It comes after the first try's
+// resolve has given up, so that it is not dropped as one in flight.
+const retryCatchUp = catchUpResolve + 500*time.Millisecond
+
 // catchUpOnReconnect asks the follower to catch up shortly after a peer
 // connects, and after a peer connects again while an older connection to
 // it was still open (its link came back, or it restarted: libp2p reports
@@ -49,6 +57,7 @@ func (n *Service) catchUpOnReconnect(ctx context.Context) error {
 		// later time too (a new connection after a revived one), it
 		// fires again then.
 		var due, later time.Time
+		var retry time.Time // when the retry catch-up of the last events is due
 		for {
 			select {
 			case <-ctx.Done():
@@ -84,6 +93,15 @@ func (n *Service) catchUpOnReconnect(ctx context.Context) error {
 				}
 			case <-timer.C:
 				due = time.Time{}
+				if retry.IsZero() {
+					// A first catch-up for these events: one more later.
+					retry = time.Now().Add(retryCatchUp)
+					if later.IsZero() || retry.After(later) {
+						later = retry
+					}
+				} else if !time.Now().Before(retry) {
+					retry = time.Time{}
+				}
 				if wait := time.Until(later); wait > 0 {
 					due, later = later, time.Time{}
 					timer.Reset(wait)

@@ -343,11 +343,14 @@ func (n *Service) schedulePublish() {
 // has published yet, it publishes: its head, or a root with none (an
 // empty vault still has a box key and devices others must find to share
 // with it; no head cannot be a stale one).
+// catchUpResolve bounds one catch-up's search for the newest record.
+const catchUpResolve = 5 * time.Second
+
 func (n *Service) catchUp(ctx context.Context) (namesys.Record, bool) {
 	if len(n.node.Host().Network().Peers()) == 0 {
 		return namesys.Record{}, false
 	}
-	r, err := n.ns.Resolve(ctx, n.acct.Keys().PeerID(), 5*time.Second)
+	r, err := n.ns.Resolve(ctx, n.acct.Keys().PeerID(), catchUpResolve)
 	if err != nil {
 		n.schedulePublish()
 		return namesys.Record{}, false
