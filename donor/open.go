@@ -55,6 +55,9 @@ var ErrFull = errors.New("the donor has no room for another account")
 // has room: with a per-account bound, as many accounts as the quota holds
 // each at its bound; an account its operator stopped is not taken back.
 func (s *Service) Admit(ctx context.Context, id peer.ID) error {
+	// One at a time: two requests at once would both see room for one.
+	s.admitMu.Lock()
+	defer s.admitMu.Unlock()
 	quota, per := s.limits()
 	s.mu.Lock()
 	_, served := s.mirrors[id]

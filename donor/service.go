@@ -23,6 +23,7 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	admitMu  sync.Mutex // serialises Admit
 	mu       sync.Mutex
 	mirrors  map[peer.ID]*mirror
 	settings settings
