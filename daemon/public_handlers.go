@@ -133,15 +133,7 @@ func (d *Daemon) handlePublicLs(w http.ResponseWriter, r *http.Request) error {
 
 // handlePublicCat writes a file of an account's public index.
 func (d *Daemon) handlePublicCat(w http.ResponseWriter, r *http.Request) error {
-	r = d.withSession(r)
-	ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
-	index, err := d.publicIndex(ctx, r)
-	if err != nil {
-		cancel()
-		return err
-	}
-	info, nd, err := d.publicAt(ctx, index, r.URL.Query().Get("path"))
-	cancel()
+	r, info, nd, err := d.publicRequested(r)
 	if err != nil {
 		return err
 	}
@@ -151,22 +143,29 @@ func (d *Daemon) handlePublicCat(w http.ResponseWriter, r *http.Request) error {
 	return d.writeUnixFSFile(w, r, info, nd)
 }
 
+// publicRequested finds what the request's account and path name in that
+// account's public index (bounded by linkTimeout), and gives the request
+// its Bitswap session for reading it.
+func (d *Daemon) publicRequested(r *http.Request) (*http.Request, ipfsfile.Info, ipld.Node, error) {
+	r = d.withSession(r)
+	ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
+	defer cancel()
+	index, err := d.publicIndex(ctx, r)
+	if err != nil {
+		return r, ipfsfile.Info{}, nil, err
+	}
+	info, nd, err := d.publicAt(ctx, index, r.URL.Query().Get("path"))
+	return r, info, nd, err
+}
+
 // handlePublicGet writes a file of an account's public index, or a tar
 // stream of a folder in it.
 func (d *Daemon) handlePublicGet(w http.ResponseWriter, r *http.Request) error {
-	r = d.withSession(r)
-	ctx, cancel := context.WithTimeout(r.Context(), linkTimeout)
-	index, err := d.publicIndex(ctx, r)
+	r, info, nd, err := d.publicRequested(r)
 	if err != nil {
-		cancel()
 		return err
 	}
 	p := r.URL.Query().Get("path")
-	info, nd, err := d.publicAt(ctx, index, p)
-	cancel()
-	if err != nil {
-		return err
-	}
 	if info.Kind == ipfsfile.KindFile {
 		return d.writeUnixFSFile(w, r, info, nd)
 	}

@@ -74,7 +74,7 @@ func (s *Service) Admit(ctx context.Context, id peer.ID) error {
 	case per <= 0:
 		return errors.New("the donor is open but has no per-account bound, so it takes no account on request")
 	case quota > 0 && int64(n+1)*per > quota:
-		return fmt.Errorf("%w (%d served, %s each)", ErrFull, n, sizeText(per))
+		return fmt.Errorf("%w (%d served, %s each)", ErrFull, n, humanize.IBytes(uint64(per)))
 	}
 	if err := s.Serve(ctx, []peer.ID{id}, nil, nil); err != nil {
 		return err
@@ -82,8 +82,6 @@ func (s *Service) Admit(ctx context.Context, id peer.ID) error {
 	s.log.Info("serving an account that asked", "account", id)
 	return nil
 }
-
-func sizeText(n int64) string { return humanize.IBytes(uint64(n)) }
 
 // serveAsk answers an account's request on an open donor.
 func (s *Service) serveAsk(st network.Stream) {

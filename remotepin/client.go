@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
+
+	"github.com/peer-cloud/peer/pinsvc"
 )
 
 // client speaks the Pinning Service API to one endpoint.
@@ -19,27 +21,12 @@ type client struct {
 	http       *http.Client
 }
 
-type pin struct {
-	CID     string            `json:"cid"`
-	Name    string            `json:"name,omitempty"`
-	Origins []string          `json:"origins,omitempty"`
-	Meta    map[string]string `json:"meta,omitempty"`
-}
-
-type pinStatus struct {
-	RequestID string            `json:"requestid"`
-	Status    string            `json:"status"`
-	Pin       pin               `json:"pin"`
-	Delegates []string          `json:"delegates"`
-	Info      map[string]string `json:"info"`
-}
-
-func (c client) do(ctx context.Context, method, path string, body any) (pinStatus, error) {
+func (c client) do(ctx context.Context, method, path string, body any) (pinsvc.Status, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return pinStatus{}, err
+			return pinsvc.Status{}, err
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -47,7 +34,7 @@ func (c client) do(ctx context.Context, method, path string, body any) (pinStatu
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.url, "/")+path, rd)
 	if err != nil {
-		return pinStatus{}, err
+		return pinsvc.Status{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	if body != nil {
@@ -55,7 +42,7 @@ func (c client) do(ctx context.Context, method, path string, body any) (pinStatu
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return pinStatus{}, fmt.Errorf("failed to reach the pinning service: %w", err)
+		return pinsvc.Status{}, fmt.Errorf("failed to reach the pinning service: %w", err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -64,12 +51,12 @@ func (c client) do(ctx context.Context, method, path string, body any) (pinStatu
 			Error struct{ Reason, Details string } `json:"error"`
 		}
 		json.Unmarshal(data, &e)
-		return pinStatus{}, fmt.Errorf("the pinning service answered %s: %s %s", resp.Status, e.Error.Reason, e.Error.Details)
+		return pinsvc.Status{}, fmt.Errorf("the pinning service answered %s: %s %s", resp.Status, e.Error.Reason, e.Error.Details)
 	}
-	var st pinStatus
+	var st pinsvc.Status
 	if method != http.MethodDelete {
 		if err := json.Unmarshal(data, &st); err != nil {
-			return pinStatus{}, fmt.Errorf("the pinning service's answer is not a pin status: %w", err)
+			return pinsvc.Status{}, fmt.Errorf("the pinning service's answer is not a pin status: %w", err)
 		}
 	}
 	return st, nil
@@ -77,15 +64,15 @@ func (c client) do(ctx context.Context, method, path string, body any) (pinStatu
 
 // add asks for c; replace (with the request ID of an earlier one)
 // replaces that request.
-func (c client) add(ctx context.Context, replace string, root cid.Cid, name string, origins []string) (pinStatus, error) {
-	p := pin{CID: root.String(), Name: name, Origins: origins}
+func (c client) add(ctx context.Context, replace string, root cid.Cid, name string, origins []string) (pinsvc.Status, error) {
+	p := pinsvc.Pin{CID: root.String(), Name: name, Origins: origins}
 	if replace != "" {
 		return c.do(ctx, http.MethodPost, "/pins/"+replace, p)
 	}
 	return c.do(ctx, http.MethodPost, "/pins", p)
 }
 
-func (c client) status(ctx context.Context, id string) (pinStatus, error) {
+func (c client) status(ctx context.Context, id string) (pinsvc.Status, error) {
 	return c.do(ctx, http.MethodGet, "/pins/"+id, nil)
 }
 

@@ -14,6 +14,8 @@ import (
 
 	"github.com/ipfs/go-cid"
 	ds "github.com/ipfs/go-datastore"
+
+	"github.com/peer-cloud/peer/pinsvc"
 )
 
 // Service is one Pinning Service API endpoint the owner named, and what
@@ -177,16 +179,15 @@ func (k *Keeper) run(ctx context.Context) {
 }
 
 // sync asks each service to pin the newest root (replacing its request
-// for an older one), or how its request stands; it reports whether a
-// request is not pinned yet.
-func (k *Keeper) sync(ctx context.Context) (pending bool) {
+// for an older one), or how its request stands.
+func (k *Keeper) sync(ctx context.Context) {
 	root := k.cfg.Root()
 	k.mu.Lock()
 	list := slices.Clone(k.services)
 	k.mu.Unlock()
 	for _, s := range list {
 		c := client{url: s.URL, token: s.Token, http: k.http}
-		var st pinStatus
+		var st pinsvc.Status
 		var err error
 		switch {
 		case root.Defined() && s.Root != root.String():
@@ -198,13 +199,13 @@ func (k *Keeper) sync(ctx context.Context) (pending bool) {
 			if err == nil {
 				s.Root = root.String()
 			}
-		case s.RequestID != "" && s.Status != "pinned":
+		case s.RequestID != "" && s.Status != pinsvc.StatusPinned:
 			st, err = c.status(ctx, s.RequestID)
 		default:
 			continue
 		}
 		if ctx.Err() != nil {
-			return false
+			return
 		}
 		s.Checked, s.Err = time.Now().UTC(), ""
 		if err != nil {
@@ -212,10 +213,9 @@ func (k *Keeper) sync(ctx context.Context) (pending bool) {
 			k.cfg.Log.Info("a remote pinning service failed", "service", s.Name, "err", err)
 		} else {
 			s.RequestID, s.Status = st.RequestID, st.Status
-			if st.Status == "failed" && st.Info["error"] != "" {
+			if st.Status == pinsvc.StatusFailed && st.Info["error"] != "" {
 				s.Err = st.Info["error"]
 			}
-			pending = pending || (st.Status == "queued" || st.Status == "pinning")
 		}
 		k.mu.Lock()
 		if i := slices.IndexFunc(k.services, func(o Service) bool { return o.Name == s.Name }); i >= 0 {
@@ -225,5 +225,4 @@ func (k *Keeper) sync(ctx context.Context) (pending bool) {
 		}
 		k.mu.Unlock()
 	}
-	return pending
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path"
@@ -370,21 +369,13 @@ func (g *globals) getLink(cmd *cobra.Command, text, sub, out string) error {
 		return err
 	}
 	defer resp.Body.Close()
-	bar := g.newProgress(resp.ContentLength, "getting")
-	count := func(r io.Reader) io.Reader { return withProgress(r, bar) }
 	if out == "" {
 		out = filepath.Base(resp.Header.Get("X-Peer-Name"))
 		if out == "" || out == "." || out == "/" || out == ".." {
 			out = "shared"
 		}
 	}
-	if resp.Header.Get("Content-Type") == api.ContentTar {
-		err = extractTar(resp.Body, out, count)
-	} else {
-		err = saveFile(out, count(resp.Body), resp.ContentLength)
-	}
-	finish(bar)
-	if err != nil {
+	if err := g.saveDownload(resp, out); err != nil {
 		return err
 	}
 	if g.json {
@@ -409,15 +400,7 @@ func (g *globals) getPublic(cmd *cobra.Command, account, p, out string) error {
 	if out == "" {
 		out = path.Base(p)
 	}
-	bar := g.newProgress(resp.ContentLength, "getting")
-	count := func(r io.Reader) io.Reader { return withProgress(r, bar) }
-	if resp.Header.Get("Content-Type") == api.ContentTar {
-		err = extractTar(resp.Body, out, count)
-	} else {
-		err = saveFile(out, count(resp.Body), resp.ContentLength)
-	}
-	finish(bar)
-	if err != nil {
+	if err := g.saveDownload(resp, out); err != nil {
 		return err
 	}
 	if g.json {

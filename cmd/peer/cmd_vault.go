@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -229,15 +230,7 @@ func newGetCommand(g *globals) *cobra.Command {
 				return err
 			}
 			defer resp.Body.Close()
-			bar := g.newProgress(resp.ContentLength, "getting")
-			count := func(r io.Reader) io.Reader { return withProgress(r, bar) }
-			if resp.Header.Get("Content-Type") == api.ContentTar {
-				err = extractTar(resp.Body, out, count)
-			} else {
-				err = saveFile(out, count(resp.Body), resp.ContentLength)
-			}
-			finish(bar)
-			if err != nil {
+			if err := g.saveDownload(resp, out); err != nil {
 				return err
 			}
 			if g.json {
@@ -249,6 +242,21 @@ func newGetCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to save (default: the name, in the current folder)")
 	return cmd
+}
+
+// saveDownload saves a download as out, with a progress bar: a tar
+// stream (a folder) is extracted there, anything else is one file.
+func (g *globals) saveDownload(resp *http.Response, out string) error {
+	bar := g.newProgress(resp.ContentLength, "getting")
+	count := func(r io.Reader) io.Reader { return withProgress(r, bar) }
+	var err error
+	if resp.Header.Get("Content-Type") == api.ContentTar {
+		err = extractTar(resp.Body, out, count)
+	} else {
+		err = saveFile(out, count(resp.Body), resp.ContentLength)
+	}
+	finish(bar)
+	return err
 }
 
 // saveFile writes a downloaded file to out, which must not exist; size is
