@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	blocks "github.com/ipfs/go-block-format"
+	cid "github.com/ipfs/go-cid"
 
 	"github.com/peer-cloud/peer/vault"
 )
@@ -26,6 +27,11 @@ type recorder struct {
 	over bool
 	size int
 	blks []blocks.Block
+}
+
+// Has says whether the store holds c (true when it cannot say).
+func (r *recorder) Has(ctx context.Context, c cid.Cid) (bool, error) {
+	return vault.Holds(ctx, r.Blocks, c), nil
 }
 
 func (r *recorder) Put(ctx context.Context, bs []blocks.Block) error {

@@ -48,6 +48,7 @@ type newWalk struct {
 
 	complete     map[cid.Cid]bool
 	counterparts map[cid.Cid][]cid.Cid
+	memo         *linkMemo // nil: none
 }
 
 func newNewWalk(ctx context.Context, v *vault.Vault, bs bstore.Blockstore, ours *vault.Snapshot) *newWalk {
@@ -57,13 +58,32 @@ func newNewWalk(ctx context.Context, v *vault.Vault, bs bstore.Blockstore, ours 
 // links is a p2p.DAGLimits.Links: the block's links within a history
 // (vault.LinksWithin), less what is complete.
 func (w *newWalk) links(b blocks.Block) ([]cid.Cid, error) {
-	ls, err := vault.LinksWithin(b.Cid(), b.RawData(), "snap", "dir", "file", "part")
-	if err != nil || len(ls) == 0 {
-		return ls, err
-	}
 	c := b.Cid()
-	if kind, _ := vault.BlockKind(c, b.RawData()); kind == "snap" {
+	kind, err := vault.BlockKind(c, b.RawData())
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case "raw":
+		return nil, nil
+	case "snap":
+		if _, err := vault.LinksWithin(c, b.RawData(), "snap"); err != nil {
+			return nil, err
+		}
 		return w.snapLinks(b)
+	case "dir", "file", "part":
+	default:
+		// LinksWithin says why it has no place here.
+		return vault.LinksWithin(c, b.RawData(), "snap", "dir", "file", "part")
+	}
+	ls, err := w.memo.links(c, b.RawData())
+	if err != nil || len(ls) == 0 {
+		return nil, err
+	}
+	for _, l := range ls {
+		if err := vault.CheckCID(l); err != nil {
+			return nil, err
+		}
 	}
 	cps := w.counterparts[c]
 	delete(w.counterparts, c)
@@ -178,6 +198,9 @@ func (w *newWalk) isComplete(c cid.Cid) (bool, error) {
 // localLinks returns the links of a local block; none when it is not
 // local (a counterpart that is not here yet only skips nothing).
 func (w *newWalk) localLinks(c cid.Cid) ([]cid.Cid, error) {
+	if ls, ok := w.memo.get(c); ok {
+		return ls, nil
+	}
 	b, err := w.bs.Get(w.ctx, c)
 	if ipld.IsNotFound(err) {
 		return nil, nil
@@ -188,7 +211,7 @@ func (w *newWalk) localLinks(c cid.Cid) ([]cid.Cid, error) {
 	if c.Prefix().Codec == cid.Raw {
 		return nil, nil
 	}
-	if ls, err := vault.Links(c, b.RawData()); err == nil {
+	if ls, err := w.memo.links(c, b.RawData()); err == nil {
 		return ls, nil
 	}
 	return blockstore.Links(b)

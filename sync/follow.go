@@ -342,9 +342,11 @@ func (f *follower) integrate(ctx context.Context) time.Duration {
 	}
 	var err error
 	if len(heads) > 0 {
+		began := time.Now()
 		if err = f.takeIn(ctx, heads); err != nil {
 			f.n.log.Warn("failed to take in the account's new heads", "err", err)
 		}
+		f.n.log.Debug("took in heads", "heads", len(heads), "took", time.Since(began))
 	}
 	f.mu.Lock()
 	f.ready = slices.DeleteFunc(f.ready, func(x *job) bool { return slices.Contains(js, x) })
@@ -479,6 +481,7 @@ func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 		pulled = n.pull(fctx, root.Head, ours, budget)
 	}
 	walk := newNewWalk(fctx, n.acct.Vault(), n.store.Blockstore(), ours)
+	walk.memo = &n.links
 	var blocks int
 	err = n.node.FetchDAGLimited(fctx, root.Head, p2p.DAGLimits{Links: walk.links, MaxNewBytes: budget, Progress: func(p p2p.Progress) { blocks = p.Blocks }})
 	n.log.Debug("fetched a head", "seq", j.r.Seq, "root and snapshot", gotHead.Sub(began), "DAG", time.Since(gotHead), "blocks pulled", pulled, "blocks walked", blocks, "err", err)

@@ -95,6 +95,7 @@ func (n *Service) servePull(s network.Stream) {
 		}
 	}
 	walk := newNewWalk(ctx, n.acct.Vault(), bs, ours)
+	walk.memo = &n.links
 	w := bufio.NewWriterSize(s, 256<<10)
 	stack, seen := []cid.Cid{want}, map[cid.Cid]bool{}
 	sent, bytes := 0, 0

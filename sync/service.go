@@ -42,6 +42,7 @@ type Service struct {
 	log   *slog.Logger
 	topic *pubsub.Topic // the account's announced blocks
 	cache blockCache
+	links linkMemo // links of blocks decoded lately
 
 	// bg runs the service's loops until stop.
 	bg   sync.WaitGroup
@@ -393,18 +394,21 @@ func (n *Service) prefill(ctx context.Context, head cid.Cid) {
 	for len(stack) > 0 {
 		c := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if has, err := bs.Has(ctx, c); err != nil || has {
-			continue
-		}
+		// The cache first: a folder's node links to every entry, most of
+		// them local, and asking the store of each cost what the folder
+		// holds.
 		data, ok := n.cache.take(c)
 		if !ok {
+			continue
+		}
+		if has, err := bs.Has(ctx, c); err != nil || has {
 			continue
 		}
 		b, err := blocks.NewBlockWithCid(data, c)
 		if err != nil || bs.Put(ctx, b) != nil {
 			continue
 		}
-		links, err := vault.Links(c, data)
+		links, err := n.links.links(c, data)
 		if err != nil {
 			continue
 		}

@@ -37,6 +37,15 @@ func (b *Batch) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
 	return b.bs.Get(ctx, c)
 }
 
+// Has reports whether the block is pending or held by the store (true
+// when the store cannot say).
+func (b *Batch) Has(ctx context.Context, c cid.Cid) (bool, error) {
+	b.mu.Lock()
+	_, ok := b.byHash[string(c.Hash())]
+	b.mu.Unlock()
+	return ok || Holds(ctx, b.bs, c), nil
+}
+
 // Put keeps copies of small writes for the next flush and passes large
 // ones (a quarter of the batch or more) through.
 func (b *Batch) Put(ctx context.Context, bs []blocks.Block) error {

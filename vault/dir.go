@@ -123,6 +123,11 @@ func (d *dir) load(ctx context.Context) error {
 	if d.loaded {
 		return nil
 	}
+	ck := dirCacheKey(d.cid, &d.key, d.prefix)
+	if o := d.v.dirs.get(ck); o != nil && d.v.holds(ctx, d.cid) {
+		d.fromOpened(o)
+		return nil
+	}
 	var n dirNode
 	if err := decodeNode(ctx, d.v.blocks, d.cid, "directory "+d.what, "dir", &n); err != nil {
 		return err
@@ -173,7 +178,48 @@ func (d *dir) load(ctx context.Context) error {
 		d.count = int(b.Count)
 	}
 	d.loaded = true
+	d.v.dirs.put(ck, d.opened())
 	return nil
+}
+
+// holds reports whether the vault's store still holds block c, when it
+// can say so cheaply (true when it cannot): a node kept in the cache but
+// lost from the disk must be read, so that the loss shows (and a merge
+// fetches it again) instead of going unseen.
+func (v *Vault) holds(ctx context.Context, c cid.Cid) bool { return Holds(ctx, v.blocks, c) }
+
+// opened is the node as loaded, for the cache.
+func (d *dir) opened() *openedDir {
+	o := &openedDir{count: d.count}
+	if d.isShard() {
+		for s, c := range d.slots {
+			o.slots = append(o.slots, s)
+			o.links = append(o.links, c.cid)
+		}
+		return o
+	}
+	o.entries = make([]Entry, 0, len(d.entries))
+	for _, e := range d.entries {
+		o.entries = append(o.entries, e.Entry)
+	}
+	return o
+}
+
+// fromOpened loads the node from the cache.
+func (d *dir) fromOpened(o *openedDir) {
+	d.count = o.count
+	if o.slots != nil {
+		d.slots = make(map[int]*dir, len(o.slots))
+		for i, s := range o.slots {
+			d.slots[s] = d.child(s, o.links[i])
+		}
+	} else {
+		d.entries = make(map[string]*entry, len(o.entries))
+		for _, e := range o.entries {
+			d.entries[e.Name] = &entry{Entry: e}
+		}
+	}
+	d.loaded = true
 }
 
 // inPlace reports whether name belongs under this node: its keyed hash

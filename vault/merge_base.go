@@ -228,6 +228,12 @@ func (o *overlay) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
 	return o.under.Get(ctx, c)
 }
 
+// Has reports whether the overlay or the store under it holds c (true
+// when the store cannot say).
+func (o *overlay) Has(ctx context.Context, c cid.Cid) (bool, error) {
+	return o.has(c) || Holds(ctx, o.under, c), nil
+}
+
 // Put keeps copies of the blocks in memory.
 func (o *overlay) Put(_ context.Context, bs []blocks.Block) error {
 	o.mu.Lock()

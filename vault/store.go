@@ -39,6 +39,25 @@ func (s localBlocks) Get(ctx context.Context, c cid.Cid) ([]byte, error) {
 
 func (s localBlocks) Put(ctx context.Context, bs []blocks.Block) error { return s.bs.PutMany(ctx, bs) }
 
+func (s localBlocks) Has(ctx context.Context, c cid.Cid) (bool, error) { return s.bs.Has(ctx, c) }
+
+// hasBlocks is Blocks that can say cheaply whether a block is held.
+type hasBlocks interface {
+	Has(ctx context.Context, c cid.Cid) (bool, error)
+}
+
+// Holds reports whether bs holds block c, when bs can say so cheaply (it
+// has a Has method, as LocalBlocks and the wrappers over them do); true
+// when it cannot.
+func Holds(ctx context.Context, bs Blocks, c cid.Cid) bool {
+	hb, ok := bs.(hasBlocks)
+	if !ok {
+		return true
+	}
+	has, err := hb.Has(ctx, c)
+	return err == nil && has
+}
+
 // ErrMissing is wrapped by Blocks.Get when a block is not held.
 var ErrMissing = errors.New("block not held")
 

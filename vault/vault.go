@@ -22,6 +22,8 @@ type Vault struct {
 	// every chunk costs page faults and GC cycles. Shared with the vaults
 	// WithBlocks derives.
 	bufs *sync.Pool
+	// dirs keeps folder nodes opened lately; shared too.
+	dirs *dirCache
 }
 
 func (v *Vault) getBuf() []byte {
@@ -82,6 +84,7 @@ func New(acct *Account, bs Blocks, opts ...Option) *Vault {
 		batch:   16 << 20,
 		fanout:  fanout,
 		bufs:    &sync.Pool{},
+		dirs:    &dirCache{},
 	}
 	for _, o := range opts {
 		o(v)
