@@ -55,18 +55,30 @@ func (c *Client) DonorStatus(ctx context.Context) (DonorStatus, error) {
 	return out, c.JSON(ctx, http.MethodGet, "/donor", nil, &out)
 }
 
-// Donate serves the accounts (k51... IDs) besides those served, and sets
-// the quotas that are not negative (bytes; 0: no bound).
-func (c *Client) Donate(ctx context.Context, accounts []string, quota, perAccount int64) (DonorStatus, error) {
+// DonateRequest changes what a donor serves: nil fields stay as they are.
+type DonateRequest struct {
+	// Accounts (k51... IDs) are served besides those served.
+	Accounts []string
+	// Quota and PerAccount are bytes (0: no bound).
+	Quota, PerAccount *int64
+	// Open makes the donor take any account whose device asks, or not.
+	Open *bool
+}
+
+// Donate changes what the donor serves and returns its status.
+func (c *Client) Donate(ctx context.Context, req DonateRequest) (DonorStatus, error) {
 	q := url.Values{}
-	if len(accounts) > 0 {
-		q.Set("accounts", strings.Join(accounts, ","))
+	if len(req.Accounts) > 0 {
+		q.Set("accounts", strings.Join(req.Accounts, ","))
 	}
-	if quota >= 0 {
-		q.Set("quota", strconv.FormatInt(quota, 10))
+	if req.Quota != nil {
+		q.Set("quota", strconv.FormatInt(*req.Quota, 10))
 	}
-	if perAccount >= 0 {
-		q.Set("per_account", strconv.FormatInt(perAccount, 10))
+	if req.PerAccount != nil {
+		q.Set("per_account", strconv.FormatInt(*req.PerAccount, 10))
+	}
+	if req.Open != nil {
+		q.Set("open", strconv.FormatBool(*req.Open))
 	}
 	var out DonorStatus
 	return out, c.JSON(ctx, http.MethodPost, "/donor/serve", q, &out)

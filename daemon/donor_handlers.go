@@ -66,7 +66,7 @@ func (d *Daemon) handleDonorStatus(w http.ResponseWriter, r *http.Request) error
 }
 
 // handleDonorServe serves ?accounts=A,B and sets ?quota= and
-// ?per_account= (bytes) when given.
+// ?per_account= (bytes) and ?open= (true or false) when given.
 func (d *Daemon) handleDonorServe(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var ids []peer.ID
@@ -98,8 +98,24 @@ func (d *Daemon) handleDonorServe(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	var open *bool
+	if s := q.Get("open"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return badRequest(fmt.Errorf("open=%q is not true or false", s))
+		}
+		open = &b
+	}
 	if err := d.donor.Serve(r.Context(), ids, quota, per); err != nil {
 		return err
+	}
+	if open != nil {
+		if _, per := d.donor.Limits(); *open && per == 0 {
+			return badRequest(errors.New("an open donor takes each account that asks at a per-account bound, and none is set: give one too (peer donate --open --per-account 10GiB)"))
+		}
+		if err := d.donor.SetOpen(r.Context(), *open); err != nil {
+			return err
+		}
 	}
 	return writeJSON(w, http.StatusOK, donorStatus(d.donor.Status()))
 }
@@ -172,7 +188,9 @@ func (d *Daemon) donorRoutes() http.Handler {
 // keep the account's files and name alive.
 func (d *Daemon) askOpenDonors(ctx context.Context) error {
 	h := d.node.Host()
-	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	// A donor made open while connected ('peer donate --open') tells
+	// its peers by identify push: a protocols update.
+	sub, err := h.EventBus().Subscribe([]any{new(event.EvtPeerIdentificationCompleted), new(event.EvtPeerProtocolsUpdated)})
 	if err != nil {
 		return fmt.Errorf("failed to watch for donors: %w", err)
 	}
@@ -210,8 +228,16 @@ func (d *Daemon) askOpenDonors(ctx context.Context) error {
 				if !ok {
 					return
 				}
-				if ev := e.(event.EvtPeerIdentificationCompleted); slices.Contains(ev.Protocols, protocol.ID(donor.AskProtocol)) {
-					ask(ev.Peer)
+				switch ev := e.(type) {
+				case event.EvtPeerIdentificationCompleted:
+					if slices.Contains(ev.Protocols, protocol.ID(donor.AskProtocol)) {
+						ask(ev.Peer)
+					}
+				case event.EvtPeerProtocolsUpdated:
+					if slices.Contains(ev.Added, protocol.ID(donor.AskProtocol)) {
+						delete(asked, ev.Peer) // open again: ask again
+						ask(ev.Peer)
+					}
 				}
 			}
 		}

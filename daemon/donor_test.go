@@ -41,15 +41,27 @@ func TestDonateAPI(t *testing.T) {
 	if r.AccountSecret != nil {
 		t.Fatal("the donor's repo has an account")
 	}
-	if _, err := dc.Donate(ctx, []string{"nope"}, -1, -1); err == nil || !strings.Contains(err.Error(), "not an account ID") {
+	if _, err := dc.Donate(ctx, api.DonateRequest{Accounts: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), "not an account ID") {
 		t.Fatalf("serving a bad account: %v", err)
 	}
-	st, err := dc.Donate(ctx, []string{acct.Account}, 1<<30, -1)
+	quota, yes, no := int64(1<<30), true, false
+	st, err := dc.Donate(ctx, api.DonateRequest{Accounts: []string{acct.Account}, Quota: &quota})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Quota != 1<<30 || len(st.Accounts) != 1 || st.Accounts[0].Account != acct.Account {
+	if st.Quota != 1<<30 || len(st.Accounts) != 1 || st.Accounts[0].Account != acct.Account || st.Open {
 		t.Fatalf("after donate: %+v", st)
+	}
+	// Open needs a per-account bound; then it is open until told not.
+	if _, err := dc.Donate(ctx, api.DonateRequest{Open: &yes}); err == nil || !strings.Contains(err.Error(), "--per-account") {
+		t.Fatalf("open with no per-account bound: %v", err)
+	}
+	per := int64(1 << 29)
+	if st, err = dc.Donate(ctx, api.DonateRequest{PerAccount: &per, Open: &yes}); err != nil || !st.Open || st.PerAccount != per {
+		t.Fatalf("after --open --per-account: %+v, %v", st, err)
+	}
+	if st, err = dc.Donate(ctx, api.DonateRequest{Open: &no}); err != nil || st.Open || len(st.Accounts) != 1 {
+		t.Fatalf("after --open=false: %+v, %v", st, err)
 	}
 	f := filepath.Join(t.TempDir(), "f.txt")
 	if err := os.WriteFile(f, []byte("held by the donor"), 0o644); err != nil {

@@ -50,7 +50,8 @@ type Config struct {
 	// PerAccount bounds the bytes of each account; 0: none.
 	PerAccount int64
 	// Open takes any account that asks (on AskProtocol), within the
-	// quota: as many as it holds at PerAccount each.
+	// quota: as many as it holds at PerAccount each ([Service.SetOpen]
+	// goes over it).
 	Open bool
 	Keep Keep
 	// CatchUp is how often the DHT is asked for each account's record.

@@ -59,13 +59,14 @@ func (s *Service) Admit(ctx context.Context, id peer.ID) error {
 	s.admitMu.Lock()
 	defer s.admitMu.Unlock()
 	quota, per := s.limits()
+	open := s.open()
 	s.mu.Lock()
 	_, served := s.mirrors[id]
 	stopped := slices.Contains(s.settings.Stopped, id.String())
 	n := len(s.mirrors)
 	s.mu.Unlock()
 	switch {
-	case !s.cfg.Open:
+	case !open:
 		return errors.New("the donor is not open: its operator chooses the accounts it serves")
 	case served:
 		return nil

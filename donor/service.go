@@ -63,17 +63,53 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.wg.Add(1)
 	go s.republishLoop()
-	if cfg.Open {
+	if s.open() {
 		cfg.Node.Host().SetStreamHandler(AskProtocol, s.serveAsk)
 	}
 	return s, nil
 }
 
-// Close stops every mirror and waits for them.
-func (s *Service) Close() {
-	if s.cfg.Open {
+// open reports whether the donor takes accounts that ask.
+func (s *Service) open() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.settings.Open != nil {
+		return *s.settings.Open
+	}
+	return s.cfg.Open
+}
+
+// SetOpen makes the donor open (it takes any account whose device asks,
+// within the quota) or not, over the config; it is kept across restarts.
+// Accounts taken while open stay served.
+func (s *Service) SetOpen(ctx context.Context, open bool) error {
+	s.admitMu.Lock()
+	defer s.admitMu.Unlock()
+	s.mu.Lock()
+	prev := s.settings.Open
+	s.settings.Open = &open
+	err := s.saveSettings(ctx)
+	if err != nil {
+		s.settings.Open = prev
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	// Devices learn it from the protocols the node speaks: identify
+	// pushes the change to those connected.
+	if open {
+		s.cfg.Node.Host().SetStreamHandler(AskProtocol, s.serveAsk)
+	} else {
 		s.cfg.Node.Host().RemoveStreamHandler(AskProtocol)
 	}
+	s.notify()
+	return nil
+}
+
+// Close stops every mirror and waits for them.
+func (s *Service) Close() {
+	s.cfg.Node.Host().RemoveStreamHandler(AskProtocol)
 	s.cancel()
 	s.wg.Wait()
 }
@@ -166,6 +202,9 @@ func (s *Service) Stop(ctx context.Context, id peer.ID) error {
 	s.notify()
 	return nil
 }
+
+// Limits returns the quotas in force (bytes; 0: no bound).
+func (s *Service) Limits() (quota, perAccount int64) { return s.limits() }
 
 // limits returns the quotas in force.
 func (s *Service) limits() (quota, perAccount int64) {

@@ -96,6 +96,7 @@ type settings struct {
 	Stopped    []string `json:"stopped,omitempty"` // accounts of the config no longer served
 	Quota      *int64   `json:"quota,omitempty"`
 	PerAccount *int64   `json:"per_account,omitempty"`
+	Open       *bool    `json:"open,omitempty"` // over Config.Open
 }
 
 var settingsKey = ds.NewKey("/settings")

@@ -42,7 +42,7 @@ type Status struct {
 // Status reports what the donor serves and holds.
 func (s *Service) Status() Status {
 	quota, per := s.limits()
-	out := Status{Quota: quota, PerAccount: per, Open: s.cfg.Open, Keep: s.cfg.Keep, Fetched: s.Fetched()}
+	out := Status{Quota: quota, PerAccount: per, Open: s.open(), Keep: s.cfg.Keep, Fetched: s.Fetched()}
 	for _, m := range s.mirrorList() {
 		m.mu.Lock()
 		h := m.h

@@ -15,7 +15,7 @@ import (
 // mirrors them; the next one is told there is no room.
 func TestOpenDonor(t *testing.T) {
 	lan := lantest.New(t, 4)
-	d := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Config: []string{"only = true", "open = true", `quota = "2GiB"`, `per_account = "1GiB"`}})
+	d := lantest.NewPeer(t, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Config: []string{"only = true", `quota = "2GiB"`}})
 	d.Start()
 	var owners []*lantest.Peer
 	for i := 1; i < 4; i++ {
@@ -28,6 +28,13 @@ func TestOpenDonor(t *testing.T) {
 			t.Logf("donor's log:\n%s", d.Logs())
 		}
 	})
+	// The donor opens while the owners' devices are connected already:
+	// they learn it by identify push, not at connection.
+	d.MustRun("peers", "--wait", "3", "--timeout", "60s")
+	if _, err := d.Run("donate", "--open"); err == nil || !strings.Contains(err.Error(), "--per-account") {
+		t.Fatalf("donate --open with no per-account bound: %v", err)
+	}
+	d.MustRun("donate", "--open", "--per-account", "1GiB")
 	var st api.DonorStatus
 	waitFor(t, time.Minute, "the open donor takes two accounts", func() bool {
 		if err := json.Unmarshal([]byte(d.MustRun("donate", "status", "--json")), &st); err != nil {
@@ -69,6 +76,16 @@ func TestOpenDonor(t *testing.T) {
 	}
 	if refusedID := accountOf(t, refused); serves(st, refusedID) {
 		t.Fatal("the donor serves the account it refused")
+	}
+	// Closed again, it keeps what it took, and says so after a restart.
+	d.MustRun("donate", "--open=false")
+	d.Stop()
+	d.Start()
+	if err := json.Unmarshal([]byte(d.MustRun("donate", "status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Open || len(st.Accounts) != 2 {
+		t.Fatalf("after --open=false and a restart: open %v, %d accounts", st.Open, len(st.Accounts))
 	}
 }
 

@@ -17,8 +17,9 @@ import (
 
 func newDonateCommand(g *globals) *cobra.Command {
 	var quota, perAccount, accounts string
+	var open bool
 	cmd := &cobra.Command{
-		Use:   "donate [--accounts ACCOUNT,...] [--quota SIZE] [--per-account SIZE]",
+		Use:   "donate [--accounts ACCOUNT,...] [--quota SIZE] [--per-account SIZE] [--open[=false]]",
 		Short: "Lend disk to other accounts: mirror their files, keep their names alive",
 		Long: `Lend this node's disk to other accounts. For each account served, the
 daemon follows its changes (pubsub at once, the LAN DHT as the fallback),
@@ -32,13 +33,17 @@ one (e.g. 50GiB; 0: no bound). An account over its share keeps its newest
 snapshot and as much history as fits; one whose newest snapshot alone is
 over it is not taken further ('peer donate status' says so).
 
-The same settings live in config.toml's [donor] section (read at start);
-what 'peer donate' sets is kept in the repo and goes over it. There,
-open = true (with per_account set) makes an open donor: it takes any
+--open (with a --per-account bound) makes an open donor: it takes any
 account whose device on the LAN asks (each device of an account asks
 every open donor it meets, signing with the account's key), while the
-quota holds another at per_account. 'peer donate stop' on an account
-that asked keeps it out.`,
+quota holds another at the per-account bound. 'peer donate stop' on an
+account that asked keeps it out; --open=false takes no more (those taken
+stay served).
+
+  peer donate --quota 500GiB --per-account 20GiB --open
+
+The same settings live in config.toml's [donor] section (read at start);
+what 'peer donate' sets is kept in the repo and goes over it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q, err := parseSizeFlag("--quota", quota)
@@ -48,6 +53,16 @@ that asked keeps it out.`,
 			per, err := parseSizeFlag("--per-account", perAccount)
 			if err != nil {
 				return err
+			}
+			req := api.DonateRequest{}
+			if q >= 0 {
+				req.Quota = &q
+			}
+			if per >= 0 {
+				req.PerAccount = &per
+			}
+			if cmd.Flags().Changed("open") {
+				req.Open = &open
 			}
 			var list []string
 			for _, a := range strings.Split(accounts, ",") {
@@ -59,7 +74,8 @@ that asked keeps it out.`,
 			if err != nil {
 				return err
 			}
-			st, err := c.Donate(cmd.Context(), list, q, per)
+			req.Accounts = list
+			st, err := c.Donate(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
@@ -69,6 +85,7 @@ that asked keeps it out.`,
 	cmd.Flags().StringVar(&accounts, "accounts", "", "accounts to serve, comma-separated (k51... IDs from 'peer status' on their devices)")
 	cmd.Flags().StringVar(&quota, "quota", "", "bytes all served accounts may take together, e.g. 50GiB (0: no bound)")
 	cmd.Flags().StringVar(&perAccount, "per-account", "", "bytes each served account may take, e.g. 10GiB (0: no bound)")
+	cmd.Flags().BoolVar(&open, "open", false, "take any account whose device asks, each at the per-account bound (--open=false: take no more)")
 	cmd.AddCommand(newDonateStatusCommand(g), newDonateStopCommand(g), newDonatePinningTokenCommand(g))
 	return cmd
 }
