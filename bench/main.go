@@ -65,6 +65,10 @@ func main() {
 	shareLinks := flag.Int("share-links", 20, "links opened in the share figure")
 	shareWith := flag.Int("share-with", 50, "files shared with another account in the share figure")
 	donorChanges := flag.Int("donor-changes", 50, "changes timed in the donor figure (a change on the owner to the donor holding it)")
+	donorMirror := flag.Int64("donor-mirror", 1024, "MiB of the account a donor mirrors first in the donor figure (0: none)")
+	donorProfile := flag.String("donor-profile", "default", "repo profile of the donor of the first-mirror figure: default or pi")
+	donorSoak := flag.Duration("donor-soak", 0, "also run a pi donor serving 3 changing accounts this long (the soak figure; 30m in the README)")
+	donorEvery := flag.Duration("donor-every", 3*time.Second, "how often each account changes in the donor soak")
 	flag.Parse()
 	if why := lantest.Available(); why != "" {
 		fail(why)
@@ -109,6 +113,12 @@ func main() {
 	}
 	if !skipped("donor") {
 		r.donor(*donorChanges)
+		if *donorMirror > 0 {
+			r.donorMirror(*donorMirror<<20, *donorProfile)
+		}
+	}
+	if *donorSoak > 0 {
+		r.donorSoak(*donorSoak, *donorEvery)
 	}
 	if !skipped("share") {
 		r.share(*shareLinks, *shareWith)

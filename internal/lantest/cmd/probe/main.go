@@ -10,8 +10,10 @@
 //	shared NAME       wait (the same way) until a file named NAME is in
 //	                  the node's 'peer shared' list
 //	resolve ACCOUNT   resolve the account's name through the DHT alone
-//	donor SNAPSHOT    wait (the same way) until the node, a donor, holds
-//	                  SNAPSHOT as the head of an account it serves
+//	donor SNAPSHOT [SECONDS]
+//	                  wait (the same way, up to SECONDS, default 10) until
+//	                  the node, a donor, holds SNAPSHOT as the head of an
+//	                  account it serves
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +40,14 @@ func main() {
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		start := time.Now()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		limit := 10 * time.Second
+		if len(f) == 3 && f[0] == "donor" {
+			if n, err := strconv.Atoi(f[2]); err == nil && n > 0 {
+				limit = time.Duration(n) * time.Second
+			}
+			f = f[:2]
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
 		var err error
 		switch {
 		case len(f) == 3 && f[0] == "ls":
@@ -66,7 +76,7 @@ func main() {
 					break
 				}
 				if ctx.Err() != nil {
-					err = fmt.Errorf("the donor does not hold %s within 10 s", f[1])
+					err = fmt.Errorf("the donor does not hold %s within %s", f[1], limit)
 					break
 				}
 				time.Sleep(time.Millisecond)
