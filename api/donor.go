@@ -103,15 +103,37 @@ func (c *Client) Replicas(ctx context.Context, p string) (Replicas, error) {
 
 // PinningToken is a token for a client of the node's Pinning Service API
 // and the endpoint it is served at.
+// Token and Endpoint are only given when the token is issued: the node
+// keeps only the token's hash.
 type PinningToken struct {
-	Token    string `json:"token"`
-	Endpoint string `json:"endpoint"`
+	Token    string    `json:"token,omitempty"`
+	Endpoint string    `json:"endpoint,omitempty"`
+	ID       string    `json:"id"`
+	Name     string    `json:"name,omitempty"`
+	Issued   time.Time `json:"issued"`
 }
 
-// DonorPinningToken issues a token for a Pinning Service API client.
-func (c *Client) DonorPinningToken(ctx context.Context) (PinningToken, error) {
+// DonorPinningToken issues a token, named name (may be ""), for a
+// Pinning Service API client.
+func (c *Client) DonorPinningToken(ctx context.Context, name string) (PinningToken, error) {
 	var out PinningToken
-	return out, c.JSON(ctx, http.MethodPost, "/donor/pinning-token", nil, &out)
+	var q url.Values
+	if name != "" {
+		q = url.Values{"name": {name}}
+	}
+	return out, c.JSON(ctx, http.MethodPost, "/donor/pinning-token", q, &out)
+}
+
+// DonorPinningTokens lists the tokens issued and not revoked.
+func (c *Client) DonorPinningTokens(ctx context.Context) ([]PinningToken, error) {
+	var out []PinningToken
+	return out, c.JSON(ctx, http.MethodGet, "/donor/pinning-tokens", nil, &out)
+}
+
+// DonorPinningRevoke revokes a token, given by its ID or itself.
+func (c *Client) DonorPinningRevoke(ctx context.Context, idOrToken string) (PinningToken, error) {
+	var out PinningToken
+	return out, c.JSON(ctx, http.MethodPost, "/donor/pinning-token/revoke", url.Values{"token": {idOrToken}}, &out)
 }
 
 // RemotePins lists the Pinning Service API endpoints the account is kept

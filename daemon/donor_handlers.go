@@ -173,6 +173,8 @@ func (d *Daemon) donorRoutes() http.Handler {
 	handle("POST /donor/serve", d.handleDonorServe)
 	handle("POST /donor/stop", d.handleDonorStop)
 	handle("POST /donor/pinning-token", d.handlePinningToken)
+	handle("GET /donor/pinning-tokens", d.handlePinningTokens)
+	handle("POST /donor/pinning-token/revoke", d.handlePinningRevoke)
 	mux.Handle("GET /metrics", d.metricsHandler())
 	mux.Handle("/", d.serve(func(http.ResponseWriter, *http.Request) error {
 		return &httpError{http.StatusConflict, errors.New("this node is a donor with no account of its own (donor.only in config.toml): it serves only 'peer donate', 'peer id', 'peer peers' and 'peer repo'")}

@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/peer-cloud/peer/api"
 	"github.com/peer-cloud/peer/pinsvc"
 	"github.com/peer-cloud/peer/repo"
 )
@@ -97,14 +98,52 @@ func (d *Daemon) stopPinning() {
 	}
 }
 
-// handlePinningToken issues a token for a pinning client.
+func (d *Daemon) pinningOff() error {
+	return &httpError{http.StatusConflict, fmt.Errorf("the pinning service is off: set donor.pinning_listen (e.g. \"0.0.0.0:5011\") in %s and restart the daemon", repo.ConfigFile)}
+}
+
+func pinningToken(t pinsvc.Token) api.PinningToken {
+	return api.PinningToken{ID: t.ID, Name: t.Name, Issued: t.Issued}
+}
+
+// handlePinningToken issues a token for a pinning client (?name=, may
+// be empty).
 func (d *Daemon) handlePinningToken(w http.ResponseWriter, r *http.Request) error {
 	if d.pinsvc == nil {
-		return &httpError{http.StatusConflict, fmt.Errorf("the pinning service is off: set donor.pinning_listen (e.g. \"0.0.0.0:5011\") in %s and restart the daemon", repo.ConfigFile)}
+		return d.pinningOff()
 	}
-	tok, err := d.pinsvc.NewToken(r.Context())
+	tok, t, err := d.pinsvc.NewToken(r.Context(), r.URL.Query().Get("name"))
+	if err != nil {
+		return badRequest(err)
+	}
+	out := pinningToken(t)
+	out.Token, out.Endpoint = tok, "http://"+d.pinAddr
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// handlePinningTokens lists the tokens issued (never the tokens).
+func (d *Daemon) handlePinningTokens(w http.ResponseWriter, r *http.Request) error {
+	if d.pinsvc == nil {
+		return d.pinningOff()
+	}
+	out := []api.PinningToken{}
+	for _, t := range d.pinsvc.Tokens() {
+		out = append(out, pinningToken(t))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// handlePinningRevoke revokes ?token= (its ID or the token itself).
+func (d *Daemon) handlePinningRevoke(w http.ResponseWriter, r *http.Request) error {
+	if d.pinsvc == nil {
+		return d.pinningOff()
+	}
+	t, err := d.pinsvc.Revoke(r.Context(), r.URL.Query().Get("token"))
+	if errors.Is(err, pinsvc.ErrNoToken) {
+		return notFound(err)
+	}
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]string{"token": tok, "endpoint": "http://" + d.pinAddr})
+	return writeJSON(w, http.StatusOK, pinningToken(t))
 }

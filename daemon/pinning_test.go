@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,9 +39,12 @@ func TestPinningServiceAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, dc := startRepo(t, r)
-	tok, err := dc.DonorPinningToken(ctx)
+	tok, err := dc.DonorPinningToken(ctx, "kubo")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ts, err := dc.DonorPinningTokens(ctx); err != nil || len(ts) != 1 || ts[0].ID != tok.ID || ts[0].Name != "kubo" || ts[0].Token != "" {
+		t.Fatalf("tokens listed: %+v, %v", ts, err)
 	}
 	do := func(method, path, token string, body []byte) (int, map[string]any) {
 		t.Helper()
@@ -75,6 +79,15 @@ func TestPinningServiceAPI(t *testing.T) {
 	if err != nil || !slices.ContainsFunc(pins, func(p api.Pin) bool { return p.CID == added.CID }) {
 		t.Fatalf("the node's pins %v (%v) lack %s", pins, err, added.CID)
 	}
+	if _, err := dc.DonorPinningRevoke(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "no such pinning token") {
+		t.Fatalf("revoking no token: %v", err)
+	}
+	if _, err := dc.DonorPinningRevoke(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := do("GET", "/pins/"+id, tok.Token, nil); code != http.StatusUnauthorized {
+		t.Fatalf("a revoked token: %d", code)
+	}
 }
 
 // TestRemotePinning: an owner keeps its account pinned at a Pinning
@@ -91,7 +104,7 @@ func TestRemotePinning(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, dc := startRepo(t, r)
-	tok, err := dc.DonorPinningToken(ctx)
+	tok, err := dc.DonorPinningToken(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

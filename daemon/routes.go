@@ -90,6 +90,8 @@ func (d *Daemon) routes() http.Handler {
 	handle("POST /donor/serve", d.handleDonorServe)
 	handle("POST /donor/stop", d.handleDonorStop)
 	handle("POST /donor/pinning-token", d.handlePinningToken)
+	handle("GET /donor/pinning-tokens", d.handlePinningTokens)
+	handle("POST /donor/pinning-token/revoke", d.handlePinningRevoke)
 	handle("GET /replicas", d.handleReplicas)
 	handle("GET /replicas/services", d.handleRemotePinList)
 	handle("POST /replicas/services/add", d.handleRemotePinAdd)

@@ -58,9 +58,12 @@ func TestPinningService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.NewToken(ctx)
+	tok, issued, err := s.NewToken(ctx, "kubo at home")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, _, err := s.NewToken(ctx, "bad\nname"); err == nil {
+		t.Fatal("a token name with a newline was taken")
 	}
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
@@ -147,5 +150,70 @@ func TestPinningService(t *testing.T) {
 	if code, _ := do("GET", "/pins/"+id, tok, nil); code != http.StatusNotFound {
 		t.Fatalf("GET a deleted request: %d", code)
 	}
+	// Tokens: listed by ID and name; a revoked one is refused, also after
+	// a restart, and another still works.
+	other, _, err := s2.NewToken(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts := s2.Tokens(); len(ts) != 2 || ts[0].ID != issued.ID || ts[0].Name != "kubo at home" || ts[0].Issued.IsZero() {
+		t.Fatalf("tokens: %+v", ts)
+	}
+	if _, err := s2.Revoke(ctx, "nope"); !errors.Is(err, ErrNoToken) {
+		t.Fatalf("revoking no token: %v", err)
+	}
+	if _, err := s2.Revoke(ctx, issued.ID); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := do("GET", "/pins", tok, nil); code != http.StatusUnauthorized {
+		t.Fatalf("a revoked token: %d", code)
+	}
 	s2.Close()
+	s3, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	srv.Config.Handler = s3.Handler()
+	if code, _ := do("GET", "/pins", tok, nil); code != http.StatusUnauthorized {
+		t.Fatalf("a revoked token after a restart: %d", code)
+	}
+	if code, _ := do("GET", "/pins", other, nil); code != http.StatusOK {
+		t.Fatalf("the other token after a restart: %d", code)
+	}
+	if _, err := s3.Revoke(ctx, other); err != nil || len(s3.Tokens()) != 0 {
+		t.Fatalf("revoking by the token itself: %v, %d left", err, len(s3.Tokens()))
+	}
+}
+
+// TestTokensOldFormat: tokens kept as a list of hashes (before they had
+// names) still read, and still authorize.
+func TestTokensOldFormat(t *testing.T) {
+	ctx := context.Background()
+	d := dssync.MutexWrap(ds.NewMapDatastore())
+	tok := "peer-pin-0123"
+	b, _ := json.Marshal([]string{hashToken(tok)})
+	if err := d.Put(ctx, tokensKey, b); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Start(ctx, Config{Datastore: d, Pinner: &setPinner{pinned: map[cid.Cid]bool{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts := s.Tokens()
+	if len(ts) != 1 || ts[0].ID != hashToken(tok)[:12] {
+		t.Fatalf("tokens of the old format: %+v", ts)
+	}
+	r := httptest.NewRequest("GET", "/pins", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	if !s.authorized(r) {
+		t.Fatal("a token of the old format is refused")
+	}
+	if err := d.Put(ctx, tokensKey, []byte("{")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(ctx, Config{Datastore: d, Pinner: &setPinner{pinned: map[cid.Cid]bool{}}}); err == nil {
+		t.Fatal("damaged tokens were taken")
+	}
 }

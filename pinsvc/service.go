@@ -3,16 +3,11 @@ package pinsvc
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -50,31 +45,20 @@ type Service struct {
 
 	mu     sync.Mutex
 	reqs   map[string]*Status // by request ID
-	tokens map[string]bool    // SHA-256 of each token, hex
+	tokens []Token
 }
 
-var (
-	tokensKey = ds.NewKey("/tokens")
-	reqPrefix = "/req/"
-)
+var reqPrefix = "/req/"
 
 // Start loads the service's state and resumes the pins not yet done.
 func Start(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, reqs: map[string]*Status{}, tokens: map[string]bool{}, jobs: make(chan struct{}, 2)}
+	s := &Service{cfg: cfg, reqs: map[string]*Status{}, jobs: make(chan struct{}, 2)}
 	s.ctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
-	if b, err := cfg.Datastore.Get(ctx, tokensKey); err == nil {
-		var list []string
-		if err := json.Unmarshal(b, &list); err != nil {
-			return nil, fmt.Errorf("failed to read the pinning service's tokens: %w", err)
-		}
-		for _, t := range list {
-			s.tokens[t] = true
-		}
-	} else if !errors.Is(err, ds.ErrNotFound) {
-		return nil, fmt.Errorf("failed to read the pinning service's tokens: %w", err)
+	if err := s.loadTokens(ctx); err != nil {
+		return nil, err
 	}
 	res, err := cfg.Datastore.Query(ctx, dsq.Query{Prefix: reqPrefix})
 	if err != nil {
@@ -104,51 +88,6 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 func (s *Service) Close() {
 	s.stop()
 	s.wg.Wait()
-}
-
-// NewToken issues a bearer token for a client and returns it; the node
-// keeps only its hash.
-func (s *Service) NewToken(ctx context.Context) (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	tok := "peer-pin-" + hex.EncodeToString(b)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens[hashToken(tok)] = true
-	list := make([]string, 0, len(s.tokens))
-	for t := range s.tokens {
-		list = append(list, t)
-	}
-	slices.Sort(list)
-	b, _ = json.Marshal(list)
-	if err := s.cfg.Datastore.Put(ctx, tokensKey, b); err != nil {
-		delete(s.tokens, hashToken(tok))
-		return "", fmt.Errorf("failed to keep the token: %w", err)
-	}
-	return tok, nil
-}
-
-func hashToken(t string) string {
-	sum := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(sum[:])
-}
-
-func (s *Service) authorized(r *http.Request) bool {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
-		return false
-	}
-	h := hashToken(tok)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for t := range s.tokens {
-		if subtle.ConstantTimeCompare([]byte(t), []byte(h)) == 1 {
-			return true
-		}
-	}
-	return false
 }
 
 // save writes st; the caller holds mu.

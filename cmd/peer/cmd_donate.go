@@ -122,8 +122,9 @@ func newDonateStatusCommand(g *globals) *cobra.Command {
 }
 
 func newDonatePinningTokenCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "pinning-token",
+	var name string
+	cmd := &cobra.Command{
+		Use:   "pinning-token [--name NAME]",
 		Short: "Issue a token for a client of this node's IPFS Pinning Service API",
 		Long: `Issue a bearer token for a client of the IPFS Pinning Service API this node
 serves on donor.pinning_listen (set it in config.toml and restart the
@@ -134,25 +135,81 @@ then pins through this node:
   ipfs pin remote add --service=NAME CID
 
 The endpoint is plain HTTP: give tokens only to clients on your LAN. The
-node keeps only each token's hash.`,
+node keeps only each token's hash, under an ID (its first 12 digits):
+'peer donate pinning-token ls' lists them, 'peer donate pinning-token
+revoke ID' refuses a token from then on (what its client pinned stays
+pinned).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
-			t, err := c.DonorPinningToken(cmd.Context())
+			t, err := c.DonorPinningToken(cmd.Context(), name)
 			if err != nil {
 				return err
 			}
 			if g.json {
 				return g.printJSON(t)
 			}
-			fmt.Fprintf(g.stderr, "For Kubo: ipfs pin remote service add NAME %s %s\n(the endpoint's host is what donor.pinning_listen says: use this node's LAN address if it listens on all)\n", t.Endpoint, t.Token)
+			fmt.Fprintf(g.stderr, "token %s issued. For Kubo: ipfs pin remote service add NAME %s %s\n(the endpoint's host is what donor.pinning_listen says: use this node's LAN address if it listens on all)\n", t.ID, t.Endpoint, t.Token)
 			fmt.Fprintln(g.stdout, t.Token)
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&name, "name", "", "a name to know the token by in 'pinning-token ls' (e.g. the client's host)")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "ls",
+		Short: "List the pinning tokens issued and not revoked (IDs, names, when issued)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ts, err := c.DonorPinningTokens(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(ts)
+			}
+			if len(ts) == 0 {
+				fmt.Fprintln(g.stdout, "no pinning tokens: 'peer donate pinning-token' issues one")
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tISSUED\tNAME")
+			for _, t := range ts {
+				issued := "before names"
+				if !t.Issued.IsZero() {
+					issued = t.Issued.Local().Format("2006-01-02 15:04:05")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", t.ID, issued, escape(t.Name))
+			}
+			return tw.Flush()
+		},
+	}, &cobra.Command{
+		Use:   "revoke ID|TOKEN",
+		Short: "Revoke a pinning token: its client is refused from now on (its pins stay)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			t, err := c.DonorPinningRevoke(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(t)
+			}
+			fmt.Fprintf(g.stdout, "revoked token %s %s\n", t.ID, escape(t.Name))
+			return nil
+		},
+	})
+	return cmd
 }
 
 func newDonateStopCommand(g *globals) *cobra.Command {
