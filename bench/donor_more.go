@@ -27,10 +27,26 @@ func (r *runner) donorMirror(n int64, profile string) {
 		}
 	}
 	iperf := iperf3(r, lan.Hosts[0], lan.Hosts[1])
-	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true})
-	d := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Profile: profile, Config: []string{"only = true"}})
-	a.Start()
-	d.Start()
+	// PEER_BENCH_LOGS=DIR: both daemons' debug logs, DIR/owner.log and
+	// donor.log; PEER_BENCH_PROFILE=DIR: their CPU profiles, owner.prof
+	// and donor.prof.
+	logs := os.Getenv("PEER_BENCH_LOGS")
+	level := ""
+	if logs != "" {
+		level = "debug"
+	}
+	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, LogLevel: level})
+	d := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Profile: profile, Config: []string{"only = true"}, LogLevel: level})
+	if dir := os.Getenv("PEER_BENCH_PROFILE"); dir != "" {
+		os.Setenv("PEER_CPUPROFILE", filepath.Join(dir, "owner.prof"))
+		a.Start()
+		os.Setenv("PEER_CPUPROFILE", filepath.Join(dir, "donor.prof"))
+		d.Start()
+		os.Unsetenv("PEER_CPUPROFILE")
+	} else {
+		a.Start()
+		d.Start()
+	}
 	for _, p := range []*lantest.Peer{a, d} {
 		p.MustRun("peers", "--wait", "1", "--timeout", "60s")
 	}
@@ -54,6 +70,13 @@ func (r *runner) donorMirror(n int64, profile string) {
 		n>>20, profile, took.Seconds(), mbps(held, took), held>>20, mbps(held, took)/iperf, iperf)
 	a.Stop()
 	d.Stop()
+	if logs != "" {
+		for name, p := range map[string]*lantest.Peer{"owner.log": a, "donor.log": d} {
+			if err := os.WriteFile(filepath.Join(logs, name), []byte(p.Logs()), 0o644); err != nil {
+				r.Fatal(err)
+			}
+		}
+	}
 	lan.Close()
 }
 
@@ -118,13 +141,15 @@ func (r *runner) donorSoak(length, every time.Duration) {
 				r.Fatal(err)
 			}
 			held := 0
+			var bytes int64
 			for _, a := range st.Accounts {
 				if slices.Contains(heads, a.Head) {
 					held++
 				}
+				bytes += a.Bytes
 			}
-			fmt.Printf("  %3.0f min: donor RssAnon %d MB, VmRSS %d MB; %d changes made; newest or previous head held for %d of 3 accounts; %d MiB held\n",
-				at.Minutes(), anon>>20, rss>>20, changes, held, st.Used>>20)
+			fmt.Printf("  %3.0f min: donor RssAnon %d MB, VmRSS %d MB; %d changes made; newest head held for %d of 3 accounts; %d MiB held\n",
+				at.Minutes(), anon>>20, rss>>20, changes, held, bytes>>20)
 		}
 	}
 	var first, last []int64

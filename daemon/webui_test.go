@@ -474,6 +474,11 @@ func TestWebUIBrowser(t *testing.T) {
 	do("sync", chromedp.Navigate(base+"/#/sync"), chromedp.WaitVisible(css("#sync-folders")))
 	shot("sync")
 	do("donor", chromedp.Navigate(base+"/#/donor"), chromedp.WaitVisible(css("#donor")))
+	do("open donor", chromedp.SetValue(css("#donor-per"), "2"), chromedp.Click(css("#donor-open")),
+		wait(`document.querySelector('#donor-open') && document.querySelector('#donor-open').textContent === 'Take no more accounts'`))
+	if st, err := c.DonorStatus(ctx); err != nil || !st.Open || st.PerAccount != 2<<30 {
+		t.Fatalf("after opening from the web UI: %+v, %v", st, err)
+	}
 	shot("donor")
 	do("node", chromedp.Navigate(base+"/#/node"), chromedp.WaitVisible(css("#bitswap")), wait(`document.querySelector('#storage dl')`),
 		chromedp.Click(css("#replicas-button")), wait(`document.querySelector('#replicas .result p') && document.querySelector('#replicas .result p').textContent.includes('0 other nodes proved')`))

@@ -175,6 +175,8 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 	if budget < 0 && !old.Root.Defined() {
 		budget = 1
 	}
+	began := time.Now()
+	var gotHead, gotTree time.Time
 	pre, err := m.prefill(ctx, c)
 	if err != nil {
 		return err
@@ -202,6 +204,7 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 		if err != nil {
 			return err
 		}
+		gotHead = time.Now()
 		n, err = m.fetchTree(ctx, tree, trees(old.Kept), budget)
 		if errors.Is(err, p2p.ErrTooBig) && len(old.Kept) > 1 {
 			// Let the older history go, and try again.
@@ -221,6 +224,7 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 			return err
 		}
 		added += n
+		gotTree = time.Now()
 		next.Kept = []kept{{Snap: vr.Head, Tree: tree, At: now}}
 		cut, n, err := m.history(ctx, parents, old.Kept, old.Cut == "", &next.Kept, budget-added, now)
 		added += n
@@ -260,6 +264,10 @@ func (m *mirror) mirrorRoot(ctx context.Context, c cid.Cid, seq uint64) error {
 	m.h = next
 	m.saveLocked(ctx)
 	m.mu.Unlock()
+	if gotTree.IsZero() {
+		gotHead, gotTree = time.Now(), time.Now()
+	}
+	s.log.Debug("mirrored a root", "account", m.id, "seq", seq, "root and head", gotHead.Sub(began), "tree", gotTree.Sub(gotHead), "history and pins", time.Since(gotTree), "bytes", added)
 	s.fetched.Add(added)
 	for _, p := range []cid.Cid{c, vr.Head} {
 		if p.Defined() {

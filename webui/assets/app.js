@@ -767,6 +767,17 @@ async function viewDonor(main, _, gen) {
   } },
   el('div', {}, el('label', { for: 'donor-accounts', text: 'Mirror accounts (IDs, comma-separated)' }), el('input', { id: 'donor-accounts', size: 50, required: true })),
   el('button', { type: 'submit', class: 'primary', text: 'Mirror' }));
+  // Open: take any account whose device asks, each at a per-account bound.
+  const openForm = el('form', { class: 'inline card', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const q = { open: String(!st.open) };
+    const per = openForm.querySelector('#donor-per');
+    if (per && per.value) q.per_account = String(Math.round(parseFloat(per.value) * 2 ** 30));
+    try { await api('POST', '/donor/serve', q); route(); } catch (err) { toast(err.message, true); }
+  } },
+  st.open ? el('p', { text: 'Open: takes any account whose device on the LAN asks, while the quota holds another.' })
+    : el('div', {}, el('label', { for: 'donor-per', text: 'Per account (GiB)' }), el('input', { id: 'donor-per', type: 'number', min: '0.001', step: 'any', required: !st.per_account, value: st.per_account ? String(st.per_account / 2 ** 30) : '' })),
+  el('button', { type: 'submit', id: 'donor-open', class: st.open ? 'small' : 'primary', text: st.open ? 'Take no more accounts' : 'Open to any account that asks' }));
   const rows = (st.accounts || []).map((a) => el('tr', {},
     el('td', { 'data-label': 'Account', class: 'mono', title: a.account, text: short(a.account) }),
     el('td', { class: 'num', 'data-label': 'Held', text: bytes(a.bytes) }),
@@ -777,9 +788,9 @@ async function viewDonor(main, _, gen) {
       try { await api('POST', '/donor/stop', { account: a.account }); route(); } catch (err) { toast(err.message, true); }
     } }, 'Stop'))));
   show(main, el('h1', { text: 'Lending disk' }),
-    el('div', { class: 'card', id: 'donor' }, facts([['Used', bytes(st.used)], ['Quota', quota(st.quota)], ['Per account', quota(st.per_account)], ['Fetched', bytes(st.fetched)],
+    el('div', { class: 'card', id: 'donor' }, facts([['Used', bytes(st.used)], ['Quota', quota(st.quota)], ['Per account', quota(st.per_account)], ['Fetched', bytes(st.fetched)], ['Open', st.open ? 'yes' : 'no'],
       ['Keeps', (st.keep_snapshots ? st.keep_snapshots + ' snapshots' : 'all snapshots')]])),
-    form,
+    form, openForm,
     rows.length ? el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Account' }), el('th', { class: 'num', text: 'Held' }), el('th', { class: 'num', text: 'Snapshots' }), el('th', { text: 'Last change' }), el('th', { text: 'State' }), el('th', {}))), el('tbody', {}, rows))
       : el('p', { class: 'muted', text: 'This node mirrors no other account.' }));
 }
