@@ -27,26 +27,10 @@ func (r *runner) donorMirror(n int64, profile string) {
 		}
 	}
 	iperf := iperf3(r, lan.Hosts[0], lan.Hosts[1])
-	// PEER_BENCH_LOGS=DIR: both daemons' debug logs, DIR/owner.log and
-	// donor.log; PEER_BENCH_PROFILE=DIR: their CPU profiles, owner.prof
-	// and donor.prof.
-	logs := os.Getenv("PEER_BENCH_LOGS")
-	level := ""
-	if logs != "" {
-		level = "debug"
-	}
-	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, LogLevel: level})
-	d := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Profile: profile, Config: []string{"only = true"}, LogLevel: level})
-	if dir := os.Getenv("PEER_BENCH_PROFILE"); dir != "" {
-		os.Setenv("PEER_CPUPROFILE", filepath.Join(dir, "owner.prof"))
-		a.Start()
-		os.Setenv("PEER_CPUPROFILE", filepath.Join(dir, "donor.prof"))
-		d.Start()
-		os.Unsetenv("PEER_CPUPROFILE")
-	} else {
-		a.Start()
-		d.Start()
-	}
+	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, LogLevel: logLevel()})
+	d := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Profile: profile, Config: []string{"only = true"}, LogLevel: logLevel()})
+	startProfiled(a, "owner")
+	startProfiled(d, "donor")
 	for _, p := range []*lantest.Peer{a, d} {
 		p.MustRun("peers", "--wait", "1", "--timeout", "60s")
 	}
@@ -70,13 +54,7 @@ func (r *runner) donorMirror(n int64, profile string) {
 		n>>20, profile, took.Seconds(), mbps(held, took), held>>20, mbps(held, took)/iperf, iperf)
 	a.Stop()
 	d.Stop()
-	if logs != "" {
-		for name, p := range map[string]*lantest.Peer{"owner.log": a, "donor.log": d} {
-			if err := os.WriteFile(filepath.Join(logs, name), []byte(p.Logs()), 0o644); err != nil {
-				r.Fatal(err)
-			}
-		}
-	}
+	r.saveLogs(map[string]*lantest.Peer{"owner": a, "donor": d})
 	lan.Close()
 }
 

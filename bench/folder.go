@@ -65,30 +65,14 @@ func waitFile(path string, want []byte, bound time.Duration) (time.Time, bool) {
 // folders, when A's scan had committed everything and when B's folder
 // was added.
 func (r *runner) folderPair(lan *lantest.LAN, profile string, files int, fill func(dir string)) (a, b *lantest.Peer, da, db string, committed, added time.Time) {
-	// PEER_BENCH_LOGS=DIR: both daemons' debug logs, DIR/folder-a.log and
-	// folder-b.log, once the figure is done.
-	level := ""
-	if os.Getenv("PEER_BENCH_LOGS") != "" {
-		level = "debug"
-	}
-	a = lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Profile: profile, LogLevel: level})
+	// Logs and profiles (debug.go): folder-a and folder-b, once the
+	// figure is done.
+	a = lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Profile: profile, LogLevel: logLevel()})
 	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
-	b = lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase, Profile: profile, LogLevel: level})
-	r.Cleanup(func() {
-		if d := os.Getenv("PEER_BENCH_LOGS"); d != "" {
-			os.WriteFile(filepath.Join(d, "folder-a.log"), []byte(a.Logs()), 0o644)
-			os.WriteFile(filepath.Join(d, "folder-b.log"), []byte(b.Logs()), 0o644)
-		}
-	})
-	start := func(p *lantest.Peer, name string) {
-		if d := os.Getenv("PEER_BENCH_PROFILE"); d != "" {
-			os.Setenv("PEER_CPUPROFILE", filepath.Join(d, "folder-"+name+".prof"))
-			defer os.Unsetenv("PEER_CPUPROFILE")
-		}
-		p.Start()
-	}
-	start(a, "a")
-	start(b, "b")
+	b = lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase, Profile: profile, LogLevel: logLevel()})
+	r.Cleanup(func() { r.saveLogs(map[string]*lantest.Peer{"folder-a": a, "folder-b": b}) })
+	startProfiled(a, "folder-a")
+	startProfiled(b, "folder-b")
 	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
 	da, db = filepath.Join(r.TempDir(), "A"), filepath.Join(r.TempDir(), "B")
 	os.MkdirAll(da, 0o755)

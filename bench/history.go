@@ -19,28 +19,11 @@ import (
 // took on A, and both daemons' RssAnon.
 func (r *runner) history(changes int, profile string) {
 	lan := lantest.New(r, 2)
-	// PEER_BENCH_LOGS=DIR: both daemons' debug logs, DIR/a.log and b.log.
-	logs := os.Getenv("PEER_BENCH_LOGS")
-	level := ""
-	if logs != "" {
-		level = "debug"
-	}
-	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Profile: profile, LogLevel: level})
+	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Profile: profile, LogLevel: logLevel()})
 	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
-	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase, Profile: profile, LogLevel: level})
-	// PEER_BENCH_PROFILE=DIR: CPU profiles of both daemons' runs, and
-	// their heaps at the end (DIR/a.prof, a.heap, b.prof, b.heap).
-	start := func(p *lantest.Peer, name string) {
-		if d := os.Getenv("PEER_BENCH_PROFILE"); d != "" {
-			os.Setenv("PEER_CPUPROFILE", filepath.Join(d, name+".prof"))
-			os.Setenv("PEER_HEAPPROFILE", filepath.Join(d, name+".heap"))
-			defer os.Unsetenv("PEER_CPUPROFILE")
-			defer os.Unsetenv("PEER_HEAPPROFILE")
-		}
-		p.Start()
-	}
-	start(a, "a")
-	start(b, "b")
+	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase, Profile: profile, LogLevel: logLevel()})
+	startProfiled(a, "a")
+	startProfiled(b, "b")
 	b.MustRun("peers", "--wait", "1", "--timeout", "60s")
 	pb := lantest.StartProbe(r, b)
 	dir := r.TempDir()
@@ -71,12 +54,6 @@ func (r *runner) history(changes int, profile string) {
 	}
 	a.Stop()
 	b.Stop()
-	if logs != "" {
-		for name, p := range map[string]*lantest.Peer{"a.log": a, "b.log": b} {
-			if err := os.WriteFile(filepath.Join(logs, name), []byte(p.Logs()), 0o644); err != nil {
-				r.Fatal(err)
-			}
-		}
-	}
+	r.saveLogs(map[string]*lantest.Peer{"a": a, "b": b})
 	lan.Close()
 }

@@ -21,12 +21,7 @@ import (
 // the cut and the heal.
 func (r *runner) vanish(changes, rounds int) {
 	lan := lantest.New(r, 3)
-	// PEER_BENCH_LOGS=DIR: the daemons' debug logs, DIR/a.log, b.log, c.log.
-	logs := os.Getenv("PEER_BENCH_LOGS")
-	level := ""
-	if logs != "" {
-		level = "debug"
-	}
+	level := logLevel() // debug.go: logs a.log, b.log, c.log
 	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, LogLevel: level})
 	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
 	b := lantest.NewPeer(r, lan.Hosts[1], lantest.PeerOptions{MDNS: true, Phrase: phrase, LogLevel: level})
@@ -124,12 +119,6 @@ func (r *runner) vanish(changes, rounds int) {
 	for _, p := range []*lantest.Peer{a, b, c} {
 		p.Stop()
 	}
-	if logs != "" {
-		for name, p := range map[string]*lantest.Peer{"a.log": a, "b.log": b, "c.log": c} {
-			if err := os.WriteFile(filepath.Join(logs, name), []byte(p.Logs()), 0o644); err != nil {
-				r.Fatal(err)
-			}
-		}
-	}
+	r.saveLogs(map[string]*lantest.Peer{"a": a, "b": b, "c": c})
 	lan.Close()
 }
