@@ -65,8 +65,8 @@ func (r *runner) donorMirror(n int64, profile string) {
 // first and last ten minutes (a third of length when shorter).
 func (r *runner) donorSoak(length, every time.Duration) {
 	lan := lantest.New(r, 4)
-	d := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Profile: "pi", Config: []string{"only = true"}})
-	d.Start()
+	d := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Profile: "pi", Config: []string{"only = true"}, LogLevel: logLevel()})
+	startProfiled(d, "soak-donor")
 	var owners []*lantest.Peer
 	var ids []string
 	for i := 1; i < 4; i++ {
@@ -157,5 +157,6 @@ func (r *runner) donorSoak(length, every time.Duration) {
 	for _, p := range append(owners, d) {
 		p.Stop()
 	}
+	r.saveLogs(map[string]*lantest.Peer{"soak-donor": d})
 	lan.Close()
 }

@@ -21,10 +21,15 @@ import (
 // checks them as a device does (framing, bounds, each block against its
 // CID, one account root listing a certificate of this account for the
 // message's author), keeps them in a small cache, and stores those the
-// next root it mirrors reaches.
+// next root it mirrors reaches. A block stored leaves the cache: the
+// store holds it (a cache that kept them grew a pi donor of three
+// accounts by 3 MB a minute, to 16 MiB each).
 const (
-	// cacheBytes bounds the announced blocks kept per account.
-	cacheBytes = 16 << 20
+	// cacheBytes bounds the announced blocks kept per account (an
+	// announcement is at most 900 KiB), each charged cacheEntryOverhead
+	// besides its data, so that a flood of tiny blocks is bounded too.
+	cacheBytes         = 4 << 20
+	cacheEntryOverhead = 160
 	// announceWait is how long a fetch waits for the announcement of a
 	// root that came before it.
 	announceWait = 50 * time.Millisecond
@@ -37,6 +42,7 @@ type blockCache struct {
 	order   []cid.Cid
 	bytes   int
 	arrived chan struct{}
+	stored  int // blocks stored from the cache, for tests
 }
 
 func newBlockCache() *blockCache {
@@ -55,16 +61,17 @@ func (bc *blockCache) add(bs []blocks.Block) {
 		nb, _ := blocks.NewBlockWithCid(d, b.Cid())
 		bc.blocks[b.Cid()] = nb
 		bc.order = append(bc.order, b.Cid())
-		bc.bytes += len(d)
+		bc.bytes += len(d) + cacheEntryOverhead
 	}
 	for bc.bytes > cacheBytes && len(bc.order) > 0 {
 		c := bc.order[0]
 		bc.order = bc.order[1:]
 		if b, ok := bc.blocks[c]; ok {
-			bc.bytes -= len(b.RawData())
+			bc.bytes -= len(b.RawData()) + cacheEntryOverhead
 			delete(bc.blocks, c)
 		}
 	}
+	bc.compact()
 	close(bc.arrived)
 	bc.arrived = make(chan struct{})
 }
@@ -74,6 +81,43 @@ func (bc *blockCache) get(c cid.Cid) (blocks.Block, bool) {
 	defer bc.mu.Unlock()
 	b, ok := bc.blocks[c]
 	return b, ok
+}
+
+// drop forgets blocks (stored, so the store holds them now).
+func (bc *blockCache) drop(cs []cid.Cid) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	for _, c := range cs {
+		if b, ok := bc.blocks[c]; ok {
+			bc.bytes -= len(b.RawData()) + cacheEntryOverhead
+			delete(bc.blocks, c)
+			bc.stored++
+		}
+	}
+	bc.compact()
+}
+
+// compact lets go of the order's slots of forgotten blocks once they are
+// most of it; the caller holds mu.
+func (bc *blockCache) compact() {
+	if len(bc.order) <= 2*len(bc.blocks)+64 {
+		return
+	}
+	order := make([]cid.Cid, 0, len(bc.blocks))
+	for _, c := range bc.order {
+		if _, ok := bc.blocks[c]; ok {
+			order = append(order, c)
+		}
+	}
+	bc.order = order
+}
+
+// held returns the blocks held, their cost in bytes, and how many were
+// stored from the cache.
+func (bc *blockCache) held() (n, cost, stored int) {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	return len(bc.blocks), bc.bytes, bc.stored
 }
 
 // wait waits up to d for c to arrive.
@@ -154,6 +198,7 @@ func (m *mirror) prefill(ctx context.Context, root cid.Cid) (int64, error) {
 	}
 	m.cache.wait(ctx, root, announceWait)
 	var put []blocks.Block
+	var used []cid.Cid
 	var n int64
 	stack := []cid.Cid{root}
 	seen := map[cid.Cid]bool{}
@@ -168,6 +213,7 @@ func (m *mirror) prefill(ctx context.Context, root cid.Cid) (int64, error) {
 		if !ok {
 			continue
 		}
+		used = append(used, c)
 		if has, err := bs.Has(ctx, c); err != nil {
 			return 0, err
 		} else if !has {
@@ -178,11 +224,11 @@ func (m *mirror) prefill(ctx context.Context, root cid.Cid) (int64, error) {
 			stack = append(stack, ls...)
 		}
 	}
-	if len(put) == 0 {
-		return 0, nil
+	if len(put) > 0 {
+		if err := bs.PutMany(ctx, put); err != nil {
+			return 0, fmt.Errorf("failed to store announced blocks: %w", err)
+		}
 	}
-	if err := bs.PutMany(ctx, put); err != nil {
-		return 0, fmt.Errorf("failed to store announced blocks: %w", err)
-	}
+	m.cache.drop(used)
 	return n, nil
 }

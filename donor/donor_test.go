@@ -2,6 +2,7 @@ package donor_test
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -55,5 +56,28 @@ func TestOwnerOffline(t *testing.T) {
 			}
 			return nil
 		})
+	}
+}
+
+// TestAnnouncedBlocksLeaveTheCache: the blocks a device announces with
+// its changes are stored from the donor's cache, and then leave it: a
+// cache that kept them grew a donor's memory with every change.
+func TestAnnouncedBlocksLeaveTheCache(t *testing.T) {
+	a := startDevice(t, nil)
+	dn := startDonor(t, nil, donor.Config{}, a.node.AddrInfo())
+	if err := dn.svc.Serve(t.Context(), []peer.ID{a.id()}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		a.write(t, fmt.Sprintf("f%d.txt", i), random(2000))
+		head := a.head()
+		dn.waitFor(t, "the head of change "+fmt.Sprint(i), func(s donor.AccountStatus) bool { return s.Head == head })
+	}
+	held, cost, stored := dn.svc.Announced(a.id())
+	if stored == 0 {
+		t.Fatal("no change's blocks were stored from the announcements")
+	}
+	if held != 0 || cost != 0 {
+		t.Fatalf("the cache still holds %d announced blocks (%d bytes) after their roots were mirrored", held, cost)
 	}
 }
