@@ -39,8 +39,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -75,6 +77,7 @@ func main() {
 	}
 	r := &runner{}
 	defer r.cleanup()
+	r.cleanupOnSignal()
 	skipped := func(name string) bool { return strings.Contains(","+*skip+",", ","+name+",") }
 	if !skipped("link") {
 		r.link(*size << 20)
@@ -136,12 +139,17 @@ func fail(args ...any) {
 // runner implements lantest.TB for a command: failures end the program
 // after running the cleanups.
 type runner struct {
+	mu       sync.Mutex // a signal runs the cleanups from another goroutine
 	cleanups []func()
 	dirs     []string
 }
 
-func (r *runner) Helper()                   {}
-func (r *runner) Cleanup(f func())          { r.cleanups = append(r.cleanups, f) }
+func (r *runner) Helper() {}
+func (r *runner) Cleanup(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cleanups = append(r.cleanups, f)
+}
 func (r *runner) Errorf(f string, a ...any) { fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...) }
 func (r *runner) Fatal(a ...any)            { r.cleanup(); fail(a...) }
 func (r *runner) Fatalf(f string, a ...any) { r.cleanup(); fail(fmt.Sprintf(f, a...)) }
@@ -156,10 +164,27 @@ func (r *runner) TempDir() string {
 }
 
 func (r *runner) cleanup() {
-	for i := len(r.cleanups) - 1; i >= 0; i-- {
-		r.cleanups[i]()
-	}
+	r.mu.Lock()
+	fs := r.cleanups
 	r.cleanups = nil
+	r.mu.Unlock()
+	for i := len(fs) - 1; i >= 0; i-- {
+		fs[i]()
+	}
+}
+
+// cleanupOnSignal runs the cleanups (daemons stopped, namespaces and
+// folders removed) when the bench is interrupted or terminated, and
+// exits: a soak stopped early would leave them behind.
+func (r *runner) cleanupOnSignal() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		fmt.Fprintln(os.Stderr, "bench:", s, "- cleaning up")
+		r.cleanup()
+		os.Exit(1)
+	}()
 }
 
 func (r *runner) randomFile(n int64) string {
