@@ -476,7 +476,7 @@ func TestWebUIBrowser(t *testing.T) {
 	do("donor", chromedp.Navigate(base+"/#/donor"), chromedp.WaitVisible(css("#donor")))
 	do("open donor", chromedp.SetValue(css("#donor-per"), "2"), chromedp.Click(css("#donor-open")),
 		wait(`document.querySelector('#donor-open') && document.querySelector('#donor-open').textContent === 'Take no more accounts'`))
-	if st, err := c.DonorStatus(ctx); err != nil || !st.Open || st.PerAccount != 2<<30 {
+	if st, err := c.DonorStatus(ctx); err != nil || !st.Open || st.PerAccount != 2e9 {
 		t.Fatalf("after opening from the web UI: %+v, %v", st, err)
 	}
 	shot("donor")

@@ -772,11 +772,11 @@ async function viewDonor(main, _, gen) {
     ev.preventDefault();
     const q = { open: String(!st.open) };
     const per = openForm.querySelector('#donor-per');
-    if (per && per.value) q.per_account = String(Math.round(parseFloat(per.value) * 2 ** 30));
+    if (per && per.value) q.per_account = String(Math.round(parseFloat(per.value) * 1e9));
     try { await api('POST', '/donor/serve', q); route(); } catch (err) { toast(err.message, true); }
   } },
   st.open ? el('p', { text: 'Open: takes any account whose device on the LAN asks, while the quota holds another.' })
-    : el('div', {}, el('label', { for: 'donor-per', text: 'Per account (GiB)' }), el('input', { id: 'donor-per', type: 'number', min: '0.001', step: 'any', required: !st.per_account, value: st.per_account ? String(st.per_account / 2 ** 30) : '' })),
+    : el('div', {}, el('label', { for: 'donor-per', text: 'Per account (GB)' }), el('input', { id: 'donor-per', type: 'number', min: '0.001', step: 'any', required: !st.per_account, value: st.per_account ? String(st.per_account / 1e9) : '' })),
   el('button', { type: 'submit', id: 'donor-open', class: st.open ? 'small' : 'primary', text: st.open ? 'Take no more accounts' : 'Open to any account that asks' }));
   const rows = (st.accounts || []).map((a) => el('tr', {},
     el('td', { 'data-label': 'Account', class: 'mono', title: a.account, text: short(a.account) }),
