@@ -199,6 +199,11 @@ func (w *newWalk) isComplete(c cid.Cid) (bool, error) {
 // local (a counterpart that is not here yet only skips nothing).
 func (w *newWalk) localLinks(c cid.Cid) ([]cid.Cid, error) {
 	if ls, ok := w.memo.get(c); ok {
+		// Remembered, but a counterpart must still be here to vouch for
+		// what is below it.
+		if has, err := w.bs.Has(w.ctx, c); err != nil || !has {
+			return nil, err
+		}
 		return ls, nil
 	}
 	b, err := w.bs.Get(w.ctx, c)
