@@ -27,7 +27,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -201,15 +200,8 @@ func newHost(cfg Config) (host.Host, error) {
 	opts := []libp2p.Option{
 		libp2p.Identity(cfg.Identity),
 		libp2p.ListenAddrStrings(cfg.ListenAddrs...),
-		// Dial TCP from a fresh port, not the listen port: two nodes that
-		// find each other by mDNS dial each other at once, and two dials
-		// between the same two listen ports are one TCP connection
-		// (simultaneous open) on which both sides start the handshake as
-		// its initiator, and fail. Seen as one mDNS pair in three ending
-		// on QUIC, 250 ms later (tcpFirst).
-		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
+		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
-		libp2p.SwarmOpts(swarm.WithDialRanker(tcpFirst)),
 		libp2p.ConnectionManager(cm),
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionGater(lanGater{}),

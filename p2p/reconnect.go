@@ -22,9 +22,7 @@ const deadConnTimeout = time.Second
 // reconnects watches for peers that connect while an older connection to
 // them is still open, which is what a restarted peer looks like from here:
 // a killed process sends nothing, so a QUIC connection to it stays up until
-// it times out (over TCP, which the node dials first, the killed process's
-// kernel closes the connection; a host whose link went down or that
-// rebooted sends nothing either way). Bitswap counts a peer connected while any connection is, so
+// it times out. Bitswap counts a peer connected while any connection is, so
 // it keeps the dead process's wantlist and its queue of blocks to send;
 // those blocks then go to the new process, which did not ask for them or
 // asks again for what it still lacks, so they come twice (seen as a
