@@ -231,7 +231,7 @@ var scannedLine = regexp.MustCompile(`msg=scanned .*scopes=1 paths=(\d+) changes
 func (r *runner) folderHuge(n int, profile string) {
 	lan := lantest.New(r, 1)
 	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{Profile: profile, LogLevel: "debug"})
-	a.Start()
+	startProfiled(a, "folder-huge")
 	dir := filepath.Join(r.TempDir(), "huge")
 	for k := range n {
 		p := filepath.Join(dir, fmt.Sprintf("d%03d", k%1000), fmt.Sprintf("f%06d.txt", k))
