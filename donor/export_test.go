@@ -11,5 +11,6 @@ func (s *Service) Announced(id peer.ID) (held, cost, stored int) {
 	if m == nil {
 		return 0, 0, 0
 	}
-	return m.cache.held()
+	held, cost = m.cache.Stats()
+	return held, cost, int(m.fromCache.Load())
 }

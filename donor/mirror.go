@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/boxo/path"
@@ -14,6 +15,7 @@ import (
 	ds "github.com/ipfs/go-datastore"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peer-cloud/peer/announce"
 	"github.com/peer-cloud/peer/namesys"
 	"github.com/peer-cloud/peer/p2p"
 	"github.com/peer-cloud/peer/vault"
@@ -26,7 +28,8 @@ type mirror struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	cache *blockCache // announced blocks
+	cache     *announce.Cache // announced blocks
+	fromCache atomic.Int64    // blocks stored from it, for tests
 
 	mu sync.Mutex
 	h  held
@@ -43,7 +46,7 @@ func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 // startMirror loads what is held of id and starts following it, unless
 // it is followed already.
 func (s *Service) startMirror(ctx context.Context, id peer.ID) error {
-	m := &mirror{s: s, id: id, done: make(chan struct{}), cache: newBlockCache()}
+	m := &mirror{s: s, id: id, done: make(chan struct{}), cache: announce.NewCache(cacheBytes, cacheEntries)}
 	b, err := s.cfg.Datastore.Get(ctx, heldKey(id))
 	switch {
 	case err == nil:

@@ -504,7 +504,7 @@ func (n *Service) rootOf(ctx context.Context, c cid.Cid, wait time.Duration) (*v
 		// The blocks of a change are announced just before its record,
 		// but may be validated after it: Bitswap would take several
 		// round trips for what is about to arrive.
-		n.cache.wait(ctx, c, wait)
+		n.cache.Wait(ctx, c, wait)
 	}
 	n.prefill(ctx, c)
 	if err := n.getBlock(ctx, c); err != nil {

@@ -84,7 +84,7 @@ func TestAnnouncementFloodRefused(t *testing.T) {
 	data := a.add(t, "after-flood.txt", 1000)
 	waitUntil(t, 10*time.Second, "a's change on b during the flood", func() bool { return b.has("after-flood.txt", data) })
 	for name, dv := range map[string]*device{"a": a, "b": b} {
-		entries, cost := dv.svc.cache.stats()
+		entries, cost := dv.svc.cache.Stats()
 		if entries > 64 {
 			t.Errorf("%s keeps %d announced blocks (%d bytes) after %d hostile messages", name, entries, cost, sent)
 		}
@@ -141,42 +141,5 @@ func TestAnnouncementsOnlyFromDevices(t *testing.T) {
 	// Without a root, or with two, nothing is accepted from others.
 	if _, err := n.checkAnnouncement(ctx, h.Host.ID(), announce.Encode([]blocks.Block{rawBlock(t, []byte("x"))})); err == nil {
 		t.Error("an announcement with no account root was accepted")
-	}
-}
-
-// TestBlockCacheBounded: the cache is bounded by entries and by bytes
-// with their overhead, and does not keep the messages blocks came in.
-func TestBlockCacheBounded(t *testing.T) {
-	var bc blockCache
-	for i := 0; i < 50_000; i++ {
-		bc.add([]blocks.Block{rawBlock(t, []byte{byte(i), byte(i >> 8), byte(i >> 16)})})
-	}
-	if n, cost := bc.stats(); n > maxCacheEntries || cost > maxBlockCache {
-		t.Fatalf("cache holds %d entries costing %d bytes; bounds %d and %d", n, cost, maxCacheEntries, maxBlockCache)
-	}
-	big := make([]byte, 1<<20)
-	b := rawBlock(t, big[:10])
-	bc.add([]blocks.Block{b})
-	got, _ := bc.take(b.Cid())
-	if cap(got) >= 1<<20 {
-		t.Fatal("the cache keeps the whole buffer a block came in")
-	}
-	for i := 0; i < 40; i++ {
-		bc.add([]blocks.Block{rawBlock(t, append(big[:1<<20-1:1<<20-1], byte(i)))})
-	}
-	if n, cost := bc.stats(); cost > maxBlockCache {
-		t.Fatalf("cache holds %d entries costing %d bytes; bound %d", n, cost, maxBlockCache)
-	}
-	// Blocks taken are forgotten, and their slots do not pile up.
-	var used blockCache
-	for i := 0; i < 50_000; i++ {
-		b := rawBlock(t, []byte{byte(i), byte(i >> 8), byte(i >> 16), 1})
-		used.add([]blocks.Block{b})
-		if _, ok := used.take(b.Cid()); !ok {
-			t.Fatal("a block just added is not there to take")
-		}
-	}
-	if n, cost := used.stats(); n != 0 || cost != 0 || len(used.order) > 2*maxCacheEntries {
-		t.Fatalf("after taking every block the cache holds %d entries costing %d bytes, %d slots", n, cost, len(used.order))
 	}
 }

@@ -40,9 +40,9 @@ type Service struct {
 	ns    *namesys.System
 	cfg   Config
 	log   *slog.Logger
-	topic *pubsub.Topic // the account's announced blocks
-	cache blockCache
-	links linkMemo // links of blocks decoded lately
+	topic *pubsub.Topic   // the account's announced blocks
+	cache *announce.Cache // announced blocks not stored yet
+	links linkMemo        // links of blocks decoded lately
 
 	// bg runs the service's loops until stop.
 	bg   sync.WaitGroup
@@ -102,6 +102,7 @@ func Start(ctx context.Context, cfg Config) (*Service, error) {
 		acct: cfg.Account, node: cfg.Node, store: cfg.Store, ns: cfg.Names, cfg: cfg, log: cfg.Log,
 		stop: stop, ctx: ctx, pullSlots: make(chan struct{}, maxPullServing),
 		devices: map[string][]byte{cfg.Node.Host().ID().String(): cfg.Account.Cert()},
+		cache:   announce.NewCache(maxBlockCache, maxCacheEntries),
 	}
 	if err := n.start(ctx); err != nil {
 		n.Close()
@@ -380,10 +381,24 @@ func (n *Service) receiveBlocks(ctx context.Context, sub *pubsub.Subscription) {
 			continue
 		}
 		if a, ok := m.ValidatorData.(announcement); ok {
-			n.cache.add(a.blocks)
+			n.cache.Add(a.blocks)
 		}
 	}
 }
+
+// A change's new blocks go out on the account's blocks topic just before
+// its IPNS record, when they are small, so the account's other devices
+// take the change in without a Bitswap round trip per level of the DAG
+// (each costs at least 20 ms: boxo's per-peer message queue waits that
+// long between messages). Blocks are content-addressed, so a receiver
+// checks each against its CID; it keeps them in a bounded cache and stores
+// only those the announced head reaches.
+
+// Bounds of the announced blocks a device keeps.
+const (
+	maxBlockCache   = 16 << 20
+	maxCacheEntries = 4096
+)
 
 // prefill stores the announced blocks that head reaches, walking down
 // from it until blocks already held or not announced; FetchDAG then has
@@ -397,7 +412,7 @@ func (n *Service) prefill(ctx context.Context, head cid.Cid) {
 		// The cache first: a folder's node links to every entry, most of
 		// them local, and asking the store of each cost what the folder
 		// holds.
-		data, ok := n.cache.take(c)
+		data, ok := n.cache.Take(c)
 		if !ok {
 			continue
 		}
