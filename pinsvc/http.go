@@ -1,6 +1,7 @@
 package pinsvc
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -153,59 +154,76 @@ func (s *Service) replace(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	s.mu.Lock()
-	old := s.reqs[id]
-	if old == nil {
+	old, err := s.forget(r.Context(), id)
+	switch {
+	case err != nil:
+		s.mu.Unlock()
+		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", err.Error())
+		return
+	case old == nil:
 		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such pin request")
 		return
 	}
-	oldCID := old.Pin.CID
-	delete(s.reqs, id)
-	s.cfg.Datastore.Delete(r.Context(), dsKey(id))
 	st := &Status{RequestID: newRequestID(), Status: StatusQueued, Created: time.Now().UTC(), Pin: p, Delegates: s.delegates()}
 	s.reqs[st.RequestID] = st
-	err := s.save(r.Context(), st)
+	err = s.save(r.Context(), st)
 	out := *st
-	still := s.pinnedByOthers(oldCID)
+	orphan := !s.pinnedByOthers(old.Pin.CID) // the new request may pin it
 	s.mu.Unlock()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", err.Error())
 		return
 	}
-	if !still && oldCID != p.CID {
-		if c, err := cid.Decode(oldCID); err == nil {
-			s.cfg.Pinner.Unpin(r.Context(), c)
-		}
+	if orphan {
+		s.unpin(r.Context(), old.Pin.CID)
 	}
 	s.run(out.RequestID)
 	writeJSON(w, http.StatusAccepted, out)
 }
 
 func (s *Service) remove(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
 	s.mu.Lock()
-	st := s.reqs[id]
-	if st == nil {
-		s.mu.Unlock()
+	st, err := s.forget(r.Context(), r.PathValue("id"))
+	orphan := st != nil && !s.pinnedByOthers(st.Pin.CID)
+	s.mu.Unlock()
+	switch {
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", err.Error())
+		return
+	case st == nil:
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such pin request")
 		return
 	}
-	delete(s.reqs, id)
-	err := s.cfg.Datastore.Delete(r.Context(), dsKey(id))
-	still := s.pinnedByOthers(st.Pin.CID)
-	s.mu.Unlock()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", err.Error())
-		return
-	}
-	if !still {
-		if c, err := cid.Decode(st.Pin.CID); err == nil {
-			if err := s.cfg.Pinner.Unpin(r.Context(), c); err != nil {
-				s.cfg.Log.Debug("failed to unpin", "cid", c, "err", err)
-			}
-		}
+	if orphan {
+		s.unpin(r.Context(), st.Pin.CID)
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// forget drops request id, from the datastore too, and returns it (nil
+// when there is none); the caller holds mu.
+func (s *Service) forget(ctx context.Context, id string) (*Status, error) {
+	st := s.reqs[id]
+	if st == nil {
+		return nil, nil
+	}
+	delete(s.reqs, id)
+	if err := s.cfg.Datastore.Delete(ctx, dsKey(id)); err != nil {
+		return st, fmt.Errorf("failed to forget pin request %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// unpin lets go of the DAG under c (a CID's text).
+func (s *Service) unpin(ctx context.Context, c string) {
+	k, err := cid.Decode(c)
+	if err != nil {
+		return
+	}
+	if err := s.cfg.Pinner.Unpin(ctx, k); err != nil {
+		s.cfg.Log.Debug("failed to unpin", "cid", k, "err", err)
+	}
 }
 
 // pinnedByOthers reports whether another request pins c; the caller
