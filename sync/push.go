@@ -71,3 +71,21 @@ func (n *Service) servePush(s network.Stream) {
 	}
 	n.log.Debug("took a pushed record", "peer", remote)
 }
+
+// tellRemoved pushes the newest record known here, whose root lists the
+// revocation, to a removed device that connected. Nothing else would tell
+// it: its own catch-up may keep finding its own record (it published one
+// while away, with a sequence number that can pass the others'), and no
+// device pushes to it any more. Once told, an unchanged peer stops.
+func (n *Service) tellRemoved(p peer.ID) {
+	if n.ns == nil {
+		return
+	}
+	n.bg.Go(func() {
+		if err := n.pushRecord(n.ctx, p); err != nil {
+			n.log.Debug("failed to tell a removed device of its removal", "peer", p, "err", err)
+			return
+		}
+		n.log.Debug("told a removed device of its removal", "peer", p)
+	})
+}

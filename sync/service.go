@@ -226,6 +226,9 @@ func (n *Service) loop(ctx context.Context, peers <-chan any) {
 		case ev := <-peers:
 			if e, ok := ev.(event.EvtPeerConnectednessChanged); ok && e.Connectedness == network.Connected {
 				soon.Reset(500 * time.Millisecond)
+				if n.isRevoked(e.Peer) {
+					n.tellRemoved(e.Peer)
+				}
 			}
 		case <-soon.C:
 			n.follow.catchUp(ctx)
