@@ -74,9 +74,12 @@ func (p Profile) badgerOptions() badger4.Options {
 	b = b.WithCompression(options.None)
 	switch p {
 	case ProfilePi:
-		// 8 MiB memtables, two of them: at most 16 MiB of write buffers.
+		// 4 MiB memtables, two of them: at most 8 MiB of write buffers.
+		// Blocks go to the value log, so a memtable holds keys and small
+		// records: 4 MiB is tens of thousands of them. (An idle pi daemon
+		// keeps one memtable's arena resident: 8 MiB ones cost it 10 MB.)
 		// The value threshold (1 KiB) is far below Badger's 15% bound.
-		b = b.WithMemTableSize(8 << 20)
+		b = b.WithMemTableSize(4 << 20)
 		b = b.WithNumMemtables(2)
 		b = b.WithNumLevelZeroTables(2)
 		b = b.WithNumLevelZeroTablesStall(4)
@@ -85,7 +88,8 @@ func (p Profile) badgerOptions() badger4.Options {
 		b = b.WithBlockCacheSize(0)
 		// Bound bloom filters and table indexes; without it they all stay
 		// in RAM as the store grows.
-		b = b.WithIndexCacheSize(16 << 20)
+		// 8 MiB: a 100 000-file account's indexes used 12 MB of 16.
+		b = b.WithIndexCacheSize(8 << 20)
 		// 64 MiB value-log files: small mmaps (a Pi 3 cannot map 1 GiB)
 		// and finer-grained value-log GC.
 		b = b.WithValueLogFileSize(64 << 20)
