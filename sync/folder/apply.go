@@ -176,7 +176,7 @@ func (f *folder) diff(ctx context.Context, t *vault.Tree, rel string, ve vault.E
 		}
 		ie := f.ix.get(c)
 		if e.Kind == vault.KindFile {
-			if ie != nil && ie.Kind == kindFile && ie.Ver.Equals(e.CID) {
+			if ie != nil && ie.Kind == kindFile && ie.isVer(e.CID) {
 				continue
 			}
 			if ie != nil && ie.Kind != kindFile {
@@ -211,9 +211,9 @@ func (f *folder) moves(ctx context.Context, ap *applyPlan, blocked map[string]st
 	for _, l := range ap.leaving {
 		f.ix.walk(l, func(p string, e *entry) {
 			if e.Kind == kindFile {
-				byVer[e.Ver.KeyString()] = p
+				byVer[string(e.id[:e.idLen])] = p
 			} else {
-				byKey[string(e.Key)] = p
+				byKey[string(e.Key())] = p
 			}
 		})
 	}

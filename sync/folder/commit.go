@@ -116,7 +116,7 @@ func (f *folder) commit(ctx context.Context, p *scanPlan) error {
 		}
 		for _, c := range conflicts {
 			if c.fv != nil {
-				results[c.rel] = entry{Ver: c.fv.CID}.withStat(c.st)
+				results[c.rel] = verEntry(c.fv.CID).withStat(c.st)
 				journaled = append(journaled, c.rel)
 			}
 		}
@@ -170,7 +170,7 @@ func (f *folder) prepareBig(ctx context.Context, files []fileChange) (map[string
 // prev is the version the index says the disk held at the path.
 func (fc fileChange) prev() cid.Cid {
 	if fc.old != nil && fc.old.Kind == kindFile {
-		return fc.old.Ver
+		return fc.old.Ver()
 	}
 	return cid.Undef
 }
@@ -208,7 +208,7 @@ func (f *folder) commitFile(ctx context.Context, t *vault.Tree, v *vault.Vault, 
 		}
 		if cur.Hash == fv.Hash && (!put || (cur.Mode == fv.Mode && cur.Mtime == fv.Mtime)) {
 			// Same content: the disk holds the vault's version.
-			results[fc.rel] = entry{Ver: ve.CID}.withStat(fc.st)
+			results[fc.rel] = verEntry(ve.CID).withStat(fc.st)
 			return nil
 		}
 		if !put {
@@ -219,7 +219,7 @@ func (f *folder) commitFile(ctx context.Context, t *vault.Tree, v *vault.Vault, 
 	if err := t.PutFile(ctx, vp, fv); err != nil {
 		return err
 	}
-	e := entry{Ver: fv.CID}.withStat(fc.st)
+	e := verEntry(fv.CID).withStat(fc.st)
 	results[fc.rel] = e
 	w.setJournal(fc.rel, &journal{Op: opScan, Before: fc.old, After: &e, Seq: seq})
 	return nil
@@ -266,7 +266,7 @@ func (f *folder) removeInVault(ctx context.Context, t *vault.Tree, r removal) er
 		return nil
 	}
 	if ve.Kind == vault.KindFile {
-		if old.Kind == kindFile && ve.CID.Equals(old.Ver) {
+		if old.Kind == kindFile && old.isVer(ve.CID) {
 			_, err = t.Remove(ctx, vp)
 		}
 		return err

@@ -29,8 +29,8 @@ func FuzzParseIgnore(f *testing.F) {
 func FuzzIndexRecord(f *testing.F) {
 	h, _ := multihash.Sum([]byte("x"), multihash.SHA2_256, -1)
 	c := cid.NewCidV1(cid.DagCBOR, h)
-	e := entry{Kind: kindFile, Size: 5, Mtime: -3, Mode: 0o644, Inode: 99, Ver: c}
-	d := entry{Kind: kindDir, Key: bytes.Repeat([]byte{1}, 16)}
+	e := verEntry(c).withStat(diskStat{Kind: kindFile, Size: 5, Mtime: -3, Mode: 0o644, Inode: 99})
+	d := keyEntry(bytes.Repeat([]byte{1}, 16)).withStat(diskStat{Kind: kindDir})
 	f.Add(marshalEntry(e))
 	f.Add(marshalEntry(d))
 	f.Add(marshalJournal(journal{Op: opApply, Before: &e, After: &d, From: "a/b", Seq: 7}))

@@ -21,18 +21,71 @@ const entryVersion = 1
 
 // entry is what the index knows of one path: how the disk held it when it
 // was last scanned or written (the quick check compares these), and what
-// in the vault it corresponds to.
+// in the vault it corresponds to. A synced folder holds one per path, so
+// it is kept small (80 bytes with its allocation, where a cid.Cid and a
+// slice took 144): the version or key hash lives in id, not behind
+// pointers.
 type entry struct {
 	Kind  byte
+	idLen byte
+	Mode  uint32
 	Size  int64
 	Mtime int64 // unix nanoseconds
-	Mode  uint32
 	Inode uint64
-	// Ver is the file version the disk holds (files).
-	Ver cid.Cid
-	// Key identifies the vault folder the disk folder is (folders): a
-	// hash of its folder key, so that a move in the vault is a rename here.
-	Key []byte
+	// id is, for a file, the bytes of the file version the disk holds;
+	// for a folder, a hash of its folder key, which identifies the vault
+	// folder the disk folder is, so that a move in the vault is a rename
+	// here.
+	id [maxID]byte
+}
+
+// maxID bounds what an entry's id holds. The vault's CIDs are 36 bytes
+// (CIDv1, dag-cbor, SHA-256) and key hashes 16.
+const maxID = 40
+
+// verEntry is the entry of a file whose disk content is version c. A CID
+// too long to hold is not recorded: the entry then matches no version,
+// and the file is checked again (never taken for unchanged).
+func verEntry(c cid.Cid) entry {
+	var e entry
+	if b := c.Bytes(); len(b) <= maxID {
+		e.idLen = byte(copy(e.id[:], b))
+	}
+	return e
+}
+
+// keyEntry is the entry of a folder whose folder key hashes to k.
+func keyEntry(k []byte) entry {
+	var e entry
+	if len(k) <= maxID {
+		e.idLen = byte(copy(e.id[:], k))
+	}
+	return e
+}
+
+// Ver is the file version the disk holds (files); undefined when none.
+func (e *entry) Ver() cid.Cid {
+	if e.Kind != kindFile || e.idLen == 0 {
+		return cid.Undef
+	}
+	c, err := cid.Cast(e.id[:e.idLen])
+	if err != nil {
+		return cid.Undef
+	}
+	return c
+}
+
+// isVer reports whether the disk holds version c (files).
+func (e *entry) isVer(c cid.Cid) bool {
+	return e.Kind == kindFile && e.idLen > 0 && c.Defined() && c.KeyString() == string(e.id[:e.idLen])
+}
+
+// Key is the hash of the folder's key (folders); nil when none.
+func (e *entry) Key() []byte {
+	if e.Kind != kindDir || e.idLen == 0 {
+		return nil
+	}
+	return e.id[:e.idLen:e.idLen]
 }
 
 // sameDisk reports whether the disk still holds what e recorded: the
@@ -61,11 +114,13 @@ func marshalEntry(e entry) []byte {
 	b = binary.AppendVarint(b, e.Mtime)
 	b = binary.AppendUvarint(b, uint64(e.Mode))
 	b = binary.AppendUvarint(b, e.Inode)
-	var ver []byte
-	if e.Ver.Defined() {
-		ver = e.Ver.Bytes()
+	var ver, key []byte
+	if e.Kind == kindFile {
+		ver = e.id[:e.idLen]
+	} else {
+		key = e.id[:e.idLen]
 	}
-	for _, f := range [][]byte{ver, e.Key} {
+	for _, f := range [][]byte{ver, key} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -105,12 +160,21 @@ func unmarshalEntry(b []byte) (entry, error) {
 		return e, fmt.Errorf("%w: size %d, mode %o", errBadEntry, size, mode)
 	}
 	e.Size, e.Mode = int64(size), uint32(mode)
-	var err error
-	if e.Ver, err = castCID(ver); err != nil {
+	c, err := castCID(ver)
+	if err != nil {
 		return e, err
 	}
-	if len(key) > 0 {
-		e.Key = key
+	switch {
+	case e.Kind == kindFile && len(key) != 0, e.Kind == kindDir && len(ver) != 0:
+		return e, fmt.Errorf("%w: kind %d with the other kind's id", errBadEntry, e.Kind)
+	case len(ver) > maxID || len(key) > maxID:
+		return e, fmt.Errorf("%w: an id of %d bytes", errBadEntry, max(len(ver), len(key)))
+	}
+	kind := e.Kind
+	if c.Defined() {
+		e = verEntry(c).withStat(diskStat{Kind: kind, Size: e.Size, Mtime: e.Mtime, Mode: e.Mode, Inode: e.Inode})
+	} else if len(key) > 0 {
+		e = keyEntry(key).withStat(diskStat{Kind: kind, Size: e.Size, Mtime: e.Mtime, Mode: e.Mode, Inode: e.Inode})
 	}
 	return e, nil
 }
@@ -149,9 +213,11 @@ func (r *reader) byte() byte {
 	return v
 }
 
+// uvarint reads a number in its shortest encoding only: a record has one
+// encoding, so what is read encodes back to the same bytes.
 func (r *reader) uvarint() uint64 {
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
 		r.fail("number")
 		return 0
 	}
@@ -161,7 +227,7 @@ func (r *reader) uvarint() uint64 {
 
 func (r *reader) varint() int64 {
 	v, n := binary.Varint(r.b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendVarint(nil, v)) {
 		r.fail("number")
 		return 0
 	}

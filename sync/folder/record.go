@@ -75,7 +75,7 @@ func (f *folder) record(ctx context.Context, p *scanPlan, results map[string]ent
 		if err != nil || ve.Kind != vault.KindDir {
 			continue
 		}
-		e := entry{Key: keyHash(ve.Key)}.withStat(d.st)
+		e := keyEntry(keyHash(ve.Key)).withStat(d.st)
 		f.ix.set(d.rel, e)
 		w.setEntry(d.rel, &e)
 		f.untree(d.rel)

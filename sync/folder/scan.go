@@ -335,9 +335,9 @@ func (f *folder) vaultHolds(ctx context.Context, t *vault.Tree, rel string, e *e
 		return false
 	}
 	if e.Kind == kindFile {
-		return ve.Kind == vault.KindFile && ve.CID.Equals(e.Ver)
+		return ve.Kind == vault.KindFile && e.isVer(ve.CID)
 	}
-	return ve.Kind == vault.KindDir && slices.Equal(keyHash(ve.Key), e.Key)
+	return ve.Kind == vault.KindDir && slices.Equal(keyHash(ve.Key), e.Key())
 }
 
 func (f *folder) vaultHas(ctx context.Context, t *vault.Tree, rel string) bool {

@@ -160,7 +160,7 @@ func (f *folder) makeDirs(ctx context.Context, ws []want, blocked map[string]str
 				return err
 			}
 		}
-		e := entry{Key: keyHash(d.ve.Key)}.withStat(st)
+		e := keyEntry(keyHash(d.ve.Key)).withStat(st)
 		f.ix.set(d.rel, e)
 		w.setEntry(d.rel, &e)
 	}
@@ -219,7 +219,7 @@ func (f *folder) writeTemps(ctx context.Context, batch []prepared, blocked map[s
 		wg.Go(func() {
 			for i := range next {
 				st, err := f.writeTemp(ctx, batch[i].w, batch[i].tmp)
-				batch[i].after = entry{Ver: batch[i].w.ve.CID}.withStat(st)
+				batch[i].after = verEntry(batch[i].w.ve.CID).withStat(st)
 				errs[i] = err
 			}
 		})
