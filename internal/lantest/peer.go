@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -164,10 +165,18 @@ func replaceLine(s, prefix, line string) string {
 // Start runs the daemon and returns once it says it is ready.
 func (p *Peer) Start() {
 	p.t.Helper()
+	// Failing is left until the lock is let go: a command's Fatal runs
+	// the cleanups at once, and they stop this peer.
+	if err := p.start(); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *Peer) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.daemon != nil {
-		p.t.Fatal("lantest: daemon already running")
+		return errors.New("lantest: daemon already running")
 	}
 	cmd := p.Host.Command(context.Background(), p.Bin, "daemon", "--log-level", p.logLevel)
 	cmd.Env = append(os.Environ(), "PEER_PATH="+p.Repo)
@@ -175,10 +184,10 @@ func (p *Peer) Start() {
 	cmd.Stderr = p.logs
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		p.t.Fatal(err)
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		p.t.Fatal(err)
+		return err
 	}
 	ready := make(chan bool, 1)
 	go func() {
@@ -201,12 +210,14 @@ func (p *Peer) Start() {
 		if !ok {
 			cmd.Wait()
 			p.daemon = nil
-			p.t.Fatalf("lantest: daemon on %s exited before it was ready: %s", p.Host.NS, p.logs.String())
+			return fmt.Errorf("lantest: daemon on %s exited before it was ready: %s", p.Host.NS, p.logs.String())
 		}
 	case <-time.After(60 * time.Second):
-		p.t.Fatalf("lantest: daemon on %s not ready after 60 s: %s", p.Host.NS, p.logs.String())
+		go func() { cmd.Wait(); close(exited) }()
+		return fmt.Errorf("lantest: daemon on %s not ready after 60 s: %s", p.Host.NS, p.logs.String())
 	}
 	go func() { cmd.Wait(); close(exited) }()
+	return nil
 }
 
 // Stop ends the daemon with SIGTERM and waits for it; a clean exit is
