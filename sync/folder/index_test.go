@@ -41,7 +41,7 @@ func TestIndexEntry(t *testing.T) {
 	}
 	// Non-shortest numbers are refused, so every record has one encoding.
 	b := marshalEntry(f)
-	bad := append(append([]byte{b[0], b[1], 0x85, 0x00}), b[3:]...)
+	bad := append([]byte{b[0], b[1], 0x85, 0x00}, b[3:]...)
 	if _, err := unmarshalEntry(bad); !errors.Is(err, errBadEntry) {
 		t.Fatalf("a padded size: %v", err)
 	}
