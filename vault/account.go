@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cosmos/go-bip39"
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/crypto/curve25519"
-	"lukechampine.com/blake3"
 )
 
 // SecretSize is the size of an account's root secret.
@@ -42,6 +42,9 @@ type Account struct {
 	chunk   [32]byte // BLAKE3 key for chunk keys
 	file    [32]byte // secret for file ids and file keys
 	id      peer.ID
+	// ring holds the key epochs this device knows, newest first; epoch 0
+	// (the keys above) is always the last (SPEC.md, "Key epochs").
+	ring atomic.Pointer[[]*epochKeys]
 }
 
 // NewAccount makes an account with a fresh root secret read from rand.
@@ -78,6 +81,8 @@ func AccountFromSecret(root []byte) (*Account, error) {
 	if a.id, err = peer.IDFromPublicKey(pk); err != nil {
 		return nil, fmt.Errorf("failed to compute account ID: %w", err)
 	}
+	zero := &epochKeys{index: a.index, chunk: a.chunk, file: a.file, box: a.box, boxPub: a.boxPub, raw: true}
+	a.ring.Store(&[]*epochKeys{zero})
 	return a, nil
 }
 
@@ -133,8 +138,9 @@ func (a *Account) SigningKey() crypto.PrivKey {
 	return k
 }
 
-// BoxPublic is the X25519 public key others wrap file keys to.
-func (a *Account) BoxPublic() [32]byte { return a.boxPub }
+// BoxPublic is the X25519 public key others wrap file keys to: the
+// newest key epoch's.
+func (a *Account) BoxPublic() [32]byte { return a.cur().boxPub }
 
 // PhraseWords is the number of words in a recovery phrase.
 const PhraseWords = 24
@@ -174,30 +180,11 @@ func AccountFromPhrase(phrase string) (*Account, error) {
 // labelFileKey is the HKDF info of a file key; the salt is the file id.
 const labelFileKey = "peer/v1 file key"
 
-// chunkKey is BLAKE3 keyed with the chunk secret over the chunk's
-// plaintext: the same chunk gets the same key (and block) in one account,
-// and nobody without the secret can confirm a guess of its content.
-func (a *Account) chunkKey(plain []byte) (k [32]byte) {
-	h := blake3.New(32, a.chunk[:])
-	h.Write(plain)
-	h.Sum(k[:0])
-	return k
-}
+// chunkKey is the chunk key of plain in the newest key epoch.
+func (a *Account) chunkKey(plain []byte) [32]byte { return a.cur().chunkKey(plain) }
 
-// fileID is the first 16 bytes of BLAKE3 keyed with the file secret over
-// the content hash; it is stored in clear so the owner can find the key.
-func (a *Account) fileID(hash [32]byte) []byte {
-	h := blake3.New(32, a.file[:])
-	h.Write(hash[:])
-	return h.Sum(nil)[:16]
-}
+// fileID is the file id of a content hash in the newest key epoch.
+func (a *Account) fileID(hash [32]byte) []byte { return a.cur().fileID(hash) }
 
-// fileKey derives the key of a file version's sealed parts from its id.
-func (a *Account) fileKey(kid []byte) (k [32]byte) {
-	out, err := hkdf.Key(sha256.New, a.file[:], kid, labelFileKey, 32)
-	if err != nil {
-		panic(err)
-	}
-	copy(k[:], out)
-	return k
-}
+// fileKey is the file key of kid in the newest key epoch.
+func (a *Account) fileKey(kid []byte) [32]byte { return a.cur().fileKey(kid) }

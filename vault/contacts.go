@@ -48,7 +48,7 @@ func (v *Vault) WriteContacts(ctx context.Context, es []ContactEntry) (cid.Cid, 
 	if err != nil {
 		return cid.Undef, err
 	}
-	owner, err := sealBody(&v.acct.index, []byte(adContactsOwner+"\x00"), plain)
+	owner, err := sealBody(&v.acct.cur().index, []byte(adContactsOwner+"\x00"), plain)
 	if err != nil {
 		return cid.Undef, err
 	}
@@ -65,7 +65,7 @@ func (v *Vault) ReadContacts(ctx context.Context, c cid.Cid) ([]ContactEntry, er
 	if n.V != 1 {
 		return nil, damaged(fmt.Errorf("version %d", n.V))
 	}
-	plain, err := openBody(&v.acct.index, []byte(adContactsOwner+"\x00"), n.Owner)
+	plain, err := openBodyAny(v.acct.indexKeys(), []byte(adContactsOwner+"\x00"), n.Owner)
 	if err != nil {
 		return nil, damaged(err)
 	}

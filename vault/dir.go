@@ -98,6 +98,27 @@ func (v *Vault) storedDir(c cid.Cid, key [32]byte, what string) *dir {
 
 func (d *dir) isShard() bool { return d.slots != nil }
 
+// dirSealKey is the key a folder node is sealed under: the newest
+// epoch's for the folder key (SPEC.md, "Key epochs"), or the folder key
+// itself in a shared copy, which its recipients open with that key.
+func (v *Vault) dirSealKey(folder *[32]byte) [32]byte {
+	if v.rawDirs {
+		return *folder
+	}
+	return v.acct.cur().dirKey(folder)
+}
+
+// dirKeys are the keys a folder node may be sealed under, newest epoch
+// first; the folder key itself (epoch 0, and shared copies) is last.
+func (v *Vault) dirKeys(folder *[32]byte) [][32]byte {
+	ring := v.acct.epochs()
+	out := make([][32]byte, len(ring))
+	for i, ep := range ring {
+		out[i] = ep.dirKey(folder)
+	}
+	return out
+}
+
 // hash is the keyed hash of name that places it in shards.
 func (d *dir) hash(name string) (sum [32]byte) {
 	h := blake3.New(32, d.key[:])
@@ -134,7 +155,7 @@ func (d *dir) load(ctx context.Context) error {
 	}
 	damaged := func(err error) error { return &DamagedError{CID: d.cid, What: "directory " + d.what, Err: err} }
 	var b dirBody
-	if err := openNode(n, adDir, &d.key, &b); err != nil {
+	if err := openNodeAny(n, adDir, d.v.dirKeys(&d.key), &b); err != nil {
 		return damaged(err)
 	}
 	if b.Depth != d.depth {
@@ -416,7 +437,8 @@ func (d *dir) flush(ctx context.Context, out *[]blocks.Block) (cid.Cid, error) {
 			links = append(links, Link{c})
 		}
 	}
-	blk, err := d.v.sealNode(&d.key, adDir, body, func(sealed []byte) bodiless {
+	key := d.v.dirSealKey(&d.key)
+	blk, err := d.v.sealNode(&key, adDir, body, func(sealed []byte) bodiless {
 		return dirNode{Type: "dir", V: 1, Links: links, Body: sealed}
 	})
 	if err != nil {

@@ -99,7 +99,7 @@ func (v *Vault) WriteEnvelope(ctx context.Context, r io.Reader, file Entry, reci
 	}
 	// The owner part's associated data is the version it names, so it
 	// cannot be moved onto another envelope.
-	sealedOwner, err := sealBody(&v.acct.index, append([]byte(adEnvelopeOwner+"\x00"), file.CID.Bytes()...), owner)
+	sealedOwner, err := sealBody(&v.acct.cur().index, append([]byte(adEnvelopeOwner+"\x00"), file.CID.Bytes()...), owner)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (v *Vault) OpenEnvelope(c cid.Cid, data []byte) (Envelope, error) {
 	if err != nil {
 		return Envelope{}, err
 	}
-	key, err := unwrapKey(n.To, v.acct.box, v.acct.boxPub)
+	key, err := v.acct.unwrap(n.To)
 	if err != nil {
 		return Envelope{}, ErrNotForUs
 	}
@@ -188,7 +188,7 @@ func (v *Vault) EnvelopeOwner(ctx context.Context, c cid.Cid) (Sent, error) {
 	if err != nil {
 		return Sent{}, err
 	}
-	plain, err := openBody(&v.acct.index, append([]byte(adEnvelopeOwner+"\x00"), n.Links[0].Cid.Bytes()...), n.Owner)
+	plain, err := openBodyAny(v.acct.indexKeys(), append([]byte(adEnvelopeOwner+"\x00"), n.Links[0].Cid.Bytes()...), n.Owner)
 	if err != nil {
 		return Sent{}, &DamagedError{CID: c, What: "envelope", Err: fmt.Errorf("owner part: %w", err)}
 	}

@@ -91,6 +91,9 @@ type FileVersion struct {
 	// account's tree, so it may be a forgery whose chunks only their
 	// plaintexts can tell apart: every chunk read is checked.
 	byID bool
+	// ep is the key epoch whose file secret the key is derived from; nil
+	// for a key of someone else's (shared with this account).
+	ep *epochKeys
 }
 
 type leaf struct {
@@ -106,6 +109,9 @@ func (v *Vault) WriteFile(ctx context.Context, r io.Reader, in FileInput) (*File
 	if err := checkName(in.Name); err != nil {
 		return nil, err
 	}
+	// One key epoch for the whole version: its chunk keys, id and key
+	// must agree (a rotation may land meanwhile).
+	ep := v.acct.cur()
 	// Small files (most of a typical tree) skip the pipeline: its
 	// goroutines and channels cost more than sealing a few chunks.
 	var head bytes.Buffer
@@ -114,9 +120,9 @@ func (v *Vault) WriteFile(ctx context.Context, r io.Reader, in FileInput) (*File
 	case err != nil && !errors.Is(err, io.EOF):
 		return nil, fmt.Errorf("failed to read %s: %w", in.Name, err)
 	case n <= smallFile:
-		return v.writeSmall(ctx, head.Bytes(), in)
+		return v.writeSmall(ctx, ep, head.Bytes(), in)
 	}
-	return v.writeLarge(ctx, io.MultiReader(&head, r), in)
+	return v.writeLarge(ctx, ep, io.MultiReader(&head, r), in)
 }
 
 // smallFile is the size up to which a file is sealed in the caller's
@@ -124,14 +130,14 @@ func (v *Vault) WriteFile(ctx context.Context, r io.Reader, in FileInput) (*File
 const smallFile = 2 * ChunkMax
 
 // writeSmall seals and stores a file held in memory.
-func (v *Vault) writeSmall(ctx context.Context, data []byte, in FileInput) (*FileVersion, error) {
+func (v *Vault) writeSmall(ctx context.Context, ep *epochKeys, data []byte, in FileInput) (*FileVersion, error) {
 	var leaves []leaf
 	var blks []blocks.Block
 	for rest := data; len(rest) > 0; {
 		k := cut(rest)
 		buf := append(v.getBuf(), rest[:k]...)
 		rest = rest[k:]
-		key := v.acct.chunkKey(buf)
+		key := ep.chunkKey(buf)
 		blk, err := newBlock(rawPrefix, sealChunk(&key, buf))
 		if err != nil {
 			return nil, err
@@ -147,11 +153,11 @@ func (v *Vault) writeSmall(ctx context.Context, data []byte, in FileInput) (*Fil
 			v.putBuf(b.RawData())
 		}
 	}
-	return v.writeVersion(ctx, in, leaves, uint64(len(data)), contentHash(leaves))
+	return v.writeVersion(ctx, ep, in, leaves, uint64(len(data)), contentHash(leaves))
 }
 
 // writeLarge runs the chunking pipeline over r.
-func (v *Vault) writeLarge(ctx context.Context, r io.Reader, in FileInput) (*FileVersion, error) {
+func (v *Vault) writeLarge(ctx context.Context, ep *epochKeys, r io.Reader, in FileInput) (*FileVersion, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	type job struct {
 		seq int
@@ -192,7 +198,7 @@ func (v *Vault) writeLarge(ctx context.Context, r io.Reader, in FileInput) (*Fil
 		g.Go(func() error {
 			defer wg.Done()
 			for j := range jobs {
-				key := v.acct.chunkKey(j.buf)
+				key := ep.chunkKey(j.buf)
 				n := len(j.buf)
 				blk, err := newBlock(rawPrefix, sealChunk(&key, j.buf))
 				if err != nil {
@@ -257,15 +263,15 @@ func (v *Vault) writeLarge(ctx context.Context, r io.Reader, in FileInput) (*Fil
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return v.writeVersion(ctx, in, leaves, size, contentHash(leaves))
+	return v.writeVersion(ctx, ep, in, leaves, size, contentHash(leaves))
 }
 
 // writeVersion builds the part tree over leaves, seals and stores it with
 // the version node.
-func (v *Vault) writeVersion(ctx context.Context, in FileInput, leaves []leaf, size uint64, hash [32]byte) (*FileVersion, error) {
-	kid := v.acct.fileID(hash)
+func (v *Vault) writeVersion(ctx context.Context, ep *epochKeys, in FileInput, leaves []leaf, size uint64, hash [32]byte) (*FileVersion, error) {
+	kid := ep.fileID(hash)
 	fv := &FileVersion{
-		Key: v.acct.fileKey(kid), Prev: in.Prev, Name: in.Name, Size: size, Mode: in.Mode,
+		ep: ep, Key: ep.fileKey(kid), Prev: in.Prev, Name: in.Name, Size: size, Mode: in.Mode,
 		Mtime: in.Mtime, Time: v.now().UnixNano(), Device: v.device, Hash: hash,
 	}
 	links := make([]Link, len(leaves))
@@ -349,10 +355,11 @@ func (v *Vault) Revive(ctx context.Context, old *FileVersion, name string, prev 
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	kid := v.acct.fileID(old.Hash)
-	if v.acct.fileKey(kid) != old.Key {
+	ep := v.acct.ownEpoch(old.Hash, old.Key)
+	if ep == nil {
 		return nil, fmt.Errorf("failed to restore %s: the version was not written by this account", name)
 	}
+	kid := ep.fileID(old.Hash)
 	// A version named by ID enters the tree, whose reads trust their
 	// chunks, only once every chunk has been checked.
 	check := v.checkContent(ctx, old, "version of "+old.Name)
@@ -363,7 +370,7 @@ func (v *Vault) Revive(ctx context.Context, old *FileVersion, name string, prev 
 		return nil, fmt.Errorf("failed to restore %s: %w", name, check)
 	}
 	fv := *old
-	fv.Name, fv.Prev, fv.Time, fv.Device, fv.byID = name, prev, v.now().UnixNano(), v.device, false
+	fv.Name, fv.Prev, fv.Time, fv.Device, fv.byID, fv.ep = name, prev, v.now().UnixNano(), v.device, false, ep
 	blk, err := v.sealVersion(&fv, kid, nil)
 	if err != nil {
 		return nil, err

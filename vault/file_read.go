@@ -20,12 +20,20 @@ import (
 // hash names, and reads of it check every chunk against its key (SPEC.md,
 // "Checks against forged versions").
 func (v *Vault) OpenFile(ctx context.Context, c cid.Cid, what string) (*FileVersion, error) {
-	fv, err := v.openFile(ctx, c, func(n *fileNode) ([32]byte, error) { return v.acct.fileKey(n.Kid), nil }, what)
-	if err != nil {
-		return nil, err
+	// The key epoch is not written in the node: try each, newest first.
+	ring := v.acct.epochs()
+	for i, ep := range ring {
+		fv, err := v.openFile(ctx, c, func(n *fileNode) ([32]byte, error) { return ep.fileKey(n.Kid), nil }, what)
+		if err != nil {
+			if i < len(ring)-1 && errors.Is(err, ErrWrongKey) {
+				continue
+			}
+			return nil, err
+		}
+		fv.byID = true
+		return fv, nil
 	}
-	fv.byID = true
-	return fv, nil
+	panic("unreachable: epoch 0 is always in the ring")
 }
 
 // OpenFileWithKey reads a file version with the key a folder entry holds
@@ -72,9 +80,16 @@ func (v *Vault) openFile(ctx context.Context, c cid.Cid, keyOf func(*fileNode) (
 	// Anyone given this key can seal a body under it (SPEC.md, "Checks
 	// against forged versions"): the owner checks that the key is its
 	// content's, everyone that the chunk list is the content hash's.
-	own := v.acct.fileKey(n.Kid)
-	if subtle.ConstantTimeCompare(own[:], key[:]) == 1 && !bytes.Equal(n.Kid, v.acct.fileID(fv.Hash)) {
-		return nil, damaged(fmt.Errorf("the version is not sealed under its own content's key: %w", ErrForged))
+	for _, ep := range v.acct.epochs() {
+		own := ep.fileKey(n.Kid)
+		if subtle.ConstantTimeCompare(own[:], key[:]) != 1 {
+			continue
+		}
+		if !bytes.Equal(n.Kid, ep.fileID(fv.Hash)) {
+			return nil, damaged(fmt.Errorf("the version is not sealed under its own content's key: %w", ErrForged))
+		}
+		fv.ep = ep
+		break
 	}
 	if fv.depth == 0 {
 		if err := v.checkContent(ctx, fv, what); err != nil {
@@ -276,7 +291,7 @@ func (v *Vault) readChunk(ctx context.Context, fv *FileVersion, i int, l leaf) (
 	}
 	// Whoever holds the file key knows the chunk keys and can seal other
 	// bytes under them; only the owner can tell.
-	if fv.byID && v.acct.chunkKey(plain) != l.key {
+	if fv.byID && fv.ep != nil && fv.ep.chunkKey(plain) != l.key {
 		return nil, &DamagedError{CID: l.c, What: what, Err: fmt.Errorf("its bytes are not the content its key names: %w", ErrForged)}
 	}
 	return plain, nil

@@ -57,7 +57,7 @@ func (v *Vault) WritePublished(ctx context.Context, p Published) (cid.Cid, error
 	if err != nil {
 		return cid.Undef, err
 	}
-	owner, err := sealBody(&v.acct.index, pubAD(links), plain)
+	owner, err := sealBody(&v.acct.cur().index, pubAD(links), plain)
 	if err != nil {
 		return cid.Undef, err
 	}
@@ -91,7 +91,7 @@ func (v *Vault) ReadPublished(ctx context.Context, c cid.Cid) (Published, error)
 	if n.V != 1 || len(n.Links) > 1 {
 		return Published{}, damaged(fmt.Errorf("version %d, %d links", n.V, len(n.Links)))
 	}
-	plain, err := openBody(&v.acct.index, pubAD(n.Links), n.Owner)
+	plain, err := openBodyAny(v.acct.indexKeys(), pubAD(n.Links), n.Owner)
 	if err != nil {
 		return Published{}, damaged(err)
 	}

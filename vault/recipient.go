@@ -99,6 +99,16 @@ func sealWrap(shared, epk, pub, fileKey []byte) ([]byte, error) {
 // account's box key when it was written.
 func (v *Vault) OpenFileShared(ctx context.Context, c cid.Cid, what string) (*FileVersion, error) {
 	return v.openFile(ctx, c, func(n *fileNode) ([32]byte, error) {
-		return unwrapKey(n.To, v.acct.box, v.acct.boxPub)
+		return v.acct.unwrap(n.To)
 	}, what)
+}
+
+// unwrap opens the stanza for this account's box key of any epoch.
+func (a *Account) unwrap(stanzas []Stanza) ([32]byte, error) {
+	for _, ep := range a.epochs() {
+		if k, err := unwrapKey(stanzas, ep.box, ep.boxPub); err == nil || !errors.Is(err, errNotRecipient) {
+			return k, err
+		}
+	}
+	return [32]byte{}, errNotRecipient
 }

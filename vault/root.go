@@ -20,6 +20,9 @@ type Root struct {
 	// Revoked are the account's device revocations (DAG-CBOR, see
 	// ParseRevocation), sorted by the bytes of the device removed.
 	Revoked [][]byte
+	// Keys is the newest key epoch's record (see ParseKeysRecord); nil
+	// while the keys were never rotated.
+	Keys []byte
 }
 
 type rootNode struct {
@@ -31,11 +34,12 @@ type rootNode struct {
 	Public  *Link    `cbor:"public,omitempty"`
 	Shares  []Link   `cbor:"shares"`
 	Revoked [][]byte `cbor:"revoked,omitempty"`
+	Keys    []byte   `cbor:"keys,omitempty"`
 }
 
 // WriteRoot stores r and returns its CID.
 func (v *Vault) WriteRoot(ctx context.Context, r Root) (cid.Cid, error) {
-	n := rootNode{Type: "root", V: 1, Devices: r.Devices, Box: r.Box[:], Revoked: r.Revoked}
+	n := rootNode{Type: "root", V: 1, Devices: r.Devices, Box: r.Box[:], Revoked: r.Revoked, Keys: r.Keys}
 	if r.Head.Defined() {
 		n.Head = &Link{r.Head}
 	}
@@ -68,7 +72,7 @@ func ReadRoot(ctx context.Context, bs Blocks, c cid.Cid) (*Root, error) {
 	if n.V != 1 || len(n.Box) != 32 {
 		return nil, &DamagedError{CID: c, What: "account root", Err: fmt.Errorf("version %d, box key of %d bytes", n.V, len(n.Box))}
 	}
-	r := &Root{Devices: n.Devices, Revoked: n.Revoked}
+	r := &Root{Devices: n.Devices, Revoked: n.Revoked, Keys: n.Keys}
 	copy(r.Box[:], n.Box)
 	if n.Head != nil {
 		if n.Head.Prefix().Codec != cid.DagCBOR {

@@ -139,3 +139,29 @@ func openChunk(key *[32]byte, dst, sealed []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
+
+// openBodyAny opens sealed under the first of keys that opens it (one per
+// key epoch, newest first: the epoch is not written beside the body).
+func openBodyAny(keys [][32]byte, ad []byte, sealed []byte) ([]byte, error) {
+	err := ErrWrongKey
+	for i := range keys {
+		var plain []byte
+		if plain, err = openBody(&keys[i], ad, sealed); err == nil {
+			return plain, nil
+		} else if !errors.Is(err, ErrWrongKey) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// openNodeAny is openNode under the first of keys that opens the body.
+func openNodeAny(n sealedNode, label string, keys [][32]byte, body any) error {
+	err := ErrWrongKey
+	for i := range keys {
+		if err = openNode(n, label, &keys[i], body); err == nil || !errors.Is(err, ErrWrongKey) {
+			return err
+		}
+	}
+	return err
+}

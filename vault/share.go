@@ -111,7 +111,7 @@ func (v *Vault) WriteShare(ctx context.Context, s FollowShare, file *Entry) (cid
 	if err != nil {
 		return cid.Undef, err
 	}
-	sealedOwner, err := sealBody(&v.acct.index, ownerAD(tag[:]), owner)
+	sealedOwner, err := sealBody(&v.acct.cur().index, ownerAD(tag[:]), owner)
 	if err != nil {
 		return cid.Undef, err
 	}
@@ -157,7 +157,7 @@ func (v *Vault) ShareOwner(ctx context.Context, c cid.Cid) (FollowShare, error) 
 	if err != nil {
 		return FollowShare{}, err
 	}
-	plain, err := openBody(&v.acct.index, ownerAD(n.Tag), n.Owner)
+	plain, err := openBodyAny(v.acct.indexKeys(), ownerAD(n.Tag), n.Owner)
 	if err != nil {
 		return FollowShare{}, &DamagedError{CID: c, What: "share", Err: fmt.Errorf("owner part: %w", err)}
 	}

@@ -39,7 +39,9 @@ func (v *Vault) CopyFolder(ctx context.Context, secret [32]byte, c cid.Cid, key 
 		return Entry{}, fmt.Errorf("failed to read %s to share it: %w", name, err)
 	}
 	k := shareDirKey(secret, c)
-	dst := &Tree{v: v, root: v.newDir(k, name)}
+	raw := *v
+	raw.rawDirs = true
+	dst := &Tree{v: &raw, root: raw.newDir(k, name)}
 	for _, e := range es {
 		if e.Kind == KindDir {
 			sub, err := v.CopyFolder(ctx, secret, e.CID, e.Key, joinPath(name, e.Name), memo)

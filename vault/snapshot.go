@@ -55,7 +55,8 @@ func (v *Vault) commit(ctx context.Context, t *Tree, parents []*Snapshot, device
 		links = append(links, Link{p.CID})
 		s.Seq = max(s.Seq, p.Seq+1)
 	}
-	blk, err := v.sealNode(&v.acct.index, adSnap, snapBody{Root: s.RootKey[:], Device: s.Device, Time: s.Time, Seq: s.Seq}, func(sealed []byte) bodiless {
+	ep := v.acct.cur()
+	blk, err := v.sealNode(&ep.index, adSnap, snapBody{Root: s.RootKey[:], Device: s.Device, Time: s.Time, Seq: s.Seq}, func(sealed []byte) bodiless {
 		return snapNode{Type: "snap", V: 1, Tree: Link{root}, Parents: links, Body: sealed}
 	})
 	if err != nil {
@@ -77,7 +78,7 @@ func (v *Vault) OpenSnapshot(ctx context.Context, c cid.Cid) (*Snapshot, error) 
 	}
 	damaged := func(err error) error { return &DamagedError{CID: c, What: what, Err: err} }
 	var b snapBody
-	if err := openNode(n, adSnap, &v.acct.index, &b); err != nil {
+	if err := openNodeAny(n, adSnap, v.acct.indexKeys(), &b); err != nil {
 		return nil, damaged(err)
 	}
 	if len(b.Root) != 32 || b.Seq == 0 {

@@ -18,6 +18,9 @@ type Vault struct {
 	workers int
 	batch   int
 	fanout  int // links per file or part node; smaller in tests
+	// rawDirs seals folder nodes under their folder keys, whatever the
+	// key epoch: for shared copies, which recipients open with that key.
+	rawDirs bool
 	// bufs recycles chunk buffers (ChunkMax+16 bytes): fresh memory for
 	// every chunk costs page faults and GC cycles. Shared with the vaults
 	// WithBlocks derives.
