@@ -42,10 +42,10 @@ func (e Epoch) ID() (id [16]byte) {
 // epochKeys are the keys of one epoch.
 type epochKeys struct {
 	Epoch
-	id                             [16]byte
-	index, chunk, file, dir        [32]byte
-	box, boxPub                    [32]byte
-	raw                            bool // epoch 0: folders sealed under their own keys
+	id                      [16]byte
+	index, chunk, file, dir [32]byte
+	box, boxPub             [32]byte
+	raw                     bool // epoch 0: folders sealed under their own keys
 }
 
 func newEpochKeys(e Epoch) (*epochKeys, error) {

@@ -122,7 +122,9 @@ func (a *Account) NewKeysRecord(rand io.Reader, by crypto.PrivKey, to []peer.ID)
 // signature by the device it names. Whether that device is one of the
 // account's is the caller's to check.
 func ParseKeysRecord(b []byte) (*KeysRecord, error) {
-	fail := func(err error) (*KeysRecord, error) { return nil, fmt.Errorf("failed to read the keys record: %w", err) }
+	fail := func(err error) (*KeysRecord, error) {
+		return nil, fmt.Errorf("failed to read the keys record: %w", err)
+	}
 	typ, version, err := peekHead(b)
 	switch {
 	case err != nil:
