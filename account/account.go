@@ -34,11 +34,13 @@ var headKey = ds.NewKey("/head")
 // snapshot and the tree that changes are made on. One change runs at a
 // time; reads open the head's tree afresh and never wait for a change.
 type Account struct {
-	acct   *vault.Account
-	v      *vault.Vault
-	ds     ds.Datastore
-	locker bstore.GCLocker
-	log    *slog.Logger
+	repo    *repo.Repo // where the key epochs are kept
+	epochMu sync.Mutex // serialises writes of epochs.key
+	acct    *vault.Account
+	v       *vault.Vault
+	ds      ds.Datastore
+	locker  bstore.GCLocker
+	log     *slog.Logger
 
 	mu   sync.Mutex // serialises changes; guards tree
 	tree *vault.Tree
@@ -110,6 +112,17 @@ func Open(ctx context.Context, r *repo.Repo, store *blockstore.Store, log *slog.
 	if err != nil {
 		return nil, fmt.Errorf("failed to load %s (restore it with 'peer init --recover' in a new repo): %w", repo.AccountFile, err)
 	}
+	eb, err := r.ReadEpochs()
+	if err != nil {
+		return nil, err
+	}
+	es, err := vault.ParseEpochs(eb)
+	if err != nil {
+		return nil, fmt.Errorf("failed to load %s (the file is damaged; restore it from a backup, or give the newest recovery key to 'peer account recover-key'): %w", repo.EpochsFile, err)
+	}
+	if _, err := acct.AddEpochs(es...); err != nil {
+		return nil, err
+	}
 	device := r.PeerID()
 	if err := ensureCert(r, acct, device); err != nil {
 		return nil, err
@@ -129,6 +142,7 @@ func Open(ctx context.Context, r *repo.Repo, store *blockstore.Store, log *slog.
 		changed:  make(chan struct{}, 1),
 		watchers: map[chan struct{}]struct{}{},
 		acct:     acct,
+		repo:     r,
 		v:        vault.New(acct, rec, opts...),
 		ds:       store.Namespace("vault"),
 		locker:   store.Blockstore(),
@@ -179,6 +193,56 @@ func ensureCert(r *repo.Repo, acct *vault.Account, device peer.ID) error {
 		return err
 	}
 	return r.WriteCert(b)
+}
+
+// AddEpochs adds key epochs to the account's keys and keeps them in the
+// repo (epochs.key, 0600) before it returns: what is sealed under one must
+// never outlive the only copy of its secret in memory. It reports whether
+// any was new.
+func (a *Account) AddEpochs(es ...vault.Epoch) (bool, error) {
+	a.epochMu.Lock()
+	defer a.epochMu.Unlock()
+	known := a.acct.Epochs()
+	all := slices.Clone(known)
+	for _, e := range es {
+		if e.N == 0 {
+			return false, errors.New("failed to add a key epoch: epoch 0 is the root secret's")
+		}
+		if !slices.Contains(all, e) {
+			all = append(all, e)
+		}
+	}
+	if len(all) == len(known) {
+		return false, nil
+	}
+	if err := a.saveEpochs(all); err != nil {
+		return false, err
+	}
+	return a.acct.AddEpochs(all...)
+}
+
+// NewEpoch rotates the account's keys: a new epoch, kept in the repo,
+// that what is written from now on is sealed under.
+func (a *Account) NewEpoch() (vault.Epoch, error) {
+	a.epochMu.Lock()
+	defer a.epochMu.Unlock()
+	e := vault.Epoch{N: a.acct.Epoch().N + 1}
+	if _, err := rand.Read(e.Secret[:]); err != nil {
+		return e, fmt.Errorf("failed to make a key epoch: %w", err)
+	}
+	// On disk before anything is sealed under it.
+	if err := a.saveEpochs(append(a.acct.Epochs(), e)); err != nil {
+		return vault.Epoch{}, err
+	}
+	_, err := a.acct.AddEpochs(e)
+	return e, err
+}
+
+func (a *Account) saveEpochs(es []vault.Epoch) error {
+	if err := a.repo.WriteEpochs(vault.MarshalEpochs(es)); err != nil {
+		return fmt.Errorf("failed to keep the account's key epochs: %w", err)
+	}
+	return nil
 }
 
 // Keys returns the account's keys.

@@ -85,7 +85,13 @@ type Status struct {
 	Devices     []string `json:"devices"`       // devices the account's root lists
 	LastPublish *Publish `json:"last_publish,omitempty"`
 	PublishErr  string   `json:"publish_error,omitempty"`
-	Peers       []Peer   `json:"peers"`
+	// KeyEpoch is the newest key epoch this device holds: 0 until the
+	// account's keys were rotated (a device was removed).
+	KeyEpoch uint64 `json:"key_epoch"`
+	// KeysErr says why this device cannot read what the account writes
+	// now: its keys were rotated without it.
+	KeysErr string `json:"keys_error,omitempty"`
+	Peers   []Peer `json:"peers"`
 	// LAN is the URL of WebDAV on the LAN (lan.listen), if served.
 	LAN string `json:"lan,omitempty"`
 	// TLSFingerprint is the SHA-256 of the node's certificate, which

@@ -36,6 +36,7 @@ func (d *Daemon) startLink() {
 			}
 			return d.acct.Keys().Secret(), b, nil
 		},
+		Epochs: d.acct.Keys().Epochs,
 		Joined: d.sync.AddDevice,
 		Log:    d.log.With("part", "link"),
 	})

@@ -31,6 +31,10 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) error {
 	if st.LastErr != nil {
 		out.PublishErr = st.LastErr.Error()
 	}
+	out.KeyEpoch = d.acct.Keys().Epoch().N
+	if err := d.sync.KeysMissing(); err != nil {
+		out.KeysErr = err.Error()
+	}
 	out.LAN, out.TLSFingerprint = d.tlsStatus()
 	return writeJSON(w, http.StatusOK, out)
 }

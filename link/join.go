@@ -208,6 +208,16 @@ func openWelcome(ss *session, sealed []byte, me peer.ID) (Welcome, error) {
 	if err != nil {
 		return Welcome{}, fmt.Errorf("failed to read the welcome: %w", err)
 	}
+	for _, we := range body.Epochs {
+		if we.N == 0 || len(we.Secret) != vault.SecretSize {
+			return Welcome{}, errors.New("failed to read the welcome: a key epoch 0, or a secret not of 32 bytes")
+		}
+		e := vault.Epoch{N: we.N}
+		copy(e.Secret[:], we.Secret)
+		if _, err := acct.AddEpochs(e); err != nil {
+			return Welcome{}, fmt.Errorf("failed to read the welcome: %w", err)
+		}
+	}
 	c, err := vault.ParseDeviceCert(body.Cert)
 	if err != nil {
 		return Welcome{}, fmt.Errorf("failed to read the welcome: %w", err)

@@ -63,6 +63,15 @@ type message struct {
 type welcomeBody struct {
 	Secret []byte `cbor:"secret"`
 	Cert   []byte `cbor:"cert"`
+	// Epochs are the account's key epochs after 0 (SPEC.md, "Key
+	// epochs"); absent when its keys were never rotated.
+	Epochs []welcomeEpoch `cbor:"epochs,omitempty"`
+}
+
+// welcomeEpoch is one key epoch in a welcome.
+type welcomeEpoch struct {
+	N      uint64 `cbor:"n"`
+	Secret []byte `cbor:"secret"`
 }
 
 var encMode = func() cbor.EncMode {

@@ -14,6 +14,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/peer-cloud/peer/vault"
 )
 
 // Defaults of an Offerer.
@@ -78,6 +80,9 @@ type OffererConfig struct {
 	// Welcome returns the account's root secret and a certificate for
 	// the device, made once the offer's maker confirmed.
 	Welcome func(ctx context.Context, device peer.ID, name string) (secret, cert []byte, err error)
+	// Epochs, when set, gives the account's key epochs after 0, which
+	// the welcome carries too.
+	Epochs func() []vault.Epoch
 	// Joined is told the certificate once the device stored what it got.
 	Joined func(ctx context.Context, cert []byte) error
 	Log    *slog.Logger
@@ -404,7 +409,13 @@ func (o *Offerer) handle(s network.Stream) {
 		fail(fmt.Sprintf("failed to certify the new device: %v", err))
 		return
 	}
-	body, err := encMode.Marshal(welcomeBody{Secret: secret, Cert: cert})
+	wb := welcomeBody{Secret: secret, Cert: cert}
+	if o.cfg.Epochs != nil {
+		for _, e := range o.cfg.Epochs() {
+			wb.Epochs = append(wb.Epochs, welcomeEpoch{N: e.N, Secret: e.Secret[:]})
+		}
+	}
+	body, err := encMode.Marshal(wb)
 	var sealed []byte
 	if err == nil {
 		sealed, err = ss.seal(body)

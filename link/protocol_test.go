@@ -55,6 +55,7 @@ func newOfferer(t *testing.T, step time.Duration) *offerer {
 			b, err := c.Marshal()
 			return acct.Secret(), b, err
 		},
+		Epochs: acct.Epochs,
 		Joined: func(_ context.Context, cert []byte) error { of.joined <- cert; return nil },
 	})
 	t.Cleanup(of.o.Close)
@@ -116,6 +117,12 @@ func (j *joiner) join(u URI) (Welcome, error) {
 
 func TestJoinGood(t *testing.T) {
 	of := newOfferer(t, 0)
+	// The account's keys were rotated twice: the new device gets both.
+	for range 2 {
+		if _, err := of.acct.NewEpoch(rand.Reader); err != nil {
+			t.Fatal(err)
+		}
+	}
 	st, u := of.offer(t, time.Minute, true)
 	j := newJoiner(t)
 	w, err := j.join(u)
@@ -124,6 +131,9 @@ func TestJoinGood(t *testing.T) {
 	}
 	if string(w.Account.Secret()) != string(of.acct.Secret()) || j.stored.Load() != 1 {
 		t.Fatalf("joined %s, stored %d times", w.Account.ID(), j.stored.Load())
+	}
+	if got, want := w.Account.Epochs(), of.acct.Epochs(); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("joined with key epochs %v, want %v", got, want)
 	}
 	c, err := vault.ParseDeviceCert(w.Cert)
 	if err != nil || c.Device != j.h.ID() || c.Account != of.acct.PeerID() || c.Name != "laptop" {

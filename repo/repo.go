@@ -4,6 +4,7 @@
 //	config.toml    the configuration (commented)
 //	identity.key   the libp2p private key (Ed25519, protobuf), mode 0600
 //	account.key    the account's 32-byte root secret, mode 0600
+//	epochs.key     the account's key epochs since its keys were rotated, mode 0600
 //	device.cert    the account's signed certificate for this node's identity
 //	api.token      the secret every API request must carry, mode 0600
 //	api.addr       written by a running daemon: where its API listens
@@ -30,6 +31,7 @@ const (
 	ConfigFile   = "config.toml"
 	IdentityFile = "identity.key"
 	AccountFile  = "account.key"
+	EpochsFile   = "epochs.key"
 	CertFile     = "device.cert"
 	TokenFile    = "api.token"
 	APIAddrFile  = "api.addr"
@@ -171,6 +173,24 @@ func (r *Repo) WriteAccount(secret []byte) error {
 	}
 	r.AccountSecret = secret
 	return nil
+}
+
+// ReadEpochs returns the stored key epochs (one "N hex" line each, see
+// vault.ParseEpochs), or nil when the keys were never rotated.
+func (r *Repo) ReadEpochs() ([]byte, error) {
+	b, err := os.ReadFile(filepath.Join(r.Dir, EpochsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", EpochsFile, err)
+	}
+	return b, nil
+}
+
+// WriteEpochs stores the account's key epochs (mode 0600), whole.
+func (r *Repo) WriteEpochs(b []byte) error {
+	return writeFileAtomic(filepath.Join(r.Dir, EpochsFile), b, 0o600)
 }
 
 // ReadCert returns the stored device certificate, or nil if there is none.

@@ -256,6 +256,18 @@ func (n *Service) RemoveDevice(ctx context.Context, id peer.ID) (*vault.Revocati
 	gone := n.revokedLocked(id.String())
 	n.mu.Unlock()
 	if gone {
+		n.mu.Lock()
+		r := n.keys.parsed
+		rv, _ := vault.ParseRevocation(n.roster.revoked[id.String()])
+		n.mu.Unlock()
+		if rv != nil && (r == nil || r.Names(id)) {
+			// Removed, but the keys were not rotated (that failed, or
+			// it was removed before rotations were made): do it now.
+			if _, err := n.rotate(ctx); err != nil {
+				return nil, err
+			}
+			return rv, nil
+		}
 		return nil, fmt.Errorf("failed to remove device %s: it was removed already", id)
 	}
 	if !known {
@@ -277,6 +289,11 @@ func (n *Service) RemoveDevice(ctx context.Context, id peer.ID) (*vault.Revocati
 		return nil, fmt.Errorf("failed to remove device %s: the revocation did not verify", id)
 	}
 	n.node.Host().Network().ClosePeer(id)
+	// What is written from now on is sealed under keys the removed
+	// device was not given.
+	if _, err := n.rotate(ctx); err != nil {
+		return rv, fmt.Errorf("removed device %s, but %w: remove it again to retry", id, err)
+	}
 	return rv, nil
 }
 

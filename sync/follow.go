@@ -440,6 +440,8 @@ func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 		return nil, err
 	}
 	n.learnDevices(root)
+	n.learnKeys(rctx, root)
+	n.checkKeys(ctx)
 	n.learnShares(rctx, root, j.fresh && j.r.Seq >= n.follow.bestSeqNow())
 	if !root.Head.Defined() {
 		return root, nil
@@ -453,6 +455,9 @@ func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	}
 	head, err := n.acct.Vault().OpenSnapshot(rctx, root.Head)
 	if err != nil {
+		if missing := n.KeysMissing(); missing != nil && errors.Is(err, vault.ErrWrongKey) {
+			return nil, fmt.Errorf("failed to open the account's head %s: %w", root.Head, missing)
+		}
 		return nil, fmt.Errorf("the account root %s does not point at a snapshot of this account: %w", j.root, err)
 	}
 	if err := n.checkHead(head); err != nil {

@@ -57,6 +57,7 @@ type Service struct {
 	lastDHTPeers int
 	devices      map[string][]byte // device peer ID -> certificate, from roots seen
 	roster       roster            // revocations, last-seen times (devices.go)
+	keys         keyState          // key epochs (keys.go)
 
 	follow  *follower
 	rejects rejecter // peers sending refused announcements
@@ -123,6 +124,7 @@ func (n *Service) start(ctx context.Context) error {
 	if err := n.loadDevices(ctx); err != nil {
 		return err
 	}
+	n.loadKeys(ctx)
 	if err := n.watchDevices(ctx); err != nil {
 		return err
 	}
@@ -256,6 +258,7 @@ func (n *Service) publish(ctx context.Context) {
 	n.mu.Lock()
 	r.Devices = sortedCerts(n.devices)
 	r.Revoked = sortedCerts(n.roster.revoked)
+	r.Keys = n.keys.rec
 	n.mu.Unlock()
 	var c cid.Cid
 	var err error

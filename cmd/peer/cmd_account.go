@@ -53,7 +53,12 @@ or share with; the ID is public (it is the account's IPNS name).`,
 		Short: "Show the account's recovery phrase (reads the repo; no daemon needed)",
 		Long: `Show the 24-word recovery phrase of the repo's account. Anyone who sees it
 can read and change everything in the account: show it only where nobody
-looks over your shoulder, and keep the written copy safe.`,
+looks over your shoulder, and keep the written copy safe.
+
+Once a device was removed, the account's keys were rotated: a second line
+shows the recovery key of the newest key epoch (its number and 24 words).
+The phrase restores what was written before the first removal; the phrase
+and the newest recovery key restore everything.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := g.repoDir()
@@ -71,10 +76,24 @@ looks over your shoulder, and keep the written copy safe.`,
 			if err != nil {
 				return err
 			}
+			e, err := newestEpoch(g)
+			if err != nil {
+				return err
+			}
 			if g.json {
-				return g.printJSON(map[string]string{"account": a.ID(), "recovery": a.Phrase()})
+				out := map[string]string{"account": a.ID(), "recovery": a.Phrase()}
+				if e.N > 0 {
+					out["recovery_key"] = e.RecoveryKey()
+				}
+				return g.printJSON(out)
 			}
 			fmt.Fprintln(g.stdout, a.Phrase())
+			if e.N > 0 {
+				// Alone on its line, so 'peer account phrase | peer init
+				// --recover' restores everything.
+				fmt.Fprintln(g.stdout, e.RecoveryKey())
+				fmt.Fprintf(g.stderr, "(the second line is the recovery key of key epoch %d: keep it with the phrase)\n", e.N)
+			}
 			return nil
 		},
 	})

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/peer-cloud/peer/repo"
+	"github.com/peer-cloud/peer/vault"
 )
 
 func newDevicesCommand(g *globals) *cobra.Command {
@@ -69,12 +72,17 @@ stops publishing and taking in changes once it hears of the removal.
 A removed device cannot come back: link it again ('peer link', then
 'peer init --link' in a new repo) and it gets a new ID.
 
+Removal rotates the account's keys: what any device writes from then on
+is sealed under a new key epoch, given to the remaining devices only. The
+recovery phrase alone no longer restores that: this prints a recovery key
+(the epoch's number and 24 words). Write it down with the phrase; 'peer
+init --recover' takes both. 'peer account phrase' shows them again.
+
 What removal cannot do: the removed device held the account's root secret.
-It can still read everything the account held, and, since keys are not
-rotated, what is written after the removal too, as long as it can get the
-blocks; with the secret it can sign records in the account's name, and a
-changed program can pretend to be another device. Removal is for a device
-you retire or lost; for a stolen one, also move to a new account:
+It can still read everything the account held before; with the secret it
+can sign records in the account's name, and a changed program can pretend
+to be another device or certify a new one. Removal is for a device you
+retire or lost; for a stolen one, also move to a new account:
 
   1. on a device you still have: peer devices remove ID
   2. peer get / -o ~/vault-copy          (everything, newest versions)
@@ -99,7 +107,14 @@ The old account's data stays readable to whoever holds the stolen device.`,
 				return g.printJSON(d)
 			}
 			fmt.Fprintf(g.stdout, "removed %s (%s)\n", escape(d.Name), d.ID)
-			fmt.Fprintln(g.stderr, "The other devices refuse it once they see this device's next root. It can still read what it held and what it can fetch; if it was stolen, see 'peer devices remove --help'.")
+			fmt.Fprintln(g.stderr, "The other devices refuse it once they see this device's next root. It can still read what it held; if it was stolen, see 'peer devices remove --help'.")
+			// The key is read from the repo, never sent over the API.
+			if e, err := newestEpoch(g); err == nil && e.N > 0 {
+				fmt.Fprintf(g.stderr, "\nThe account's keys were rotated (key epoch %d). Write down this recovery key next to the\nrecovery phrase: with it, 'peer init --recover' restores what is written from now on.\n\n", e.N)
+				fmt.Fprintf(g.stdout, "recovery key: %s\n", e.RecoveryKey())
+			} else if err != nil {
+				return err
+			}
 			return nil
 		},
 	}
@@ -128,4 +143,33 @@ func ago(t *time.Time, now time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	}
 	return stamp(t)
+}
+
+// newestEpoch reads the newest key epoch from the repo (N 0 when the keys
+// were never rotated).
+func newestEpoch(g *globals) (vault.Epoch, error) {
+	dir, err := g.repoDir()
+	if err != nil {
+		return vault.Epoch{}, err
+	}
+	r, err := repo.Open(dir)
+	if err != nil {
+		return vault.Epoch{}, err
+	}
+	b, err := r.ReadEpochs()
+	if err != nil || b == nil || r.AccountSecret == nil {
+		return vault.Epoch{}, err
+	}
+	es, err := vault.ParseEpochs(b)
+	if err != nil {
+		return vault.Epoch{}, fmt.Errorf("failed to read %s: %w", repo.EpochsFile, err)
+	}
+	a, err := vault.AccountFromSecret(r.AccountSecret)
+	if err != nil {
+		return vault.Epoch{}, err
+	}
+	if _, err := a.AddEpochs(es...); err != nil {
+		return vault.Epoch{}, err
+	}
+	return a.Epoch(), nil
 }

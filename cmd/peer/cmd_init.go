@@ -42,6 +42,11 @@ loss. 'peer account phrase' shows it again on this device.
 
 With --recover, the account comes from its phrase instead, read from the
 terminal, or from stdin when that is not a terminal. Needs no terminal.
+If a device was ever removed from the account, its keys were rotated: give
+the newest recovery key ('peer account phrase' shows it: a number and 24
+words) after the phrase, on the terminal when asked, or on stdin after the
+24 words. Without it, what was written after the first removal stays
+unreadable here.
 
 With --link LINK (from 'peer link' on a running device of the account),
 this device joins that account over the LAN instead: see 'peer link
@@ -63,10 +68,28 @@ this device joins that account over the LAN instead: see 'peer link
 				return runInitLink(cmd.Context(), g, dir, profile, linkURI)
 			}
 			var acct *vault.Account
+			var epoch *vault.Epoch
 			if recover {
 				phrase, err := g.readPhrase()
 				if err != nil {
 					return err
+				}
+				// The phrase, then the newest recovery key, if any.
+				words := strings.Fields(phrase)
+				if len(words) > vault.PhraseWords {
+					e, err := vault.ParseRecoveryKey(strings.Join(words[vault.PhraseWords:], " "))
+					if err != nil {
+						return err
+					}
+					epoch, phrase = &e, strings.Join(words[:vault.PhraseWords], " ")
+				} else if key, err := g.readRecoveryKey(); err != nil {
+					return err
+				} else if key != "" {
+					e, err := vault.ParseRecoveryKey(key)
+					if err != nil {
+						return err
+					}
+					epoch = &e
 				}
 				if acct, err = vault.AccountFromPhrase(phrase); err != nil {
 					return err
@@ -75,6 +98,11 @@ this device joins that account over the LAN instead: see 'peer link
 			r, acct, err := initRepo(dir, profile, acct)
 			if err != nil {
 				return err
+			}
+			if epoch != nil {
+				if err := r.WriteEpochs(vault.MarshalEpochs([]vault.Epoch{*epoch})); err != nil {
+					return err
+				}
 			}
 			res := initResult{Repo: dir, Account: acct.ID(), Device: r.PeerID().String(), Profile: r.Config.Profile, Recovery: acct.Phrase()}
 			if g.json {
@@ -114,6 +142,23 @@ func (g *globals) readPhrase() (string, error) {
 		return "", errors.New("no recovery phrase on stdin: pipe the 24 words in, e.g. 'peer init --recover < phrase.txt'")
 	}
 	return string(b), nil
+}
+
+// readRecoveryKey asks for the newest recovery key on a terminal; it is
+// "" when there is no terminal (stdin then holds it after the phrase) or
+// the user has none.
+func (g *globals) readRecoveryKey() (string, error) {
+	f, ok := g.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", nil
+	}
+	fmt.Fprint(g.stderr, "Recovery key (its number and 24 words; press Enter if no device was ever removed): ")
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(g.stderr)
+	if err != nil {
+		return "", fmt.Errorf("failed to read the recovery key: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // initRepo creates a repo in dir with the defaults of the named profile and

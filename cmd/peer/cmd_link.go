@@ -19,6 +19,7 @@ import (
 	"github.com/peer-cloud/peer/blockstore"
 	"github.com/peer-cloud/peer/link"
 	"github.com/peer-cloud/peer/repo"
+	"github.com/peer-cloud/peer/vault"
 )
 
 func newLinkCommand(g *globals) *cobra.Command {
@@ -179,6 +180,11 @@ func runInitLink(ctx context.Context, g *globals, dir, profile, uri string) erro
 			var err error
 			if r, err = repo.InitIdentity(dir, cfg, sk, w.Account.Secret()); err != nil {
 				return err
+			}
+			if es := w.Account.Epochs(); len(es) > 0 {
+				if err := r.WriteEpochs(vault.MarshalEpochs(es)); err != nil {
+					return err
+				}
 			}
 			return r.WriteCert(w.Cert)
 		},

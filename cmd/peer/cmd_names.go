@@ -36,6 +36,9 @@ func newStatusCommand(g *globals) *cobra.Command {
 			if p := st.LastPublish; p != nil {
 				fmt.Fprintf(g.stdout, "published %s: record %d to %d pubsub peers and %d DHT peers (DHT: %s)\n", p.Time.Local().Format("2006-01-02 15:04:05.000"), p.Seq, p.PubsubPeers, p.DHTPeers, escape(p.DHT))
 			}
+			if st.KeysErr != "" {
+				fmt.Fprintf(g.stdout, "keys: %s\n", escape(st.KeysErr))
+			}
 			if st.PublishErr != "" {
 				fmt.Fprintf(g.stdout, "last publication failed: %s\n", escape(st.PublishErr))
 			}
