@@ -70,13 +70,13 @@ function baseOf(p) {
 }
 
 let toastTimer = 0;
-function toast(msg, isError) {
+function toast(msg, isError, ms) {
   const t = document.getElementById('toast');
   t.textContent = msg;
   t.className = isError ? 'error' : '';
   t.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { t.hidden = true; }, isError ? 8000 : 3500);
+  toastTimer = setTimeout(() => { t.hidden = true; }, ms || (isError ? 8000 : 3500));
 }
 
 // ask shows the page's dialog: a question, with a text field when value is
@@ -664,7 +664,11 @@ async function viewDevices(main, _, gen) {
     el('td', { class: 'actions', 'data-label': '' }, d.this || d.removed ? null : el('button', { type: 'button', class: 'small danger', onclick: async () => {
       const ok = await ask('Remove ' + (d.name || short(d.id)) + '?', 'The device is no longer accepted, and cannot read what is written from now on.', undefined, 'Remove');
       if (!ok) return;
-      try { await api('POST', '/devices/remove', { id: d.id }); route(); } catch (err) { toast(err.message, true); }
+      try {
+        await api('POST', '/devices/remove', { id: d.id });
+        toast('Removed. The account\'s keys were rotated: run "peer account phrase" on this device and write down the recovery key (its second line) with the phrase.', false, 15000);
+        route();
+      } catch (err) { toast(err.message, true); }
     } }, 'Remove'))));
   show(main, el('h1', { text: 'Devices' }),
     el('div', { class: 'toolbar' }, el('button', { type: 'button', class: 'primary', id: 'link-button', onclick: () => linkDevice(linkBox, gen) }, 'Link a new device')),
