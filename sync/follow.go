@@ -450,7 +450,18 @@ func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	if ours != nil && ours.CID.Equals(root.Head) {
 		return root, nil
 	}
-	if err := n.getBlock(rctx, root.Head); err != nil {
+	budget, err := fetchBudget(n.cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	// A head that is not local is no ancestor of this device's (each
+	// device holds its whole history): what a pull of it brings is needed.
+	fctx, cancel := context.WithTimeout(ctx, headTimeout)
+	defer cancel()
+	pullHead := func(ctx context.Context) int { return n.pull(ctx, root.Head, ours, budget) }
+	race, err := n.getOrPull(rctx, fctx, root.Head, pullHead)
+	defer race.stop()
+	if err != nil {
 		return nil, fmt.Errorf("failed to fetch snapshot %s: %w", root.Head, err)
 	}
 	head, err := n.acct.Vault().OpenSnapshot(rctx, root.Head)
@@ -473,17 +484,11 @@ func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 			return root, nil
 		}
 	}
-	budget, err := fetchBudget(n.cfg.Dir)
-	if err != nil {
-		return nil, err
-	}
-	fctx, cancel := context.WithTimeout(ctx, headTimeout)
-	defer cancel()
 	n.prefill(fctx, root.Head)
 	gotHead := time.Now()
-	pulled := 0
+	pulled := race.wait()
 	if n.behind(fctx, head) {
-		pulled = n.pull(fctx, root.Head, ours, budget)
+		pulled += n.pull(fctx, root.Head, ours, budget)
 	}
 	walk := newNewWalk(fctx, n.acct.Vault(), n.store.Blockstore(), ours)
 	walk.memo = &n.links
@@ -512,7 +517,10 @@ func (n *Service) rootOf(ctx context.Context, c cid.Cid, wait time.Duration) (*v
 		n.cache.Wait(ctx, c, wait)
 	}
 	n.prefill(ctx, c)
-	if err := n.getBlock(ctx, c); err != nil {
+	pullRoot := func(ctx context.Context) int { return n.pull(ctx, c, nil, maxRootPull) }
+	race, err := n.getOrPull(ctx, ctx, c, pullRoot)
+	race.stop()
+	if err != nil {
 		return nil, fmt.Errorf("failed to fetch the account root %s: %w", c, err)
 	}
 	return vault.ReadRoot(ctx, n.acct.Vault().Blocks(), c)

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	bsnet "github.com/ipfs/boxo/bitswap/network/bsnet"
 	"github.com/ipfs/boxo/path"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/peer-cloud/peer/internal/hostile"
 	"github.com/peer-cloud/peer/repo"
@@ -173,4 +175,30 @@ func TestFollowerCatchesUpAfterBacklog(t *testing.T) {
 	}
 	data := a.add(t, "after.txt", 100)
 	waitUntil(t, 10*time.Second, "b follows again", func() bool { return b2.has("after.txt", data) })
+}
+
+// TestFetchWhenBitswapIsDeaf: a device that comes back after another
+// made a change takes it in although no Bitswap answer ever comes (after
+// a link flap the other device's Bitswap replies can go over a dead
+// connection, and Bitswap asks again only a minute later): the root and
+// the head come by pull, raced against Bitswap.
+func TestFetchWhenBitswapIsDeaf(t *testing.T) {
+	a, b := devicePair(t)
+	a.add(t, "first", 10)
+	waitUntil(t, 30*time.Second, "b takes a's first head", func() bool { return b.headOf(t) == a.headOf(t) })
+	dir := b.r.Dir
+	if err := b.close(); err != nil {
+		t.Fatal(err)
+	}
+	data := a.add(t, "while-off", 1000)
+	for _, p := range []protocol.ID{bsnet.ProtocolBitswap, bsnet.ProtocolBitswapOneOne, bsnet.ProtocolBitswapOneZero, bsnet.ProtocolBitswapNoVers} {
+		a.node.Host().RemoveStreamHandler(p)
+	}
+	r, err := repo.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2 := startRepo(t, r, a.node.AddrInfo())
+	took := waitUntil(t, 20*time.Second, "b takes a's change with Bitswap deaf", func() bool { return b2.has("while-off", data) })
+	t.Logf("b took the change in %s, %d blocks pulled", took, b2.svc.pulled.Load())
 }

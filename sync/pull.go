@@ -372,3 +372,83 @@ func (n *Service) behind(ctx context.Context, head *vault.Snapshot) bool {
 	}
 	return false
 }
+
+// maxRootPull bounds what a pull of an account root may bring: the root
+// alone (a root has no place in the walk, so it is sent without what it
+// links to).
+const maxRootPull = 1 << 20
+
+// racingPull is a pull that runs beside a Bitswap fetch of its first
+// block and may go on after that block came.
+type racingPull struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	got    int // blocks stored; read after done
+}
+
+// wait ends with the pull and returns the blocks it stored.
+func (r *racingPull) wait() int {
+	if r == nil {
+		return 0
+	}
+	<-r.done
+	return r.got
+}
+
+// stop cuts the pull short and returns the blocks it stored.
+func (r *racingPull) stop() int {
+	if r == nil {
+		return 0
+	}
+	r.cancel()
+	return r.wait()
+}
+
+// getOrPull makes block c local by Bitswap (under ctx) and, at once, by
+// pull (under pctx), and returns as soon as either brought it. Bitswap
+// alone could wait a minute: after a link flap the other device sends
+// its blocks on new streams, which libp2p opens over the connection with
+// the most streams, the old one, dead until a ping finds it so; a lost
+// block is asked for again only at Bitswap's next rebroadcast. A pull's
+// reply comes back on the stream this device opened, over a connection
+// of its choice. The pull may go on after c came (a head's pull brings
+// what the head lacks); the caller waits for it or stops it, also when
+// getOrPull fails. No pull runs when c is local already.
+func (n *Service) getOrPull(ctx, pctx context.Context, c cid.Cid, pull func(context.Context) int) (*racingPull, error) {
+	bs := n.store.Blockstore()
+	if has, err := bs.Has(ctx, c); err == nil && has {
+		return nil, nil
+	}
+	pctx, pcancel := context.WithCancel(pctx)
+	r := &racingPull{cancel: pcancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.got = pull(pctx)
+	}()
+	gctx, gcancel := context.WithCancel(ctx)
+	defer gcancel()
+	got := make(chan error, 1)
+	go func() { got <- n.getBlock(gctx, c) }()
+	pulled := r.done
+	for {
+		select {
+		case err := <-got:
+			if err == nil {
+				return r, nil
+			}
+			// Bitswap gave up (ctx ended): what the pull brought may
+			// still hold c.
+			r.wait()
+			if has, herr := bs.Has(pctx, c); herr == nil && has {
+				return r, nil
+			}
+			return r, err
+		case <-pulled:
+			pulled = nil
+			if has, err := bs.Has(ctx, c); err == nil && has {
+				return r, nil
+			}
+			// The pull did not bring c: Bitswap may.
+		}
+	}
+}
