@@ -38,11 +38,14 @@ const pullProtocol = protocol.ID("/peer/sync/pull/1")
 const (
 	maxPullHaves   = 16
 	maxPullAncestr = 1 << 12 // snapshots walked to pick the haves
-	// maxPullReply bounds the bytes one reply sends.
-	maxPullReply = 256 << 20
+	// maxPullReply bounds the bytes one reply sends. It was 256 MiB, and
+	// a 1 GiB file's last 768 MiB then came through Bitswap at two
+	// thirds of the pull's rate.
+	maxPullReply = 4 << 30
 	// pullServeTimeout bounds serving one pull; pullOpenTimeout opening
-	// one, and pullIdle the wait for each block of a reply.
-	pullServeTimeout = time.Minute
+	// one, and pullIdle the wait for each block of a reply (on either
+	// side: an asker that stops reading frees the slot).
+	pullServeTimeout = 10 * time.Minute
 	pullOpenTimeout  = 2 * time.Second
 	pullIdle         = 5 * time.Second
 	// maxPullServing bounds the pulls served at once.
@@ -67,7 +70,7 @@ func (n *Service) servePull(s network.Stream) {
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(n.ctx, pullServeTimeout)
 	defer cancel()
-	s.SetDeadline(time.Now().Add(pullServeTimeout))
+	s.SetReadDeadline(time.Now().Add(pullIdle))
 	r := bufio.NewReader(io.LimitReader(s, 64<<10))
 	cert, err := readBytes(r, maxCertBytes)
 	if err == nil && !n.isDevice(remote) {
@@ -113,6 +116,7 @@ func (n *Service) servePull(s network.Stream) {
 		if bytes += len(b.RawData()); bytes > maxPullReply {
 			break
 		}
+		s.SetWriteDeadline(time.Now().Add(pullIdle))
 		if err := writeBlock(w, b); err != nil {
 			s.Reset()
 			return
@@ -124,6 +128,7 @@ func (n *Service) servePull(s network.Stream) {
 		}
 		stack = append(stack, links...)
 	}
+	s.SetWriteDeadline(time.Now().Add(pullIdle))
 	if err := w.Flush(); err != nil {
 		s.Reset()
 		return
@@ -451,4 +456,37 @@ func (n *Service) getOrPull(ctx, pctx context.Context, c cid.Cid, pull func(cont
 			// The pull did not bring c: Bitswap may.
 		}
 	}
+}
+
+// lacks reports whether a fetch of head would ask for a block: whether
+// the walk that fetch makes, over local blocks only, meets one that is
+// not here. Then the fetch begins with a pull, whose one round trip
+// brings what is below that block too. A file added apart from its
+// change (a synced folder's scan stores the chunks first) is announced
+// without its data, or without its version node: Bitswap fetched a
+// 1 GiB file's 3 000 chunks at 66 MB/s on a link where a pull streams
+// them.
+func (n *Service) lacks(ctx context.Context, head cid.Cid, ours *vault.Snapshot) bool {
+	bs := n.store.Blockstore()
+	walk := newNewWalk(ctx, n.acct.Vault(), bs, ours)
+	walk.memo = &n.links
+	stack, seen := []cid.Cid{head}, map[cid.Cid]bool{}
+	for len(stack) > 0 && ctx.Err() == nil {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		b, err := bs.Get(ctx, c)
+		if err != nil {
+			return true
+		}
+		links, err := walk.links(b)
+		if err != nil {
+			continue
+		}
+		stack = append(stack, links...)
+	}
+	return false
 }
