@@ -97,36 +97,27 @@ func (n *Service) servePull(s network.Stream) {
 			break
 		}
 	}
-	walk := newNewWalk(ctx, n.acct.Vault(), bs, ours)
-	walk.memo = &n.links
 	w := bufio.NewWriterSize(s, 256<<10)
-	stack, seen := []cid.Cid{want}, map[cid.Cid]bool{}
 	sent, bytes := 0, 0
-	for len(stack) > 0 && ctx.Err() == nil {
-		c := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[c] {
-			continue
-		}
-		seen[c] = true
-		b, err := bs.Get(ctx, c)
-		if err != nil {
-			continue // not here: the asker's Bitswap finds it elsewhere
+	failed := false
+	n.walkLocal(ctx, want, ours, func(b blocks.Block) bool {
+		if b == nil {
+			return true // not here: the asker's Bitswap finds it elsewhere
 		}
 		if bytes += len(b.RawData()); bytes > maxPullReply {
-			break
+			return false
 		}
 		s.SetWriteDeadline(time.Now().Add(pullIdle))
 		if err := writeBlock(w, b); err != nil {
-			s.Reset()
-			return
+			failed = true
+			return false
 		}
 		sent++
-		links, err := walk.links(b)
-		if err != nil {
-			continue
-		}
-		stack = append(stack, links...)
+		return true
+	})
+	if failed {
+		s.Reset()
+		return
 	}
 	s.SetWriteDeadline(time.Now().Add(pullIdle))
 	if err := w.Flush(); err != nil {
@@ -467,10 +458,23 @@ func (n *Service) getOrPull(ctx, pctx context.Context, c cid.Cid, pull func(cont
 // 1 GiB file's 3 000 chunks at 66 MB/s on a link where a pull streams
 // them.
 func (n *Service) lacks(ctx context.Context, head cid.Cid, ours *vault.Snapshot) bool {
+	missing := false
+	n.walkLocal(ctx, head, ours, func(b blocks.Block) bool {
+		missing = b == nil
+		return !missing
+	})
+	return missing
+}
+
+// walkLocal walks, depth first from want, the DAG a fetch of want over
+// ours walks (newWalk), over the blocks this device holds. It hands visit
+// each block, or nil for one not held (whose links it cannot follow),
+// and stops when visit returns false or ctx ends.
+func (n *Service) walkLocal(ctx context.Context, want cid.Cid, ours *vault.Snapshot, visit func(blocks.Block) bool) {
 	bs := n.store.Blockstore()
 	walk := newNewWalk(ctx, n.acct.Vault(), bs, ours)
 	walk.memo = &n.links
-	stack, seen := []cid.Cid{head}, map[cid.Cid]bool{}
+	stack, seen := []cid.Cid{want}, map[cid.Cid]bool{}
 	for len(stack) > 0 && ctx.Err() == nil {
 		c := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -480,7 +484,13 @@ func (n *Service) lacks(ctx context.Context, head cid.Cid, ours *vault.Snapshot)
 		seen[c] = true
 		b, err := bs.Get(ctx, c)
 		if err != nil {
-			return true
+			b = nil
+		}
+		if !visit(b) {
+			return
+		}
+		if b == nil {
+			continue
 		}
 		links, err := walk.links(b)
 		if err != nil {
@@ -488,5 +498,4 @@ func (n *Service) lacks(ctx context.Context, head cid.Cid, ours *vault.Snapshot)
 		}
 		stack = append(stack, links...)
 	}
-	return false
 }
