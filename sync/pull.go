@@ -41,7 +41,7 @@ const (
 	// maxPullReply bounds the bytes one reply sends. It was 256 MiB, and
 	// a 1 GiB file's last 768 MiB then came through Bitswap at two
 	// thirds of the pull's rate.
-	maxPullReply = 4 << 30
+	maxPullReply int64 = 4 << 30
 	// pullServeTimeout bounds serving one pull; pullOpenTimeout opening
 	// one, and pullIdle the wait for each block of a reply (on either
 	// side: an asker that stops reading frees the slot).
@@ -98,13 +98,13 @@ func (n *Service) servePull(s network.Stream) {
 		}
 	}
 	w := bufio.NewWriterSize(s, 256<<10)
-	sent, bytes := 0, 0
+	sent, bytes := 0, int64(0)
 	failed := false
 	n.walkLocal(ctx, want, ours, func(b blocks.Block) bool {
 		if b == nil {
 			return true // not here: the asker's Bitswap finds it elsewhere
 		}
-		if bytes += len(b.RawData()); bytes > maxPullReply {
+		if bytes += int64(len(b.RawData())); bytes > maxPullReply {
 			return false
 		}
 		s.SetWriteDeadline(time.Now().Add(pullIdle))
