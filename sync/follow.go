@@ -487,7 +487,7 @@ func (n *Service) fetch(ctx context.Context, j *job) (*vault.Root, error) {
 	n.prefill(fctx, root.Head)
 	gotHead := time.Now()
 	pulled := race.wait()
-	if n.behind(fctx, head) || n.lacks(fctx, root.Head, ours) {
+	if n.lacks(fctx, root.Head, ours) {
 		pulled += n.pull(fctx, root.Head, ours, budget)
 	}
 	walk := newNewWalk(fctx, n.acct.Vault(), n.store.Blockstore(), ours)

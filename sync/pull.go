@@ -100,8 +100,8 @@ func (n *Service) servePull(s network.Stream) {
 	w := bufio.NewWriterSize(s, 256<<10)
 	sent, bytes := 0, int64(0)
 	failed := false
-	n.walkLocal(ctx, want, ours, func(b blocks.Block) bool {
-		if b == nil {
+	n.walkLocal(ctx, want, ours, true, func(b blocks.Block, held bool) bool {
+		if !held {
 			return true // not here: the asker's Bitswap finds it elsewhere
 		}
 		if bytes += int64(len(b.RawData())); bytes > maxPullReply {
@@ -352,23 +352,6 @@ func readBlock(r *bufio.Reader) (blocks.Block, error) {
 	return blocks.NewBlockWithCid(data, c)
 }
 
-// behind reports whether head names a parent this device lacks (it is
-// more than the one change an announcement brings ahead), or whether the
-// announcement did not bring its tree (a change too big to announce:
-// 10 000 files added to a synced folder took 8 s through Bitswap): a
-// pull pays.
-func (n *Service) behind(ctx context.Context, head *vault.Snapshot) bool {
-	if has, err := n.store.Blockstore().Has(ctx, head.Tree); err == nil && !has {
-		return true
-	}
-	for _, p := range head.Parents {
-		if has, err := n.store.Blockstore().Has(ctx, p); err == nil && !has {
-			return true
-		}
-	}
-	return false
-}
-
 // maxRootPull bounds what a pull of an account root may bring: the root
 // alone (a root has no place in the walk, so it is sent without what it
 // links to).
@@ -452,25 +435,29 @@ func (n *Service) getOrPull(ctx, pctx context.Context, c cid.Cid, pull func(cont
 // lacks reports whether a fetch of head would ask for a block: whether
 // the walk that fetch makes, over local blocks only, meets one that is
 // not here. Then the fetch begins with a pull, whose one round trip
-// brings what is below that block too. A file added apart from its
-// change (a synced folder's scan stores the chunks first) is announced
-// without its data, or without its version node: Bitswap fetched a
+// brings what is below that block too. That is so when the device fell
+// behind (a parent is missing), when a change was too big to announce
+// (10 000 files added to a synced folder took 8 s through Bitswap), and
+// when a file was added apart from its change (a synced folder's scan
+// stores the chunks first, so they are not announced: Bitswap fetched a
 // 1 GiB file's 3 000 chunks at 66 MB/s on a link where a pull streams
-// them.
+// them). Chunks it only asks the store about, unread.
 func (n *Service) lacks(ctx context.Context, head cid.Cid, ours *vault.Snapshot) bool {
 	missing := false
-	n.walkLocal(ctx, head, ours, func(b blocks.Block) bool {
-		missing = b == nil
-		return !missing
+	n.walkLocal(ctx, head, ours, false, func(_ blocks.Block, held bool) bool {
+		missing = !held
+		return held
 	})
 	return missing
 }
 
 // walkLocal walks, depth first from want, the DAG a fetch of want over
 // ours walks (newWalk), over the blocks this device holds. It hands visit
-// each block, or nil for one not held (whose links it cannot follow),
-// and stops when visit returns false or ctx ends.
-func (n *Service) walkLocal(ctx context.Context, want cid.Cid, ours *vault.Snapshot, visit func(blocks.Block) bool) {
+// each block and whether it is held (the links of one not held cannot be
+// followed); with leaves false a chunk (a raw block, which links to
+// nothing) is only looked up, and handed as nil. The walk stops when
+// visit returns false or ctx ends.
+func (n *Service) walkLocal(ctx context.Context, want cid.Cid, ours *vault.Snapshot, leaves bool, visit func(b blocks.Block, held bool) bool) {
 	bs := n.store.Blockstore()
 	walk := newNewWalk(ctx, n.acct.Vault(), bs, ours)
 	walk.memo = &n.links
@@ -482,15 +469,22 @@ func (n *Service) walkLocal(ctx context.Context, want cid.Cid, ours *vault.Snaps
 			continue
 		}
 		seen[c] = true
+		if !leaves && c.Prefix().Codec == cid.Raw {
+			has, err := bs.Has(ctx, c)
+			if !visit(nil, err == nil && has) {
+				return
+			}
+			continue
+		}
 		b, err := bs.Get(ctx, c)
 		if err != nil {
-			b = nil
-		}
-		if !visit(b) {
-			return
-		}
-		if b == nil {
+			if !visit(nil, false) {
+				return
+			}
 			continue
+		}
+		if !visit(b, true) {
+			return
 		}
 		links, err := walk.links(b)
 		if err != nil {
