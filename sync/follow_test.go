@@ -155,19 +155,12 @@ func TestFollowerCatchesUpAfterBacklog(t *testing.T) {
 	a, b := devicePair(t)
 	a.add(t, "first", 10)
 	waitUntil(t, 30*time.Second, "b takes a's first head", func() bool { return b.headOf(t) == a.headOf(t) })
-	dir := b.r.Dir
-	if err := b.close(); err != nil {
-		t.Fatal(err)
-	}
 	const backlog = 300
-	for i := range backlog {
-		a.add(t, fmt.Sprintf("while-off-%03d", i), 100)
-	}
-	r, err := repo.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b2 := startRepo(t, r, a.node.AddrInfo())
+	b2 := whileOff(t, a, b, func() {
+		for i := range backlog {
+			a.add(t, fmt.Sprintf("while-off-%03d", i), 100)
+		}
+	})
 	took := waitUntil(t, 60*time.Second, "b catches up with a's backlog", func() bool { return b2.headOf(t) == a.headOf(t) })
 	t.Logf("b caught up with %d changes in %s, %d blocks pulled", backlog, took, b2.svc.pulled.Load())
 	if b2.svc.pulled.Load() == 0 {
@@ -186,19 +179,29 @@ func TestFetchWhenBitswapIsDeaf(t *testing.T) {
 	a, b := devicePair(t)
 	a.add(t, "first", 10)
 	waitUntil(t, 30*time.Second, "b takes a's first head", func() bool { return b.headOf(t) == a.headOf(t) })
+	var data []byte
+	b2 := whileOff(t, a, b, func() {
+		data = a.add(t, "while-off", 1000)
+		for _, p := range []protocol.ID{bsnet.ProtocolBitswap, bsnet.ProtocolBitswapOneOne, bsnet.ProtocolBitswapOneZero, bsnet.ProtocolBitswapNoVers} {
+			a.node.Host().RemoveStreamHandler(p)
+		}
+	})
+	took := waitUntil(t, 20*time.Second, "b takes a's change with Bitswap deaf", func() bool { return b2.has("while-off", data) })
+	t.Logf("b took the change in %s, %d blocks pulled", took, b2.svc.pulled.Load())
+}
+
+// whileOff stops b, runs offline, and starts b again on its repo,
+// dialling a.
+func whileOff(t *testing.T, a, b *device, offline func()) *device {
+	t.Helper()
 	dir := b.r.Dir
 	if err := b.close(); err != nil {
 		t.Fatal(err)
 	}
-	data := a.add(t, "while-off", 1000)
-	for _, p := range []protocol.ID{bsnet.ProtocolBitswap, bsnet.ProtocolBitswapOneOne, bsnet.ProtocolBitswapOneZero, bsnet.ProtocolBitswapNoVers} {
-		a.node.Host().RemoveStreamHandler(p)
-	}
+	offline()
 	r, err := repo.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b2 := startRepo(t, r, a.node.AddrInfo())
-	took := waitUntil(t, 20*time.Second, "b takes a's change with Bitswap deaf", func() bool { return b2.has("while-off", data) })
-	t.Logf("b took the change in %s, %d blocks pulled", took, b2.svc.pulled.Load())
+	return startRepo(t, r, a.node.AddrInfo())
 }
