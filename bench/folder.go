@@ -272,6 +272,7 @@ func (r *runner) folderHuge(n int, profile string) {
 	anon, rss := procMem(r, a.PID())
 	fmt.Printf("folder: %d files (profile %s): first scan %.1f s; rescan with nothing changed, 5 times: min %.0f ms, median %.0f ms, max %.0f ms (goal <= 2 s); idle RssAnon %d MB, VmRSS %d MB (goal <= 100 MB default, <= 60 MB pi)\n",
 		n, profile, first.Seconds(), ms(percentile(scans, 0)), ms(percentile(scans, 0.5)), ms(percentile(scans, 1)), anon>>20, rss>>20)
+	fmt.Printf("folder: %d files, idle: %s\n", n, goMem(a))
 	a.Stop()
 	lan.Close()
 }

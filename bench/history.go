@@ -16,8 +16,10 @@ import (
 // namespace LAN), and prints at 10, 1 000, 2 500 and changes (and every
 // changes/10 in between) B's latency over the changes since the last row
 // (from peer add on A returning to B reading the file), how long peer add
-// took on A, and both daemons' RssAnon.
-func (r *runner) history(changes int, profile string) {
+// took on A, and both daemons' RssAnon. With files 0 each change adds a
+// new file, so the folder grows with the history; else the changes edit
+// files files in turn, so only the history grows.
+func (r *runner) history(changes, files int, profile string) {
 	lan := lantest.New(r, 2)
 	a := lantest.NewPeer(r, lan.Hosts[0], lantest.PeerOptions{MDNS: true, Profile: profile, LogLevel: logLevel()})
 	phrase := strings.TrimSpace(a.MustRun("account", "phrase"))
@@ -31,18 +33,26 @@ func (r *runner) history(changes int, profile string) {
 	for i := changes / 10; i < changes; i += changes / 10 {
 		rows[i] = true
 	}
-	fmt.Printf("history, %d changes (profile %s): follower latency over the changes since the row before; add = peer add on A\n", changes, profile)
+	what := "each a new file in one folder"
+	if files > 0 {
+		what = fmt.Sprintf("edits of %d files in turn", files)
+	}
+	fmt.Printf("history, %d changes (%s, profile %s): follower latency over the changes since the row before; add = peer add on A\n", changes, what, profile)
 	var lat, adds []time.Duration
 	for i := 1; i <= changes; i++ {
 		name := fmt.Sprintf("f%05d.txt", i)
+		if files > 0 {
+			name = fmt.Sprintf("f%05d.txt", 1+(i-1)%files)
+		}
+		text := fmt.Sprintf("%s:%d", name, i)
 		f := filepath.Join(dir, name)
-		if err := os.WriteFile(f, []byte(name), 0o644); err != nil {
+		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
 			r.Fatal(err)
 		}
 		began := time.Now()
 		a.MustRun("add", f)
 		adds = append(adds, time.Since(began))
-		lat = append(lat, r.ask(pb, "cat /"+name))
+		lat = append(lat, r.ask(pb, "reads /"+name+" "+text))
 		os.Remove(f)
 		if rows[i] {
 			aa, _ := procMem(r, a.PID())

@@ -53,6 +53,7 @@ func main() {
 	size := flag.Int64("size", 256, "MiB moved in the transfer figures")
 	add := flag.Int64("add", 1024, "MiB added in the add figure")
 	history := flag.Int("history", 0, "also follow this many changes from one device on another (the history figure; 5000 in the README)")
+	historyFiles := flag.Int("history-files", 0, "the history figure's changes edit this many files in turn (0: each change adds a new file, so the folder grows too)")
 	historyProfile := flag.String("history-profile", "default", "repo profile of the history figure's devices: default or pi")
 	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, flap, vanish, folder, donor, share")
 	folderChanges := flag.Int("folder-changes", 100, "changes timed in the folder figure (0: none)")
@@ -98,7 +99,7 @@ func main() {
 		r.sync(100)
 	}
 	if *history > 0 {
-		r.history(*history, *historyProfile)
+		r.history(*history, *historyFiles, *historyProfile)
 	}
 	if !skipped("flap") {
 		var lengths []time.Duration

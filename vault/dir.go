@@ -77,8 +77,18 @@ type dir struct {
 	loaded  bool
 	dirty   bool
 	count   int
-	entries map[string]*entry // leaf
+	entries map[string]*entry // leaf; with base, only the names got so far
 	slots   map[int]*dir      // shard
+	// base is a leaf's entries as opened, sorted by name and shared with
+	// the folder cache (never written): a leaf loaded from the cache is
+	// read by binary search, and its map is made only when it is changed
+	// or listed (own). Building a 1 000-entry map for every API call was
+	// most of what reading a file in a big folder cost.
+	base []Entry
+	// baseSlots and baseLinks are a shard's occupied slots and their
+	// nodes as opened, the same way: a child is made when first used.
+	baseSlots []int
+	baseLinks []cid.Cid
 }
 
 type entry struct {
@@ -166,7 +176,7 @@ func (d *dir) load(ctx context.Context) error {
 		if len(b.Entries) != len(n.Links) || uint64(len(b.Entries)) != b.Count || len(b.Entries) > leafMax {
 			return damaged(fmt.Errorf("%d entries, %d links, count %d", len(b.Entries), len(n.Links), b.Count))
 		}
-		d.entries = make(map[string]*entry, len(b.Entries))
+		base := make([]Entry, len(b.Entries))
 		for i, e := range b.Entries {
 			if i > 0 && b.Entries[i-1].Name >= e.Name {
 				return damaged(errors.New("entries not sorted by name"))
@@ -180,22 +190,23 @@ func (d *dir) load(ctx context.Context) error {
 			if !d.inPlace(e.Name) {
 				return damaged(fmt.Errorf("entry %q is in the wrong shard", e.Name))
 			}
-			en := &entry{Entry: Entry{Name: e.Name, Kind: Kind(e.Kind), CID: n.Links[i].Cid, Size: e.Size, Mtime: e.Mtime, Mode: e.Mode}}
-			copy(en.Key[:], e.Key)
-			d.entries[e.Name] = en
+			base[i] = Entry{Name: e.Name, Kind: Kind(e.Kind), CID: n.Links[i].Cid, Size: e.Size, Mtime: e.Mtime, Mode: e.Mode}
+			copy(base[i].Key[:], e.Key)
 		}
+		d.entries, d.base = map[string]*entry{}, base
 		d.count = len(b.Entries)
 	default:
 		if len(b.Entries) != 0 || len(b.Slots) != len(n.Links) || b.Count <= leafMax || d.depth >= maxShardDepth {
 			return damaged(fmt.Errorf("shard with %d slots, %d links, %d entries, count %d", len(b.Slots), len(n.Links), len(b.Entries), b.Count))
 		}
-		d.slots = make(map[int]*dir, len(b.Slots))
+		links := make([]cid.Cid, len(b.Slots))
 		for i, s := range b.Slots {
 			if s < 0 || s > 255 || (i > 0 && b.Slots[i-1] >= s) {
 				return damaged(errors.New("shard slots out of order"))
 			}
-			d.slots[s] = d.child(s, n.Links[i].Cid)
+			links[i] = n.Links[i].Cid
 		}
+		d.slots, d.baseSlots, d.baseLinks = map[int]*dir{}, b.Slots, links
 		d.count = int(b.Count)
 	}
 	d.loaded = true
@@ -213,16 +224,12 @@ func (v *Vault) holds(ctx context.Context, c cid.Cid) bool { return Holds(ctx, v
 func (d *dir) opened() *openedDir {
 	o := &openedDir{count: d.count}
 	if d.isShard() {
-		for s, c := range d.slots {
-			o.slots = append(o.slots, s)
-			o.links = append(o.links, c.cid)
-		}
+		o.slots, o.links = d.baseSlots, d.baseLinks
 		return o
 	}
-	o.entries = make([]Entry, 0, len(d.entries))
-	for _, e := range d.entries {
-		o.entries = append(o.entries, e.Entry)
-	}
+	// A leaf is opened from its block or the cache, so its entries are
+	// all in base (sorted, shared: the cache never writes them).
+	o.entries = d.base
 	return o
 }
 
@@ -230,17 +237,43 @@ func (d *dir) opened() *openedDir {
 func (d *dir) fromOpened(o *openedDir) {
 	d.count = o.count
 	if o.slots != nil {
-		d.slots = make(map[int]*dir, len(o.slots))
-		for i, s := range o.slots {
-			d.slots[s] = d.child(s, o.links[i])
-		}
+		d.slots, d.baseSlots, d.baseLinks = map[int]*dir{}, o.slots, o.links
 	} else {
-		d.entries = make(map[string]*entry, len(o.entries))
-		for _, e := range o.entries {
+		d.entries, d.base = map[string]*entry{}, o.entries
+	}
+	d.loaded = true
+}
+
+// own makes a leaf's map hold all its entries, or a shard's all its
+// children, before the node is changed as a whole, listed or written.
+// What was got so far keeps its place (a caller may hold an entry and
+// its loaded folder, or a child with changes).
+func (d *dir) own() {
+	for _, e := range d.base {
+		if _, ok := d.entries[e.Name]; !ok {
 			d.entries[e.Name] = &entry{Entry: e}
 		}
 	}
-	d.loaded = true
+	for i, s := range d.baseSlots {
+		if _, ok := d.slots[s]; !ok {
+			d.slots[s] = d.child(s, d.baseLinks[i])
+		}
+	}
+	d.base, d.baseSlots, d.baseLinks = nil, nil, nil
+}
+
+// childAt is a shard's node for slot s, nil when the slot is empty.
+func (d *dir) childAt(s int) *dir {
+	if c, ok := d.slots[s]; ok || d.baseSlots == nil {
+		return c
+	}
+	i, ok := slices.BinarySearch(d.baseSlots, s)
+	if !ok {
+		return nil
+	}
+	c := d.child(s, d.baseLinks[i])
+	d.slots[s] = c
+	return c
 }
 
 // inPlace reports whether name belongs under this node: its keyed hash
@@ -259,9 +292,18 @@ func (d *dir) get(ctx context.Context, name string) (*entry, error) {
 		return nil, err
 	}
 	if !d.isShard() {
-		return d.entries[name], nil
+		if e, ok := d.entries[name]; ok || d.base == nil {
+			return e, nil
+		}
+		i, ok := slices.BinarySearchFunc(d.base, name, func(e Entry, name string) int { return strings.Compare(e.Name, name) })
+		if !ok {
+			return nil, nil
+		}
+		e := &entry{Entry: d.base[i]}
+		d.entries[name] = e
+		return e, nil
 	}
-	c := d.slots[d.slot(name)]
+	c := d.childAt(d.slot(name))
 	if c == nil {
 		return nil, nil
 	}
@@ -275,6 +317,7 @@ func (d *dir) put(ctx context.Context, e *entry) (added bool, err error) {
 	}
 	d.dirty = true
 	if !d.isShard() {
+		d.own()
 		_, had := d.entries[e.Name]
 		if !had && d.count >= leafMax && d.depth >= maxShardDepth {
 			// A leaf at the deepest level cannot split; readers refuse
@@ -294,7 +337,7 @@ func (d *dir) put(ctx context.Context, e *entry) (added bool, err error) {
 		return !had, nil
 	}
 	s := d.slot(e.Name)
-	c := d.slots[s]
+	c := d.childAt(s)
 	if c == nil {
 		c = d.child(s, cid.Undef)
 		d.slots[s] = c
@@ -308,6 +351,7 @@ func (d *dir) put(ctx context.Context, e *entry) (added bool, err error) {
 
 // split turns a full leaf into a shard.
 func (d *dir) split(ctx context.Context) error {
+	d.own()
 	entries := d.entries
 	d.entries = nil
 	d.slots = map[int]*dir{}
@@ -326,6 +370,7 @@ func (d *dir) remove(ctx context.Context, name string) (bool, error) {
 		return false, err
 	}
 	if !d.isShard() {
+		d.own()
 		if _, ok := d.entries[name]; !ok {
 			return false, nil
 		}
@@ -335,7 +380,7 @@ func (d *dir) remove(ctx context.Context, name string) (bool, error) {
 		return true, nil
 	}
 	s := d.slot(name)
-	c := d.slots[s]
+	c := d.childAt(s)
 	if c == nil {
 		return false, nil
 	}
@@ -346,6 +391,7 @@ func (d *dir) remove(ctx context.Context, name string) (bool, error) {
 	d.dirty = true
 	d.count--
 	if c.count == 0 {
+		d.own() // else the slot would come back from baseSlots
 		delete(d.slots, s)
 	}
 	if d.count <= leafMax {
@@ -377,11 +423,13 @@ func (d *dir) list(ctx context.Context) ([]*entry, error) {
 			return err
 		}
 		if !n.isShard() {
+			n.own()
 			for _, e := range n.entries {
 				out = append(out, e)
 			}
 			return nil
 		}
+		n.own()
 		for _, c := range n.slots {
 			if err := walk(c); err != nil {
 				return err
@@ -405,6 +453,7 @@ func (d *dir) flush(ctx context.Context, out *[]blocks.Block) (cid.Cid, error) {
 	body := dirBody{Depth: d.depth, Count: uint64(d.count)}
 	var links []Link
 	if !d.isShard() {
+		d.own()
 		names := make([]string, 0, len(d.entries))
 		for n := range d.entries {
 			names = append(names, n)
@@ -423,6 +472,7 @@ func (d *dir) flush(ctx context.Context, out *[]blocks.Block) (cid.Cid, error) {
 			links = append(links, Link{e.CID})
 		}
 	} else {
+		d.own()
 		slots := make([]int, 0, len(d.slots))
 		for s := range d.slots {
 			slots = append(slots, s)

@@ -168,6 +168,7 @@ func (ms *mergeState) collect(ctx context.Context, n *dir, out *[]blocks.Block) 
 	if err := n.load(ctx); err != nil {
 		return err
 	}
+	n.own()
 	if n.isShard() {
 		for _, c := range n.slots {
 			if err := ms.collect(ctx, c, out); err != nil {

@@ -286,6 +286,7 @@ func makeScenario(t *testing.T) *scenario {
 		if err := d.load(ctx); err != nil {
 			t.Fatal(err)
 		}
+		d.own()
 		for _, e := range d.entries {
 			p := path.Join(what, e.Name)
 			if e.Kind == KindDir {

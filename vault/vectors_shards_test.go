@@ -95,9 +95,11 @@ func makeShards(t *testing.T) shardVectors {
 			t.Fatal(err)
 		}
 		keys[d.cid] = objectVector{What: what, Type: "dir", Key: hex.EncodeToString(d.key[:]), Label: adDir}
+		d.own()
 		for s, c := range d.slots {
 			walk(c, fmt.Sprintf("%s, shard slot %d at depth %d", what, s, c.depth))
 		}
+		d.own()
 		for _, e := range d.entries {
 			if e.Kind == KindDir {
 				walk(v.storedDir(e.CID, e.Key, "/"+e.Name), "folder /"+e.Name)
@@ -194,10 +196,12 @@ func checkShards(t *testing.T, sv shardVectors) {
 		}
 		if top.isShard() {
 			sum := 0
+			top.own()
 			for s, c := range top.slots {
 				if c.depth != 1 || c.isShard() {
 					t.Fatalf("slot %d is not a leaf at depth 1", s)
 				}
+				c.own()
 				for name := range c.entries {
 					if int(blake3Keyed(e.Key[:], []byte(name))[0]) != s {
 						t.Fatalf("%s is in slot %d", name, s)

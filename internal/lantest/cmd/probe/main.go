@@ -7,6 +7,8 @@
 //	cat PATH          wait the same way until the file at PATH can be read
 //	                  (what a follower's latency is measured by: it costs
 //	                  the same whatever the size of the folder)
+//	reads PATH TEXT   wait the same way until the file at PATH reads TEXT
+//	                  (one word): for an edit of a file already there
 //	shared NAME       wait (the same way) until a file named NAME is in
 //	                  the node's 'peer shared' list
 //	resolve ACCOUNT   resolve the account's name through the DHT alone
@@ -69,6 +71,18 @@ func main() {
 				}
 				time.Sleep(time.Millisecond)
 			}
+		case len(f) == 3 && f[0] == "reads":
+			for {
+				var got string
+				if got, err = content(ctx, c, f[1]); err == nil && got == f[2] {
+					break
+				}
+				if ctx.Err() != nil {
+					err = fmt.Errorf("%s does not read %q within 10 s (it reads %q, %v)", f[1], f[2], got, err)
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
 		case len(f) == 2 && f[0] == "donor":
 			for {
 				var st api.DonorStatus
@@ -105,6 +119,17 @@ func main() {
 		}
 		fmt.Println(time.Since(start).Nanoseconds())
 	}
+}
+
+// content is the file at p, up to 4 KiB of it.
+func content(ctx context.Context, c *api.Client, p string) (string, error) {
+	resp, err := c.VaultCat(ctx, p, "", 0, -1)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	return string(b), err
 }
 
 // readable reads the whole file at p.
