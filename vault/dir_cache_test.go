@@ -65,8 +65,8 @@ func TestDirCache(t *testing.T) {
 // binary search, their maps made only when changed) changes as one read
 // from the store does: names removed, added and replaced in a leaf and
 // in a shard, a shard slot emptied, and the shard collapsing to a leaf.
-// Both trees' commits give the same CID, and a vault without the cache
-// reads the result back.
+// Both trees end up holding the same entries, as a vault without the
+// cache reads them back.
 func TestDirCacheChanges(t *testing.T) {
 	ctx := context.Background()
 	mem := newMem()
@@ -146,7 +146,7 @@ func TestDirCacheChanges(t *testing.T) {
 	stored := change(s.OpenTree(fresh))
 	// New file versions have new keys, so the trees' CIDs differ: compare
 	// what they hold, each read by a vault without the cache.
-	names := func(s *Snapshot, p string) []string {
+	listed := func(s *Snapshot, p string) []string {
 		t.Helper()
 		es, err := s.OpenTree(New(testAccount(t, 1), mem)).List(ctx, p)
 		if err != nil {
@@ -159,7 +159,7 @@ func TestDirCacheChanges(t *testing.T) {
 		return out
 	}
 	for _, p := range []string{"/big", "/small"} {
-		if a, b := names(cached, p), names(stored, p); !slices.Equal(a, b) {
+		if a, b := listed(cached, p), listed(stored, p); !slices.Equal(a, b) {
 			t.Fatalf("%s after the same changes: %d entries through the cache, %d through the store", p, len(a), len(b))
 		}
 	}
@@ -170,7 +170,7 @@ func TestDirCacheChanges(t *testing.T) {
 	if want := 1010 - 1 - len(oneSlot); len(es) != want {
 		t.Fatalf("/big holds %d entries, want %d", len(es), want)
 	}
-	if small := names(cached, "/small"); !slices.Equal(small, []string{"f0 1", "f2 1", "f3 1", "f4 1", "new 1"}) {
+	if small := listed(cached, "/small"); !slices.Equal(small, []string{"f0 1", "f2 1", "f3 1", "f4 1", "new 1"}) {
 		t.Fatalf("/small holds %v", small)
 	}
 	// Down to 1000 or fewer, the shard becomes a leaf again: through the
