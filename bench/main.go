@@ -61,6 +61,7 @@ func main() {
 	folderSmall := flag.Int("folder-small", 10000, "4 KiB files of the folder figure's initial sync (0: none)")
 	folderHuge := flag.Int("folder-huge", 100000, "files of the folder figure's rescan and memory (0: none)")
 	folderProfile := flag.String("folder-profile", "default", "repo profile of the rescan and memory figure: default or pi")
+	many := flag.Int("many", 10000, "4 KiB files of the many figure: added on one device, read back on another (0: none)")
 	flaps := flag.Int("flaps", 10, "link flaps of each length in the flap figure")
 	flapLengths := flag.String("flap-lengths", "5s,60s", "comma-separated lengths of the link flaps")
 	vanishChanges := flag.Int("vanish-changes", 30, "changes made while a device is cut off, per round of the vanish figure")
@@ -97,6 +98,9 @@ func main() {
 	}
 	if !skipped("sync") {
 		r.sync(100)
+	}
+	if !skipped("many") && *many > 0 {
+		r.many(*many)
 	}
 	if *history > 0 {
 		r.history(*history, *historyFiles, *historyProfile)

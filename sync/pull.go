@@ -53,6 +53,10 @@ const (
 	// maxPulledBlock is Bitswap's limit on a block, which no vault block
 	// comes near.
 	maxPulledBlock = 2 << 20
+	// pullBatchBlocks and pullBatchBytes bound the blocks an asker holds
+	// before it stores them, in one commit.
+	pullBatchBlocks = 512
+	pullBatchBytes  = 8 << 20
 )
 
 // servePull answers a pull from another device of the account: one this
@@ -175,26 +179,51 @@ func (n *Service) pullFrom(ctx context.Context, p peer.ID, head cid.Cid, haves [
 	bs := n.store.Blockstore()
 	r := bufio.NewReaderSize(s, 256<<10)
 	got := 0
-	var stored int64
+	var stored, pendingBytes int64
+	var pending []blocks.Block
+	// Blocks are stored a batch at a time: one Put each, one Badger
+	// commit waited for each, held a pull of 10 000 small files (20 000
+	// blocks) to ~10 000 blocks a second. What came is stored whatever
+	// ends the pull.
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := bs.PutMany(ctx, pending); err != nil {
+			return fmt.Errorf("failed to store pulled blocks: %w", err)
+		}
+		got += len(pending)
+		pending, pendingBytes = pending[:0], 0
+		return nil
+	}
+	fail := func(err error) (int, error) {
+		s.Reset()
+		if ferr := flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+		return got, err
+	}
 	for {
 		s.SetReadDeadline(time.Now().Add(pullIdle))
 		b, err := readBlock(r)
 		if errors.Is(err, io.EOF) {
+			if err := flush(); err != nil {
+				return got, err
+			}
 			return got, nil
 		}
 		if err != nil {
-			s.Reset()
-			return got, err
+			return fail(err)
 		}
 		if stored += int64(len(b.RawData())); stored > budget {
-			s.Reset()
-			return got, fmt.Errorf("a pull of more than the %d bytes this disk can spare", budget)
+			return fail(fmt.Errorf("a pull of more than the %d bytes this disk can spare", budget))
 		}
-		if err := bs.Put(ctx, b); err != nil {
-			s.Reset()
-			return got, fmt.Errorf("failed to store a pulled block: %w", err)
+		pending = append(pending, b)
+		if pendingBytes += int64(len(b.RawData())); len(pending) >= pullBatchBlocks || pendingBytes >= pullBatchBytes {
+			if err := flush(); err != nil {
+				return fail(err)
+			}
 		}
-		got++
 	}
 }
 
