@@ -176,6 +176,7 @@ func (r *runner) cleanup() {
 	for i := len(fs) - 1; i >= 0; i-- {
 		fs[i]()
 	}
+	lantest.RemoveBinaries()
 }
 
 // cleanupOnSignal runs the cleanups (daemons stopped, namespaces and

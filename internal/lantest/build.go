@@ -53,3 +53,19 @@ func Binary(t TB, pkg string) string {
 	}
 	return b.path
 }
+
+// RemoveBinaries deletes the binaries this process built (each is some
+// 60 MB in a folder of its own under the temporary folder, which a run
+// of the bench or the LAN tests otherwise leaves behind). Call it once
+// nothing runs them any more: from TestMain after m.Run, or at a
+// command's exit.
+func RemoveBinaries() {
+	built.mu.Lock()
+	defer built.mu.Unlock()
+	for pkg, b := range built.bins {
+		if b.path != "" {
+			os.RemoveAll(filepath.Dir(b.path))
+		}
+		delete(built.bins, pkg)
+	}
+}
