@@ -110,19 +110,7 @@ func TestLocalAddManyFiles(t *testing.T) {
 			t.Fatalf("added[%d] is %s, the walk's is %s", i, e.Path, order[i])
 		}
 	}
-	read := func(p string) []byte {
-		t.Helper()
-		resp, err := c.VaultCat(ctx, p, "", 0, -1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		got, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got
-	}
+	read := func(p string) []byte { return cat(t, c, p, "", 0, -1) }
 	for p, data := range want {
 		if !bytes.Equal(read(p), data) {
 			t.Fatalf("%s differs", p)
