@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	bsnet "github.com/ipfs/boxo/bitswap/network/bsnet"
 	"github.com/ipfs/boxo/path"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/peer-cloud/peer/internal/hostile"
@@ -188,6 +190,36 @@ func TestFetchWhenBitswapIsDeaf(t *testing.T) {
 	})
 	took := waitUntil(t, 20*time.Second, "b takes a's change with Bitswap deaf", func() bool { return b2.has("while-off", data) })
 	t.Logf("b took the change in %s, %d blocks pulled", took, b2.svc.pulled.Load())
+}
+
+// TestPullRetriedWhenTheFirstFails: with Bitswap deaf and a's first two
+// pulls reset (as a stream over a connection that died while the link
+// was down is), b pulls again a little later and takes the change in
+// seconds, not after Bitswap's minute.
+func TestPullRetriedWhenTheFirstFails(t *testing.T) {
+	a, b := devicePair(t)
+	a.add(t, "first", 10)
+	waitUntil(t, 30*time.Second, "b takes a's first head", func() bool { return b.headOf(t) == a.headOf(t) })
+	var data []byte
+	var refused atomic.Int32
+	b2 := whileOff(t, a, b, func() {
+		data = a.add(t, "while-off", 1000)
+		for _, p := range []protocol.ID{bsnet.ProtocolBitswap, bsnet.ProtocolBitswapOneOne, bsnet.ProtocolBitswapOneZero, bsnet.ProtocolBitswapNoVers} {
+			a.node.Host().RemoveStreamHandler(p)
+		}
+		a.node.Host().SetStreamHandler(pullProtocol, func(s network.Stream) {
+			if refused.Add(1) <= 2 {
+				s.Reset()
+				return
+			}
+			a.svc.servePull(s)
+		})
+	})
+	took := waitUntil(t, 20*time.Second, "b takes a's change with Bitswap deaf and two pulls reset", func() bool { return b2.has("while-off", data) })
+	if n := refused.Load(); n < 3 {
+		t.Fatalf("a saw %d pulls, want the two it reset and one more", n)
+	}
+	t.Logf("b took the change in %s, after %d pulls", took, refused.Load())
 }
 
 // whileOff stops b, runs offline, and starts b again on its repo,

@@ -53,6 +53,10 @@ const (
 	// maxPulledBlock is Bitswap's limit on a block, which no vault block
 	// comes near.
 	maxPulledBlock = 2 << 20
+	// pullRetryFirst and pullRetryMax space the pulls of a block that a
+	// pull did not bring while Bitswap is still fetching it.
+	pullRetryFirst = 250 * time.Millisecond
+	pullRetryMax   = 2 * time.Second
 	// pullBatchBlocks and pullBatchBytes bound the blocks an asker holds
 	// before it stores them, in one commit.
 	pullBatchBlocks = 512
@@ -389,9 +393,10 @@ const maxRootPull = 1 << 20
 // racingPull is a pull that runs beside a Bitswap fetch of its first
 // block and may go on after that block came.
 type racingPull struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	got    int // blocks stored; read after done
+	cancel  context.CancelFunc
+	done    chan struct{}
+	arrived chan struct{} // closed when Bitswap brought the block
+	got     int           // blocks stored; read after done
 }
 
 // wait ends with the pull and returns the blocks it stored.
@@ -428,10 +433,36 @@ func (n *Service) getOrPull(ctx, pctx context.Context, c cid.Cid, pull func(cont
 		return nil, nil
 	}
 	pctx, pcancel := context.WithCancel(pctx)
-	r := &racingPull{cancel: pcancel, done: make(chan struct{})}
+	r := &racingPull{cancel: pcancel, done: make(chan struct{}), arrived: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		r.got = pull(pctx)
+		// A pull that brought nothing while c is still missing is made
+		// again, a little later each time: just after a link came back,
+		// the other device's stream can go over a connection that died
+		// while the link was down (a QUIC stateless reset), which the
+		// ping closes within a second; Bitswap's want went the same way
+		// and is asked again only a minute later. Seen in the vanish
+		// figure: a device back from a cut-off merged and pushed its
+		// record; the other two tried to pull its root once, over the
+		// dead connection, and then waited on Bitswap, dropping the
+		// pushes of the same root as in flight.
+		wait := pullRetryFirst
+		for {
+			if r.got = pull(pctx); r.got > 0 {
+				return
+			}
+			if has, err := bs.Has(pctx, c); err != nil || has {
+				return
+			}
+			select {
+			case <-time.After(wait):
+			case <-r.arrived:
+				return
+			case <-pctx.Done():
+				return
+			}
+			wait = min(2*wait, pullRetryMax)
+		}
 	}()
 	gctx, gcancel := context.WithCancel(ctx)
 	defer gcancel()
@@ -442,6 +473,7 @@ func (n *Service) getOrPull(ctx, pctx context.Context, c cid.Cid, pull func(cont
 		select {
 		case err := <-got:
 			if err == nil {
+				close(r.arrived)
 				return r, nil
 			}
 			// Bitswap gave up (ctx ended): what the pull brought may
