@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -27,6 +28,7 @@ const pushProtocol = protocol.ID("/peer/sync/record/1")
 const (
 	maxPushedRecord = 10 << 10
 	pushTimeout     = 5 * time.Second
+	pushAttempts    = 4
 )
 
 // pushRecord sends the newest record of the account known here to p.
@@ -47,7 +49,46 @@ func (n *Service) pushRecord(ctx context.Context, p peer.ID) error {
 		s.Reset()
 		return fmt.Errorf("failed to push the account's record: %w", err)
 	}
+	if err := s.CloseWrite(); err != nil {
+		s.Reset()
+		return fmt.Errorf("failed to push the account's record: %w", err)
+	}
+	// The receiver closes the stream once it has taken the record. Until
+	// then nothing says the bytes went anywhere: a stream over a
+	// connection that died while the link was down takes the write and
+	// loses it (a device back from a cut-off pushed its merged record
+	// five times, and the other device got none of them).
+	if _, err := s.Read(make([]byte, 1)); err != io.EOF {
+		s.Reset()
+		if err == nil {
+			err = errors.New("the receiver sent bytes")
+		}
+		return fmt.Errorf("failed to push the account's record: not taken: %w", err)
+	}
 	return nil
+}
+
+// pushRecordRetrying is pushRecord, made again a little later each time
+// it fails, pushAttempts times in all: once a dead connection is closed
+// (its ping fails within a second), the next stream takes a live one.
+func (n *Service) pushRecordRetrying(ctx context.Context, p peer.ID) error {
+	wait := pullRetryFirst
+	var err error
+	for i := range pushAttempts {
+		if err = n.pushRecord(ctx, p); err == nil {
+			return nil
+		}
+		if i == pushAttempts-1 {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+		wait = min(2*wait, pullRetryMax)
+	}
+	return err
 }
 
 // servePush takes in a record another device of the account pushed.
