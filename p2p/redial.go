@@ -126,9 +126,35 @@ func (n *Node) checkConns() {
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			n.revived(p, len(conns), n.closeDead(conns))
+			alive := n.closeDead(conns)
+			n.revived(p, len(conns), alive)
+			if alive == 0 {
+				n.redialLost(p)
+			}
 		}()
 	}
+}
+
+// redialLost dials p again, as a peer mDNS reported, when a check closed
+// every connection to it: a ping can fail on a live connection just after
+// a link came back, and then nothing else connects the two until mDNS
+// reports the peer again (seen as a device that took nothing for 10 s
+// after the heal).
+func (n *Node) redialLost(p peer.ID) {
+	lp := &n.lan
+	lp.mu.Lock()
+	if lp.busy[p] || len(n.host.Network().ConnsToPeer(p)) > 0 {
+		lp.mu.Unlock()
+		return
+	}
+	lp.busy[p] = true
+	lp.mu.Unlock()
+	defer func() {
+		lp.mu.Lock()
+		delete(lp.busy, p)
+		lp.mu.Unlock()
+	}()
+	n.redial(peer.AddrInfo{ID: p, Addrs: n.host.Peerstore().Addrs(p)})
 }
 
 // closeDead pings each connection over itself, closes those that do not

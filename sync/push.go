@@ -29,6 +29,7 @@ const (
 	maxPushedRecord = 10 << 10
 	pushTimeout     = 5 * time.Second
 	pushAttempts    = 4
+	pushAckTimeout  = time.Second
 )
 
 // pushRecord sends the newest record of the account known here to p.
@@ -58,6 +59,10 @@ func (n *Service) pushRecord(ctx context.Context, p peer.ID) error {
 	// connection that died while the link was down takes the write and
 	// loses it (a device back from a cut-off pushed its merged record
 	// five times, and the other device got none of them).
+	// A live receiver answers in well under a second on a LAN; a dead
+	// connection never does, and its ping closes it within one, so the
+	// next try goes over another.
+	s.SetReadDeadline(time.Now().Add(pushAckTimeout))
 	if _, err := s.Read(make([]byte, 1)); err != io.EOF {
 		s.Reset()
 		if err == nil {
