@@ -53,10 +53,6 @@ const (
 	// maxPulledBlock is Bitswap's limit on a block, which no vault block
 	// comes near.
 	maxPulledBlock = 2 << 20
-	// pullRetryFirst and pullRetryMax space the pulls of a block that a
-	// pull did not bring while Bitswap is still fetching it.
-	pullRetryFirst = 250 * time.Millisecond
-	pullRetryMax   = 2 * time.Second
 	// pullBatchBlocks and pullBatchBytes bound the blocks an asker holds
 	// before it stores them, in one commit.
 	pullBatchBlocks = 512
@@ -437,31 +433,20 @@ func (n *Service) getOrPull(ctx, pctx context.Context, c cid.Cid, pull func(cont
 	go func() {
 		defer close(r.done)
 		// A pull that brought nothing while c is still missing is made
-		// again, a little later each time: just after a link came back,
-		// the other device's stream can go over a connection that died
-		// while the link was down (a QUIC stateless reset), which the
-		// ping closes within a second; Bitswap's want went the same way
-		// and is asked again only a minute later. Seen in the vanish
-		// figure: a device back from a cut-off merged and pushed its
-		// record; the other two tried to pull its root once, over the
-		// dead connection, and then waited on Bitswap, dropping the
-		// pushes of the same root as in flight.
-		wait := pullRetryFirst
+		// again (retry.go), until Bitswap brings c: Bitswap's want may
+		// have gone over the same dead connection, and it asks again
+		// only a minute later. Seen in the vanish figure: a device back
+		// from a cut-off merged and pushed its record; the other two
+		// pulled its root once, over the dead connection, then waited
+		// on Bitswap, dropping the pushes of that root as in flight.
+		var wait retryWait
 		for {
 			if r.got = pull(pctx); r.got > 0 {
 				return
 			}
-			if has, err := bs.Has(pctx, c); err != nil || has {
+			if has, err := bs.Has(pctx, c); err != nil || has || !wait.sleep(pctx, r.arrived) {
 				return
 			}
-			select {
-			case <-time.After(wait):
-			case <-r.arrived:
-				return
-			case <-pctx.Done():
-				return
-			}
-			wait = min(2*wait, pullRetryMax)
 		}
 	}()
 	gctx, gcancel := context.WithCancel(ctx)

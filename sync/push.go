@@ -32,8 +32,21 @@ const (
 	pushAckTimeout  = time.Second
 )
 
-// pushRecord sends the newest record of the account known here to p.
+// pushRecord sends the newest record of the account known here to p,
+// and makes the push again (retry.go) while it is not taken, pushAttempts
+// times in all.
 func (n *Service) pushRecord(ctx context.Context, p peer.ID) error {
+	var wait retryWait
+	for i := 1; ; i++ {
+		err := n.pushOnce(ctx, p)
+		if err == nil || i == pushAttempts || !wait.sleep(ctx, nil) {
+			return err
+		}
+	}
+}
+
+// pushOnce makes one push of the newest record to p.
+func (n *Service) pushOnce(ctx context.Context, p peer.ID) error {
 	rec, err := n.ns.Local(ctx, n.acct.Keys().PeerID())
 	if err != nil {
 		return fmt.Errorf("failed to push the account's record: %w", err)
@@ -55,13 +68,12 @@ func (n *Service) pushRecord(ctx context.Context, p peer.ID) error {
 		return fmt.Errorf("failed to push the account's record: %w", err)
 	}
 	// The receiver closes the stream once it has taken the record. Until
-	// then nothing says the bytes went anywhere: a stream over a
-	// connection that died while the link was down takes the write and
-	// loses it (a device back from a cut-off pushed its merged record
-	// five times, and the other device got none of them).
-	// A live receiver answers in well under a second on a LAN; a dead
-	// connection never does, and its ping closes it within one, so the
-	// next try goes over another.
+	// then nothing says the bytes went anywhere: a stream over a dead
+	// connection takes the write and loses it (a device back from a
+	// cut-off pushed its merged record five times, and the other device
+	// got none of them). A live receiver answers in well under a second
+	// on a LAN; a dead connection never does, and its ping closes it
+	// within one.
 	s.SetReadDeadline(time.Now().Add(pushAckTimeout))
 	if _, err := s.Read(make([]byte, 1)); err != io.EOF {
 		s.Reset()
@@ -71,29 +83,6 @@ func (n *Service) pushRecord(ctx context.Context, p peer.ID) error {
 		return fmt.Errorf("failed to push the account's record: not taken: %w", err)
 	}
 	return nil
-}
-
-// pushRecordRetrying is pushRecord, made again a little later each time
-// it fails, pushAttempts times in all: once a dead connection is closed
-// (its ping fails within a second), the next stream takes a live one.
-func (n *Service) pushRecordRetrying(ctx context.Context, p peer.ID) error {
-	wait := pullRetryFirst
-	var err error
-	for i := range pushAttempts {
-		if err = n.pushRecord(ctx, p); err == nil {
-			return nil
-		}
-		if i == pushAttempts-1 {
-			break
-		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return err
-		}
-		wait = min(2*wait, pullRetryMax)
-	}
-	return err
 }
 
 // servePush takes in a record another device of the account pushed.

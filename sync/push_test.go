@@ -31,10 +31,10 @@ func TestPushWaitsForTheReceiver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	bp := b.node.Host().ID()
-	if err := a.svc.pushRecord(ctx, bp); err == nil {
+	if err := a.svc.pushOnce(ctx, bp); err == nil {
 		t.Fatal("a push the receiver reset counted as pushed")
 	}
-	if err := a.svc.pushRecordRetrying(ctx, bp); err != nil {
+	if err := a.svc.pushRecord(ctx, bp); err != nil {
 		t.Fatalf("the retrying push: %v", err)
 	}
 	if n := seen.Load(); n != 3 {
@@ -43,7 +43,7 @@ func TestPushWaitsForTheReceiver(t *testing.T) {
 	// Every attempt reset: the retrying push gives up and says so.
 	resets.Store(100)
 	reset.Store(0)
-	if err := a.svc.pushRecordRetrying(ctx, bp); err == nil {
+	if err := a.svc.pushRecord(ctx, bp); err == nil {
 		t.Fatal("a push reset every time counted as pushed")
 	}
 	if n := reset.Load(); n != pushAttempts {

@@ -325,7 +325,7 @@ func (n *Service) pushRecords(all bool) {
 		for _, c := range n.node.Host().Network().ConnsToPeer(p) {
 			if all || time.Since(c.Stat().Opened) < offTopicWindow {
 				n.bg.Go(func() {
-					if err := n.pushRecordRetrying(n.ctx, p); err != nil {
+					if err := n.pushRecord(n.ctx, p); err != nil {
 						n.log.Debug("failed to push the record to a device off the topic", "peer", p, "err", err)
 					} else {
 						n.log.Debug("pushed the record to a device off the topic", "peer", p)
