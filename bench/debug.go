@@ -55,16 +55,11 @@ func (r *runner) saveLogs(peers map[string]*lantest.Peer) {
 // use, freed but not returned (idle less released), stacks, and the soft
 // limit the daemon keeps. It says why when it cannot read them.
 func goMem(p *lantest.Peer) string {
-	tok, err := os.ReadFile(filepath.Join(p.Repo, "api.token"))
+	addr, tok, err := p.API()
 	if err != nil {
 		return "no Go memory figures: " + err.Error()
 	}
-	addr, err := os.ReadFile(filepath.Join(p.Repo, "api.addr"))
-	if err != nil {
-		return "no Go memory figures: " + err.Error()
-	}
-	out, err := p.Host.Command(context.Background(), "curl", "-sf", "-H", "Authorization: Bearer "+strings.TrimSpace(string(tok)),
-		strings.TrimSpace(string(addr))+"/metrics").Output()
+	out, err := p.Host.Command(context.Background(), "curl", "-sf", "-H", "Authorization: Bearer "+tok, addr+"/metrics").Output()
 	if err != nil {
 		return "no Go memory figures (curl): " + err.Error()
 	}

@@ -55,7 +55,7 @@ func main() {
 	history := flag.Int("history", 0, "also follow this many changes from one device on another (the history figure; 5000 in the README)")
 	historyFiles := flag.Int("history-files", 0, "the history figure's changes edit this many files in turn (0: each change adds a new file, so the folder grows too)")
 	historyProfile := flag.String("history-profile", "default", "repo profile of the history figure's devices: default or pi")
-	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, flap, vanish, folder, donor, share")
+	skip := flag.String("skip", "", "comma-separated figures to skip: link, loopback, add, memory, vault, sync, many, flap, vanish, folder, donor, share")
 	folderChanges := flag.Int("folder-changes", 100, "changes timed in the folder figure (0: none)")
 	folderBig := flag.Int64("folder-big", 1024, "MiB of the big file of the folder figure (0: none)")
 	folderSmall := flag.Int("folder-small", 10000, "4 KiB files of the folder figure's initial sync (0: none)")

@@ -185,9 +185,9 @@ func (ad *adder) local(ctx context.Context, paths []string) error {
 		window = append(window, pf)
 		go func() {
 			defer close(pf.done)
-			f, err := os.Open(lp)
+			f, err := openLocal(lp)
 			if err != nil {
-				pf.err = fmt.Errorf("failed to read %s (does the daemon's user have access?): %w", lp, err)
+				pf.err = err
 				return
 			}
 			defer f.Close()
@@ -229,9 +229,9 @@ func (ad *adder) local(ctx context.Context, paths []string) error {
 				if err := settle(0); err != nil {
 					return err
 				}
-				f, err := os.Open(lp)
+				f, err := openLocal(lp)
 				if err != nil {
-					return fmt.Errorf("failed to read %s (does the daemon's user have access?): %w", lp, err)
+					return err
 				}
 				defer f.Close()
 				return ad.file(ctx, vp, f, info.Size(), uint32(info.Mode().Perm()), info.ModTime().UnixNano())
@@ -251,6 +251,15 @@ func (ad *adder) local(ctx context.Context, paths []string) error {
 		}
 	}
 	return nil
+}
+
+// openLocal opens a file of a local add.
+func openLocal(lp string) (*os.File, error) {
+	f, err := os.Open(lp)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s (does the daemon's user have access?): %w", lp, err)
+	}
+	return f, nil
 }
 
 // tar adds the files and folders of a tar stream.

@@ -63,11 +63,7 @@ func (n *Node) peerHeard(ai peer.AddrInfo, instance string) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		defer func() {
-			lp.mu.Lock()
-			delete(lp.busy, ai.ID)
-			lp.mu.Unlock()
-		}()
+		defer lp.release(ai.ID)
 		if len(conns) > 0 {
 			if alive := n.closeDead(conns); alive > 0 {
 				n.revived(ai.ID, len(conns), alive)
@@ -149,12 +145,15 @@ func (n *Node) redialLost(p peer.ID) {
 	}
 	lp.busy[p] = true
 	lp.mu.Unlock()
-	defer func() {
-		lp.mu.Lock()
-		delete(lp.busy, p)
-		lp.mu.Unlock()
-	}()
+	defer lp.release(p)
 	n.redial(peer.AddrInfo{ID: p, Addrs: n.host.Peerstore().Addrs(p)})
+}
+
+// release ends the check or dial of p that set busy.
+func (lp *lanPeers) release(p peer.ID) {
+	lp.mu.Lock()
+	delete(lp.busy, p)
+	lp.mu.Unlock()
 }
 
 // closeDead pings each connection over itself, closes those that do not

@@ -422,14 +422,13 @@ func (d *dir) list(ctx context.Context) ([]*entry, error) {
 		if err := n.load(ctx); err != nil {
 			return err
 		}
+		n.own()
 		if !n.isShard() {
-			n.own()
 			for _, e := range n.entries {
 				out = append(out, e)
 			}
 			return nil
 		}
-		n.own()
 		for _, c := range n.slots {
 			if err := walk(c); err != nil {
 				return err
@@ -452,8 +451,8 @@ func (d *dir) flush(ctx context.Context, out *[]blocks.Block) (cid.Cid, error) {
 	}
 	body := dirBody{Depth: d.depth, Count: uint64(d.count)}
 	var links []Link
+	d.own()
 	if !d.isShard() {
-		d.own()
 		names := make([]string, 0, len(d.entries))
 		for n := range d.entries {
 			names = append(names, n)
@@ -472,7 +471,6 @@ func (d *dir) flush(ctx context.Context, out *[]blocks.Block) (cid.Cid, error) {
 			links = append(links, Link{e.CID})
 		}
 	} else {
-		d.own()
 		slots := make([]int, 0, len(d.slots))
 		for s := range d.slots {
 			slots = append(slots, s)

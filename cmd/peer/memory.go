@@ -19,7 +19,6 @@ import (
 // the resident set runs far past what is in use. The limit is soft, so a
 // live heap above it only makes collections more frequent (the runtime
 // caps their CPU), and it is raised at the next reading.
-
 //
 // The limit alone leaves an idle daemon holding whatever garbage its last
 // burst of work left below the limit, since no collection comes while

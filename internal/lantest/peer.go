@@ -329,3 +329,17 @@ func (l *lockedWriter) String() string {
 	defer l.mu.Unlock()
 	return l.w.String()
 }
+
+// API returns the running daemon's API address (a URL) and its token,
+// as the daemon wrote them into its repo.
+func (p *Peer) API() (addr, token string, err error) {
+	a, err := os.ReadFile(filepath.Join(p.Repo, "api.addr"))
+	if err != nil {
+		return "", "", fmt.Errorf("failed to read the daemon's API address: %w", err)
+	}
+	t, err := os.ReadFile(filepath.Join(p.Repo, "api.token"))
+	if err != nil {
+		return "", "", fmt.Errorf("failed to read the daemon's API token: %w", err)
+	}
+	return strings.TrimSpace(string(a)), strings.TrimSpace(string(t)), nil
+}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 )
@@ -25,15 +23,11 @@ type Probe struct {
 func StartProbe(t TB, p *Peer) *Probe {
 	t.Helper()
 	bin := Binary(t, "github.com/peer-cloud/peer/internal/lantest/cmd/probe")
-	tok, err := os.ReadFile(filepath.Join(p.Repo, "api.token"))
+	addr, tok, err := p.API()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr, err := os.ReadFile(filepath.Join(p.Repo, "api.addr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := p.Host.Command(context.Background(), bin, strings.TrimSpace(string(addr)), strings.TrimSpace(string(tok)))
+	cmd := p.Host.Command(context.Background(), bin, addr, tok)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
